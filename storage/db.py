@@ -1,0 +1,87 @@
+"""The database: engine construction, sessions and start-up migrations.
+
+SQLite runs in WAL mode with foreign keys on and every transaction opened with `BEGIN IMMEDIATE`:
+pysqlite's default deferred transactions silently lose read-modify-write updates and upgrade locks
+into "database is locked" errors. PostgreSQL is used as given by its URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+MIGRATIONS = Path(__file__).parent / 'migrations'
+SQLITE_PRAGMAS = ('journal_mode=WAL', 'synchronous=NORMAL', 'busy_timeout=15000', 'foreign_keys=ON')
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An SQLAlchemy engine for `url` (sqlite:///… or postgresql+psycopg://…)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != 'sqlite':
+        kwargs.setdefault('pool_size', 20)
+        kwargs.setdefault('max_overflow', 20)
+        return create_engine(url, pool_pre_ping=True, **kwargs)
+    if parsed.database and parsed.database != ':memory:':
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={'check_same_thread': False, 'timeout': 15}, **kwargs)
+    event.listen(engine, 'connect', _sqlite_on_connect)
+    event.listen(engine, 'begin', _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn, _record) -> None:
+    for pragma in SQLITE_PRAGMAS:
+        dbapi_conn.execute(f'PRAGMA {pragma}')
+    dbapi_conn.isolation_level = None  # stop pysqlite's implicit BEGIN; _sqlite_on_begin takes over
+
+
+def _sqlite_on_begin(conn) -> None:
+    conn.exec_driver_sql('BEGIN IMMEDIATE')
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == 'postgresql'
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (run on every start)."""
+    config = Config()
+    config.set_main_option('script_location', str(MIGRATIONS))
+    with engine.connect() as connection:
+        config.attributes['connection'] = connection
+        command.upgrade(config, 'head')
+
+
+class Database:
+    """The session factory every service receives: one short unit of work per call."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str, *, run_migrations: bool = True) -> Database:
+        db = cls(make_engine(url))
+        if run_migrations:
+            migrate(db.engine)
+        return db
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends and rolls back on error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
