@@ -1,0 +1,68 @@
+"""The ASGI app: /api (the simulated ERPNext) and /__sandbox__ (the control API)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from .api import handle_api
+from .context import Settings
+from .control import ControlApi
+from .persistence import StateFile
+from .state import Sandbox
+
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+
+def create_app(
+    *,
+    api_keys: dict[str, tuple[str, str]] | None = None,
+    seed: bool = True,
+    user_throttle_limit: int = 60,
+    state_file: str | Path | None = None,
+) -> Starlette:
+    """A fresh sandbox with its own in-memory state; works standalone or mounted under a prefix.
+
+    :param api_keys: extra `{api_key: (api_secret, user)}` pairs; the demo pair `sandbox`/`sandbox`
+        (Administrator) always works.
+    :param seed: load the post-setup-wizard records (countries, currencies, modes of payment, ...).
+    :param user_throttle_limit: users created per hour before "Throttled" (site config
+        `throttle_user_limit`, default 60).
+    :param state_file: keep the documents in this JSON file across restarts (default: memory only).
+        A mounting app must call `app.state.sandbox.persist_now()` when it stops.
+    """
+    sandbox = Sandbox(
+        api_keys=api_keys,
+        seed=seed,
+        settings=Settings(user_throttle_limit=user_throttle_limit),
+        state_file=StateFile(state_file) if state_file is not None else None,
+    )
+
+    async def api(request: Request) -> Response:
+        return await handle_api(request, sandbox)
+
+    app = Starlette(
+        routes=[
+            Mount("/__sandbox__", routes=ControlApi(sandbox).routes()),
+            Route("/api", api, methods=ALL_METHODS),
+            Route("/api/{path:path}", api, methods=ALL_METHODS),
+        ],
+        lifespan=_saving_on_shutdown(sandbox),
+    )
+    app.state.sandbox = sandbox
+    return app
+
+
+def _saving_on_shutdown(sandbox: Sandbox):
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        sandbox.persist_now()
+
+    return lifespan

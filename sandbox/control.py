@@ -1,0 +1,73 @@
+"""The control API under /__sandbox__ (JSON in and out): faults, stats, request log, documents, reset."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .doctypes import CONTROLLERS
+from .faults import RuleError
+from .records import as_response
+from .state import Sandbox
+
+
+class ControlApi:
+    """Handlers bound to one sandbox; `routes()` is mounted under /__sandbox__ by the app."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/faults", self.add_fault, methods=["POST"]),
+            Route("/faults", self.list_faults, methods=["GET"]),
+            Route("/faults", self.clear_faults, methods=["DELETE"]),
+            Route("/faults/{rule_id:int}", self.delete_fault, methods=["DELETE"]),
+            Route("/stats", self.stats, methods=["GET"]),
+            Route("/requests", self.requests_log, methods=["GET"]),
+            Route("/documents/{doctype}", self.documents, methods=["GET"]),
+            Route("/reset", self.reset, methods=["POST"]),
+        ]
+
+    async def add_fault(self, request: Request) -> JSONResponse:
+        """Add a rule and echo it with its `id`; an invalid body is 422 with a `detail` message."""
+        try:
+            rule = self.sandbox.faults.add(json.loads(await request.body() or b"null"))
+        except (ValueError, RuleError) as exc:
+            return JSONResponse({"detail": f"invalid fault rule: {exc}"}, 422)
+        return JSONResponse(rule.to_json())
+
+    async def list_faults(self, request: Request) -> JSONResponse:
+        return JSONResponse([rule.to_json() for rule in self.sandbox.faults.rules.values()])
+
+    async def clear_faults(self, request: Request) -> JSONResponse:
+        return JSONResponse({"deleted": self.sandbox.faults.clear()})
+
+    async def delete_fault(self, request: Request) -> JSONResponse:
+        rule_id = request.path_params["rule_id"]
+        if not self.sandbox.faults.remove(rule_id):
+            return JSONResponse({"detail": f"no fault rule {rule_id}"}, 404)
+        return JSONResponse({"deleted": rule_id})
+
+    async def stats(self, request: Request) -> JSONResponse:
+        return JSONResponse(self.sandbox.stats())
+
+    async def requests_log(self, request: Request) -> JSONResponse:
+        """The last 10,000 /api requests, oldest first."""
+        return JSONResponse(list(self.sandbox.traffic.log))
+
+    async def documents(self, request: Request) -> JSONResponse:
+        """Every document of a DocType as GET /api/resource returns it (nulls omitted), oldest first."""
+        doctype = request.path_params["doctype"]
+        if doctype not in CONTROLLERS:
+            return JSONResponse({"detail": f"unknown doctype {doctype}"}, 404)
+        docs = sorted(self.sandbox.store.all(doctype), key=lambda doc: doc["creation"])
+        return JSONResponse([as_response(doc) for doc in docs])
+
+    async def reset(self, request: Request) -> JSONResponse:
+        self.sandbox.reset()
+        self.sandbox.persist_soon()
+        return JSONResponse({"reset": True})

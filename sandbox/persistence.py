@@ -1,0 +1,80 @@
+"""Keeps a sandbox's documents in a JSON file, so a restarted process finds what it created before
+(as a real ERPNext would). Writes are coalesced: at most one save per `delay` seconds, plus one
+when the app shuts down; a crash loses at most that last moment of writes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from .store import Store
+
+logger = logging.getLogger("sandbox")
+
+FORMAT_VERSION = 1
+
+
+class StateFile:
+    """The file one sandbox's store is saved to and loaded from."""
+
+    def __init__(self, path: Path | str, *, delay: float = 0.2) -> None:
+        self.path = Path(path)
+        self.delay = delay
+        self._pending: asyncio.TimerHandle | None = None
+
+    def load_into(self, store: Store) -> bool:
+        """Fill `store` from the file; False (store untouched) when there is no usable file."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError) as exc:
+            logger.warning("sandbox: ignoring unreadable state file %s: %s", self.path.name, exc)
+            return False
+        if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
+            logger.warning("sandbox: ignoring state file %s of an unknown format", self.path.name)
+            return False
+        store.restore(data["documents"], data["clock"])
+        return True
+
+    def save(self, store: Store) -> None:
+        """Write the whole store now (atomically: a temporary file renamed over the old one)."""
+        self.cancel()
+        documents, clock = store.snapshot()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".sandbox-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"version": FORMAT_VERSION, "clock": clock, "documents": documents}, handle)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        store.dirty = False
+
+    def save_soon(self, store: Store) -> None:
+        """Schedule a save on the running loop unless one is already pending (no loop: save now)."""
+        if not store.dirty or self._pending is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.save(store)
+            return
+        self._pending = loop.call_later(self.delay, self._save_pending, store)
+
+    def cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def _save_pending(self, store: Store) -> None:
+        self._pending = None
+        try:
+            self.save(store)
+        except OSError as exc:
+            logger.warning("sandbox: could not save state to %s: %s", self.path.name, exc)
