@@ -1,0 +1,205 @@
+"""An async client for the Frappe/ERPNext v1 REST API.
+
+One `ERPNextClient` per engine owns an httpx connection pool; `bound(request_id)` gives a cheap
+view that shares the pool and sends the run's correlation id as `X-Request-ID` and counts its own
+requests. Every failure leaves this module as an `ERPNextError` (see errors.py): steps never see
+httpx exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import structlog
+
+from engine.erpnext import envelope, errors
+
+log = structlog.get_logger('erpnext')
+
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+Filters = dict[str, Any] | list[list[Any]]
+
+
+class ERPNextClient:
+    """Talks to one ERPNext site with token authentication."""
+
+    def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
+                 transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
+                 _http: httpx.AsyncClient | None = None) -> None:
+        self.base_url = base_url.rstrip('/')
+        self._secret = api_secret
+        self.request_id = request_id
+        self.requests: Counter[str] = Counter()
+        self._owns_http = _http is None
+        self._http = _http or httpx.AsyncClient(
+            base_url=self.base_url, transport=transport, limits=DEFAULT_LIMITS,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            headers={'Authorization': f'token {api_key}:{api_secret}', 'Accept': 'application/json'})
+        self._api_key = api_key
+
+    def bound(self, request_id: str) -> ERPNextClient:
+        """A view on the same connection pool that tags every request with `request_id`."""
+        return ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id, _http=self._http)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> ERPNextClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- methods -------------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Reachability, without credentials (`ping` allows Guest)."""
+        await self.call('ping', auth=False)
+
+    async def logged_user(self) -> str:
+        """The user the API key acts as: proves the credentials."""
+        user = await self.call('frappe.auth.get_logged_user')
+        if not isinstance(user, str) or not user:
+            raise self._invalid('frappe.auth.get_logged_user', 'GET', None, 'no user name in the answer')
+        return user
+
+    async def versions(self) -> dict[str, Any]:
+        """Installed apps and versions (`{"frappe": {"version": ...}, "erpnext": {...}}`)."""
+        result = await self.call('frappe.utils.change_log.get_versions')
+        return result if isinstance(result, dict) else {}
+
+    async def call(self, method: str, *, http_method: str = 'GET', params: dict[str, Any] | None = None,
+                   auth: bool = True) -> Any:
+        """Call a whitelisted method; returns its `message` (None when the method returned nothing)."""
+        body = await self._send(http_method, f'/api/method/{method}', doctype=f'method:{method}',
+                                params=params, auth=auth)
+        if not isinstance(body, dict):
+            raise self._invalid(f'method:{method}', http_method, None, 'expected a JSON object')
+        return body.get('message')
+
+    # -- documents -----------------------------------------------------------------------------
+
+    async def get_doc(self, doctype: str, name: str) -> dict[str, Any]:
+        """One document; raises NotFoundError when it does not exist."""
+        return self._doc(await self._send('GET', _doc_path(doctype, name), doctype=doctype, name=name),
+                         doctype, 'GET', name)
+
+    async def find_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+        """One document, or None when it does not exist."""
+        try:
+            return await self.get_doc(doctype, name)
+        except errors.NotFoundError:
+            return None
+
+    async def get_list(self, doctype: str, *, filters: Filters | None = None, fields: list[str] | None = None,
+                       or_filters: Filters | None = None, order_by: str | None = None,
+                       limit: int = 0) -> list[dict[str, Any]]:
+        """Rows of `doctype` matching the filters; `limit=0` means all rows."""
+        params: dict[str, Any] = {'fields': json.dumps(fields or ['name']), 'limit_page_length': limit}
+        if filters:
+            params['filters'] = json.dumps(filters)
+        if or_filters:
+            params['or_filters'] = json.dumps(or_filters)
+        if order_by:
+            params['order_by'] = order_by
+        body = await self._send('GET', _list_path(doctype), doctype=doctype, params=params)
+        rows = body.get('data') if isinstance(body, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise self._invalid(doctype, 'GET', None, 'expected {"data": [rows]}')
+        return rows
+
+    async def insert(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """Create a document; returns it as saved (ERPNext may have renamed or completed it)."""
+        body = await self._send('POST', _list_path(doctype), doctype=doctype, json=doc, name=doc.get('name'))
+        return self._doc(body, doctype, 'POST', doc.get('name'))
+
+    async def update(self, doctype: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Partial update. A child-table key replaces the whole table; `modified` enables the
+        optimistic-lock check (TimestampMismatchError when stale)."""
+        body = await self._send('PUT', _doc_path(doctype, name), doctype=doctype, name=name, json=changes)
+        return self._doc(body, doctype, 'PUT', name)
+
+    async def delete(self, doctype: str, name: str) -> None:
+        await self._send('DELETE', _doc_path(doctype, name), doctype=doctype, name=name)
+
+    # -- transport -----------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, *, doctype: str, name: str | None = None,
+                    params: dict[str, Any] | None = None, json: Any = None, auth: bool = True) -> Any:
+        self.requests[f'{method} {doctype}'] += 1
+        headers = {'X-Request-ID': self.request_id} if self.request_id else {}
+        if not auth:
+            headers['Authorization'] = ''
+        context = {'method': method, 'doctype': doctype, 'name': name, 'request_id': self.request_id}
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, params=params, json=json, headers=headers)
+        except httpx.TimeoutException as exc:
+            self._log(context, started, 'timeout')
+            raise errors.RequestTimeoutError(f'ERPNext did not answer {method} {doctype} in time', **context) from exc
+        except httpx.HTTPError as exc:
+            self._log(context, started, 'unreachable')
+            raise errors.UnavailableError(f'ERPNext at {self.base_url} is unreachable: {type(exc).__name__}',
+                                          **context) from exc
+        self._log(context, started, response.status_code)
+        return self._read(response, context)
+
+    def _read(self, response: httpx.Response, context: dict[str, Any]) -> Any:
+        try:
+            body = envelope.parse_json(response.content)
+        except ValueError:
+            body = None
+        if response.is_success:
+            if body is None:
+                raise errors.InvalidResponseError(
+                    f'ERPNext answered {context["method"]} {context["doctype"]} with a body that is not JSON',
+                    status=response.status_code, **context)
+            return body
+        raise self._error(response, body, context)
+
+    def _error(self, response: httpx.Response, body: Any, context: dict[str, Any]) -> errors.ERPNextError:
+        status = response.status_code
+        exc_type = body.get('exc_type') if isinstance(body, dict) else None
+        cls = envelope.error_class(status, exc_type if isinstance(exc_type, str) else None)
+        if body is None:
+            text = f'HTTP {status} {response.reason_phrase} (not a JSON answer: a proxy or error page)'
+        else:
+            text = envelope.error_message(body, status)
+        message = envelope.shorten(self._redact(text))
+        kwargs = dict(status=status, exc_type=exc_type if isinstance(exc_type, str) else None, **context)
+        if cls is errors.RateLimitedError:
+            return cls(message, retry_after=envelope.retry_after(response.headers.get('Retry-After')), **kwargs)
+        return cls(message, **kwargs)
+
+    def _doc(self, body: Any, doctype: str, method: str, name: str | None) -> dict[str, Any]:
+        data = body.get('data') if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get('name'), str):
+            raise self._invalid(doctype, method, name, 'expected {"data": {document}}')
+        return data
+
+    def _invalid(self, doctype: str, method: str, name: str | None, what: str) -> errors.InvalidResponseError:
+        return errors.InvalidResponseError(f'Unexpected answer from ERPNext to {method} {doctype}: {what}',
+                                           method=method, doctype=doctype, name=name, request_id=self.request_id)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._secret, '***') if self._secret else text
+
+    def _log(self, context: dict[str, Any], started: float, outcome: int | str) -> None:
+        log.debug('erpnext.request', method=context['method'], doctype=context['doctype'],
+                  duration_ms=round((time.perf_counter() - started) * 1000, 1), outcome=outcome,
+                  correlation_id=self.request_id)
+
+
+def _list_path(doctype: str) -> str:
+    return f'/api/resource/{quote(doctype, safe="")}'
+
+
+def _doc_path(doctype: str, name: str) -> str:
+    return f'{_list_path(doctype)}/{quote(name, safe="")}'

@@ -1,0 +1,237 @@
+"""Runs one provisioning run: its steps in dependency order, each checkpointed as it ends.
+
+Steps whose needs are met run at the same time (the critical path is check_engine →
+create_company → resolve_accounts → configure_payment_modes → create_pos_profiles → verify).
+Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
+full-jitter exponential backoff (honouring ERPNext's Retry-After), bounded by attempts and by a
+per-step time budget; each attempt has its own timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
+from tenacity.wait import wait_base, wait_random_exponential
+
+from engine import metrics
+from engine.erpnext import ERPNextClient
+from engine.erpnext import errors as erp
+from engine.errors import (
+    CriticalProvisioningError,
+    NonCriticalProvisioningError,
+    ProvisioningError,
+    TransientProvisioningError,
+)
+from engine.run_store import RunSnapshot, RunStore, StepOutcome
+from engine.steps import STEPS, Step, StepContext
+from engine.steps.base import IntentLog
+from storage.db import Database
+from storage.tables import RunStatus, StepStatus, utcnow
+
+log = structlog.get_logger('runner')
+SETTLED = (StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED)
+INTERRUPTED = 'INTERRUPTED'
+ClientFor = Callable[[int], Awaitable[ERPNextClient]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a step tries before it fails."""
+
+    max_attempts: int = 4
+    step_budget_s: float = 180.0
+    attempt_timeout_s: float = 60.0
+    backoff_s: float = 0.5
+    backoff_max_s: float = 10.0
+
+
+class wait_retry_after(wait_base):
+    """Full-jitter exponential backoff, but never sooner than ERPNext's Retry-After."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.backoff = wait_random_exponential(multiplier=policy.backoff_s, max=policy.backoff_max_s)
+
+    def __call__(self, retry_state) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        after = getattr(exc, 'retry_after', None) or 0.0
+        return max(self.backoff(retry_state), after)
+
+
+class Runner:
+    """Executes runs against ERPNext; every state change goes to the database first."""
+
+    def __init__(self, db: Database, client_for: ClientFor, *, steps: tuple[type[Step], ...] = STEPS,
+                 policy: RetryPolicy = RetryPolicy(), sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 on_step_finished: Callable[[str, StepOutcome], None] | None = None) -> None:
+        self.store = RunStore(db)
+        self.client_for = client_for
+        self.steps = {step.key: step() for step in steps}
+        self.order = [step.key for step in steps]
+        self.policy = policy
+        self.sleep = sleep
+        self.on_step_finished = on_step_finished
+        self.draining = False  # set on shutdown: start no new step, let the ones in flight end
+
+    async def execute(self, run_id: int) -> str | None:
+        """Run (or resume) `run_id` to its end; returns the run's final status."""
+        snapshot = await asyncio.to_thread(self.store.start, run_id)
+        if snapshot is None:
+            return None
+        bound = structlog.contextvars.bound_contextvars(
+            correlation_id=snapshot.correlation_id, run_id=run_id, tenant=snapshot.tenant.name)
+        with bound:
+            log.info('run.started', plan=snapshot.plan)
+            metrics.RUNS_IN_PROGRESS.inc()
+            try:
+                return await _Execution(self, snapshot).run()
+            finally:
+                metrics.RUNS_IN_PROGRESS.dec()
+
+    async def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
+        await asyncio.to_thread(self.store.save_intents, run_id, intents)
+
+
+class _Execution:
+    """One pass over a run's steps: start what is ready, settle what ends, stop on a critical failure."""
+
+    def __init__(self, runner: Runner, snapshot: RunSnapshot) -> None:
+        self.runner = runner
+        self.snap = snapshot
+        self.status = dict(snapshot.steps)
+        self.failure: tuple[str, str, str] | None = None
+        self.warnings = 0
+        self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
+
+    async def run(self) -> str:
+        client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
+        running: dict[asyncio.Task, str] = {}
+        try:
+            while True:
+                if not self.failure and not self.runner.draining and not await self._cancelled():
+                    for key in self._ready(running.values()):
+                        self.status[key] = StepStatus.RUNNING
+                        running[asyncio.create_task(self._step(key, client))] = key
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    self._settle(running.pop(task), task.result())
+        except BaseException:
+            for task in running:  # shutting down or crashed: the lease lets the run resume later
+                task.cancel()
+            raise
+        if self.runner.draining and not self.failure and any(
+                status not in SETTLED for status in self.status.values()):
+            log.info('run.interrupted', reason='shutdown')
+            return INTERRUPTED  # the dispatcher hands the run back to the queue
+        abbr = self.snap.outputs.get('create_company', {}).get('abbr')
+        final, duration_s = await asyncio.to_thread(self.runner.store.finish, self.snap.run_id,
+                                                    failed=self.failure, warnings=self.warnings, abbr=abbr)
+        if not self.snap.plan:
+            metrics.run_finished(final, duration_s)
+        log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
+        return final
+
+    def _ready(self, running) -> list[str]:
+        ready = []
+        for key in self.runner.order:
+            step = self.runner.steps[key]
+            if self.status.get(key) != StepStatus.PENDING or key in running:
+                continue
+            if all(self.status.get(dep) in SETTLED for dep in (*step.needs, *step.after)):
+                ready.append(key)
+        return ready
+
+    def _settle(self, key: str, outcome: StepOutcome) -> None:
+        self.status[key] = outcome.status
+        if outcome.status == StepStatus.SUCCEEDED:
+            self.snap.outputs[key] = outcome.output
+            self.warnings += len(outcome.output.get('warnings', []))
+        elif self.runner.steps[key].critical:
+            self.failure = self.failure or (key, outcome.category, f'{self.runner.steps[key].title}: {outcome.message}')
+        else:
+            self.warnings += 1
+        if not self.snap.plan:
+            metrics.step_finished(key, status=outcome.status, attempts=outcome.attempts,
+                                  duration_s=outcome.duration_ms / 1000, category=outcome.category)
+        if self.runner.on_step_finished:
+            self.runner.on_step_finished(key, outcome)
+
+    async def _cancelled(self) -> bool:
+        return await asyncio.to_thread(self.runner.store.status, self.snap.run_id) == RunStatus.CANCELLED
+
+    async def _step(self, key: str, client: ERPNextClient) -> StepOutcome:
+        step, policy = self.runner.steps[key], self.runner.policy
+        started_at, started, attempts = utcnow(), time.monotonic(), 0
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientProvisioningError), wait=wait_retry_after(policy),
+            stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.step_budget_s),
+            sleep=self.runner.sleep, reraise=True)
+        with structlog.contextvars.bound_contextvars(step=key):
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        await asyncio.to_thread(self.runner.store.step_attempt, self.snap.run_id, key, attempts,
+                                                started_at)
+                        output, warnings = await self._attempt(step, client)
+                outcome = StepOutcome(StepStatus.SUCCEEDED, attempts, started_at, _ms(started),
+                                      {**output, **({'warnings': warnings} if warnings else {})})
+            except ProvisioningError as exc:
+                category = exc.category if step.critical else 'non_critical'
+                outcome = StepOutcome(StepStatus.FAILED, attempts, started_at, _ms(started), {}, category, exc.message)
+                log.warning('step.failed', category=category, error=exc.message, attempts=attempts)
+            await asyncio.to_thread(self.runner.store.step_finished, self.snap.run_id, key, outcome)
+        return outcome
+
+    async def _attempt(self, step: Step, client: ERPNextClient) -> tuple[dict[str, Any], list[str]]:
+        ctx = StepContext(tenant=self.snap.tenant, erp=client, outputs=self.snap.outputs,
+                          skipped=self.snap.skipped, intents=self.intents, plan=self.snap.plan)
+        try:
+            async with asyncio.timeout(self.runner.policy.attempt_timeout_s):
+                output = await (step.plan(ctx) if self.snap.plan else step.run(ctx))
+        except TimeoutError as exc:
+            raise TransientProvisioningError(
+                f'ERPNext did not finish this step within {self.runner.policy.attempt_timeout_s:g} s.') from exc
+        except ProvisioningError as exc:
+            raise _for_step(step, exc) from exc
+        except erp.ERPNextError as exc:
+            raise _from_erpnext(step, exc) from exc
+        except Exception as exc:  # a bug of ours or an answer of a shape we did not expect
+            log.exception('step.crashed')
+            raise _for_step(step, CriticalProvisioningError(
+                f'Unexpected {type(exc).__name__} in this step. This is a Provisioner bug: report it with the '
+                'correlation id of the run.')) from exc
+        return output, ctx.warnings
+
+
+def _from_erpnext(step: Step, exc: erp.ERPNextError) -> ProvisioningError:
+    where = f"{exc.method} {exc.doctype}{f' {exc.name!r}' if exc.name else ''}" if exc.method else 'a request'
+    if isinstance(exc, erp.TransientError):
+        return TransientProvisioningError(f'{exc.message} (during {where}); retrying is safe.',
+                                          retry_after=getattr(exc, 'retry_after', None))
+    if isinstance(exc, erp.AuthError):
+        message = (f'ERPNext refused {where}: {exc.message}. Check that the engine\'s API user has the rights to '
+                   'do this (System Manager), then retry the step.')
+    elif isinstance(exc, erp.InvalidResponseError):
+        message = f'{exc.message}. Check that the engine URL points at an ERPNext site, then retry the step.'
+    else:
+        message = f'ERPNext refused {where}: {exc.message}. Fix this in ERPNext, then retry the step.'
+    return _for_step(step, CriticalProvisioningError(message))
+
+
+def _for_step(step: Step, exc: ProvisioningError) -> ProvisioningError:
+    """A non-critical step can only produce warnings, whatever it raised."""
+    if not step.critical and isinstance(exc, CriticalProvisioningError):
+        return NonCriticalProvisioningError(exc.message)
+    return exc
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,57 @@
+"""Step 4: the company's main cost center."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.errors import CriticalProvisioningError
+from engine.steps.base import Step, StepContext
+from engine.steps.common import ensure_document
+
+FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled']
+
+
+class EnsureCostCenter(Step):
+    """The company has a ledger cost center `Main - ABBR` (created when missing)."""
+
+    key = 'ensure_cost_center'
+    title = 'Ensure cost center'
+    critical = True
+    needs = ('create_company',)
+
+    async def run(self, ctx: StepContext) -> dict[str, Any]:
+        centers = await _cost_centers(ctx)
+        name = _main_name(ctx)
+        if name in centers and not centers[name].get('is_group'):
+            return {'cost_center': name, 'created': False}
+        root = _root(ctx, centers)
+        doc = {'cost_center_name': 'Main', 'company': ctx.company, 'parent_cost_center': root, 'is_group': 0}
+        created, was_created = await ensure_document(ctx, 'Cost Center', name, doc, centers.get(name))
+        return {'cost_center': created['name'], 'created': was_created}
+
+    async def plan(self, ctx: StepContext) -> dict[str, Any]:
+        name = _main_name(ctx)
+        if not ctx.output('create_company').get('exists'):
+            return {'cost_center': name, 'exists': [], 'create': [], 'note': 'created with the company'}
+        centers = await _cost_centers(ctx)
+        if name in centers:
+            return {'cost_center': name, 'exists': [f'Cost Center {name}'], 'create': []}
+        return {'cost_center': name, 'exists': [], 'create': [f'Cost Center {name}']}
+
+
+def _main_name(ctx: StepContext) -> str:
+    return ctx.output('create_company').get('defaults', {}).get('cost_center') or f'Main - {ctx.abbr}'
+
+
+async def _cost_centers(ctx: StepContext) -> dict[str, dict[str, Any]]:
+    rows = await ctx.erp.get_list('Cost Center', fields=FIELDS, filters=[['company', '=', ctx.company]])
+    return {row['name']: row for row in rows}
+
+
+def _root(ctx: StepContext, centers: dict[str, dict[str, Any]]) -> str:
+    groups = sorted(name for name, row in centers.items() if row.get('is_group') and not row.get('parent_cost_center'))
+    if not groups:
+        raise CriticalProvisioningError(
+            f"Company '{ctx.company}' has no root cost center to put 'Main - {ctx.abbr}' under: create the "
+            "company's cost center tree in ERPNext (Accounting > Cost Center), then retry 'Ensure cost center'.")
+    return groups[0]

@@ -1,0 +1,81 @@
+"""Questions about runs and their steps, named for what they answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from storage.tables import ACTIVE_RUN_STATUSES, Run, RunStatus, StepRun
+
+
+def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id,
+                                          col(Run.status).in_(ACTIVE_RUN_STATUSES))).first()
+
+
+def latest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id).order_by(col(Run.id).desc())).first()
+
+
+def latest_runs_for_tenants(session: Session, tenant_ids: Sequence[int]) -> dict[int, Run]:
+    """The newest run of each tenant in `tenant_ids` (one query)."""
+    if not tenant_ids:
+        return {}
+    from sqlalchemy import func
+
+    newest = (select(Run.tenant_id, func.max(Run.id).label('run_id'))
+              .where(col(Run.tenant_id).in_(tenant_ids)).group_by(Run.tenant_id).subquery())
+    runs = session.exec(select(Run).join(newest, Run.id == newest.c.run_id)).all()
+    return {run.tenant_id: run for run in runs}
+
+
+def runs_for_tenant(session: Session, tenant_id: int, *, limit: int = 50) -> Sequence[Run]:
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id)
+                        .order_by(col(Run.id).desc()).limit(limit)).all()
+
+
+def steps_of_run(session: Session, run_id: int) -> list[StepRun]:
+    return list(session.exec(select(StepRun).where(StepRun.run_id == run_id).order_by(col(StepRun.position))).all())
+
+
+def step_of_run(session: Session, run_id: int, step_key: str) -> StepRun | None:
+    return session.exec(select(StepRun).where(StepRun.run_id == run_id, StepRun.step_key == step_key)).first()
+
+
+def intents_of_tenant(session: Session, tenant_id: int) -> dict[str, list[str]]:
+    """Every write-ahead intent recorded by any run of the tenant, merged."""
+    merged: dict[str, list[str]] = {}
+    for meta in session.exec(select(Run.meta).where(Run.tenant_id == tenant_id)).all():
+        for doctype, names in (meta or {}).get('intents', {}).items():
+            bucket = merged.setdefault(doctype, [])
+            bucket.extend(name for name in names if name not in bucket)
+    return merged
+
+
+def claimable_runs(session: Session, *, now, limit: int, skip_locked: bool) -> list[Run]:
+    """QUEUED runs, and RUNNING runs whose lease expired (their process died), oldest first.
+
+    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so several processes claiming
+    at once never take the same run; SQLite serialises writers with BEGIN IMMEDIATE instead."""
+    from sqlalchemy import and_, or_
+
+    query = (select(Run).where(or_(Run.status == RunStatus.QUEUED,
+                                   and_(Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) < now)))
+             .order_by(col(Run.queued_at), col(Run.id)).limit(limit))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return list(session.exec(query).all())
+
+
+def leased_runs_by_engine(session: Session, *, now) -> dict[int, int]:
+    """How many runs each engine has in flight (RUNNING with a live lease), across processes."""
+    from sqlalchemy import func
+
+    rows = session.exec(select(Run.engine_id, func.count()).where(
+        Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) >= now).group_by(Run.engine_id)).all()
+    return dict(rows)
+
+
+def runs_leased_by(session: Session, owner: str, run_ids) -> list[Run]:
+    return list(session.exec(select(Run).where(Run.lease_owner == owner, col(Run.id).in_(list(run_ids)))).all())
