@@ -1,0 +1,50 @@
+"""The audit log, newest first (admin only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from dashboard.api.deps import AdminOnly, DbDep
+from engine.services import audit
+from engine.validation import MAX_ID
+from storage.tables import AuditEvent
+
+router = APIRouter(prefix='/audit', tags=['audit'])
+
+
+class AuditEventPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    tenant_id: int | None
+    run_id: int | None
+    step_key: str | None
+    details: dict[str, Any]
+    correlation_id: str | None
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditEventPublic:
+        return cls.model_validate(event, from_attributes=True)
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventPublic]
+    total: int
+
+
+@router.get('')
+def list_audit_events(
+    _: AdminOnly, db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    action: Annotated[str | None, Query(max_length=64, description='e.g. tenant.created')] = None,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    tenant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> AuditPage:
+    page = audit.list_events(db, limit=limit, offset=offset, action=action, actor=actor, tenant_id=tenant_id)
+    return AuditPage(items=[AuditEventPublic.of(event) for event in page.items], total=page.total)

@@ -1,0 +1,129 @@
+"""Shared route dependencies: the process objects on `app.state`, the current user, role checks.
+
+main.py sets `app.state.db` (Database), `app.state.settings` (Settings) and `app.state.secrets`
+(SecretBox). Optional: `app.state.erpnext_transport` (an httpx transport for ERPNext calls, tests
+point it at the sandbox app) and `app.state.login_limiter` (created on first use).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Annotated
+
+import httpx
+from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from engine.security import SecretBox
+from engine.services import users
+from engine.settings import Settings
+from engine.validation import MAX_ID
+from storage.db import Database
+from storage.tables import Role, User
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+_bearer = HTTPBearer(auto_error=False, description='a token from POST /api/v1/auth/token')
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_secrets(request: Request) -> SecretBox:
+    return request.app.state.secrets
+
+
+def get_erpnext_transport(request: Request) -> httpx.AsyncBaseTransport | None:
+    return getattr(request.app.state, 'erpnext_transport', None)
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SecretsDep = Annotated[SecretBox, Depends(get_secrets)]
+TransportDep = Annotated[httpx.AsyncBaseTransport | None, Depends(get_erpnext_transport)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else 'unknown'
+
+
+def bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The raw token of `Authorization: Bearer …`, or 401."""
+    if credentials is None or not credentials.credentials:
+        raise _unauthenticated('not authenticated: send Authorization: Bearer <token>')
+    return credentials.credentials
+
+
+def current_user(db: DbDep, token: Annotated[str, Depends(bearer_token)]) -> User:
+    """The user behind the bearer token, or 401 (unknown, revoked or expired token, inactive user)."""
+    user = users.user_for_token(db, token)
+    if user is None:
+        raise _unauthenticated('invalid or expired token: log in again')
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: Role | str):
+    """A dependency that lets only users with one of `roles` through (403 otherwise)."""
+    allowed = frozenset(Role(role) for role in roles)
+    names = ' or '.join(sorted(allowed))
+
+    def dependency(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f'this needs the {names} role')
+        return user
+
+    return dependency
+
+
+AnyUser = CurrentUser
+SupportPlus = Annotated[User, Depends(require_roles(Role.SUPPORT, Role.ADMIN))]
+ManagerPlus = Annotated[User, Depends(require_roles(Role.MANAGER, Role.ADMIN))]
+AdminOnly = Annotated[User, Depends(require_roles(Role.ADMIN))]
+
+
+class LoginLimiter:
+    """Moving-window limits on login attempts, per username and per client address (in memory)."""
+
+    def __init__(self, per_username: str = '10/minute', per_client: str = '30/minute') -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._rules = (('username', parse(per_username)), ('client', parse(per_client)))
+
+    def hit(self, username: str, client: str) -> int | None:
+        """Count one attempt; None when allowed, else the seconds to wait before the next one."""
+        keys = {'username': username.strip().lower()[:64], 'client': client}
+        for kind, rule in self._rules:
+            if not self._limiter.test(rule, 'login', kind, keys[kind]):
+                return self._retry_after(rule, kind, keys[kind])
+        for kind, rule in self._rules:
+            self._limiter.hit(rule, 'login', kind, keys[kind])
+        return None
+
+    def _retry_after(self, rule, kind: str, key: str) -> int:
+        reset_time = self._limiter.get_window_stats(rule, 'login', kind, key).reset_time
+        return max(1, math.ceil(reset_time - time.time()))
+
+
+async def get_login_limiter(request: Request) -> LoginLimiter:
+    # async: runs on the event loop, so two first requests cannot both create one
+    limiter = getattr(request.app.state, 'login_limiter', None)
+    if limiter is None:
+        limiter = request.app.state.login_limiter = LoginLimiter()
+    return limiter
+
+
+LimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
+
+
+def _unauthenticated(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={'WWW-Authenticate': 'Bearer'})

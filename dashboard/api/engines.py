@@ -1,0 +1,69 @@
+"""ERPNext engines: list (anyone), register and edit (admin), health check (support+)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+
+from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
+from engine.services import engines
+from engine.validation import EngineCreate, EngineUpdate
+from storage.tables import Engine
+
+router = APIRouter(prefix='/engines', tags=['engines'])
+
+
+class EnginePublic(BaseModel):
+    """An engine as shown to users: never the API secret."""
+
+    id: int
+    name: str
+    base_url: str
+    api_key: str
+    max_concurrent_runs: int
+    health: str
+    version: str | None
+    last_checked_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, engine: Engine) -> EnginePublic:
+        return cls.model_validate(engine, from_attributes=True)
+
+
+class EngineCheckPublic(BaseModel):
+    engine_id: int
+    health: str
+    checked_at: datetime
+    user: str | None
+    version: str | None
+    error: str | None
+
+
+@router.get('')
+def list_engines(_: AnyUser, db: DbDep) -> list[EnginePublic]:
+    return [EnginePublic.of(engine) for engine in engines.list_engines(db)]
+
+
+@router.post('', status_code=status.HTTP_201_CREATED)
+def create_engine(body: EngineCreate, admin: AdminOnly, db: DbDep, secrets: SecretsDep) -> EnginePublic:
+    return EnginePublic.of(engines.create_engine(db, secrets, body, actor=admin.username))
+
+
+@router.patch('/{engine_id}')
+def update_engine(engine_id: IdPath, body: EngineUpdate, admin: AdminOnly, db: DbDep,
+                  secrets: SecretsDep) -> EnginePublic:
+    """Change the fields given; `api_secret` is write-only and replaced only when sent."""
+    return EnginePublic.of(engines.update_engine(db, secrets, engine_id, body, actor=admin.username))
+
+
+@router.post('/{engine_id}/check')
+async def check_engine(engine_id: IdPath, user: SupportPlus, db: DbDep, secrets: SecretsDep,
+                       transport: TransportDep) -> EngineCheckPublic:
+    """Call ERPNext now (ping, credentials, versions) and store the engine's health."""
+    result = await engines.check_engine(db, secrets, engine_id, transport=transport, actor=user.username)
+    return EngineCheckPublic(engine_id=result.engine_id, health=result.health, checked_at=result.checked_at,
+                             user=result.user, version=result.version, error=result.error)

@@ -1,0 +1,100 @@
+"""Every API error is JSON `{"detail": ...}` with the right status, and bad input never becomes 500.
+
+Status per error: service errors as engine/validation.py draws them (AccountLocked → 429 with
+Retry-After, AuthenticationFailed → 401), request validation → 422 with readable
+`field: message` lines (also listed in `errors`). Under /api/ an unexpected exception becomes a
+JSON 500; elsewhere (NiceGUI pages) the handlers installed before ours keep working.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from engine.services.users import AccountLocked, AuthenticationFailed
+from engine.validation import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    describe_errors,
+)
+
+API_PREFIX = '/api/'
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
+    (AccountLocked, status.HTTP_429_TOO_MANY_REQUESTS),
+    (AuthenticationFailed, status.HTTP_401_UNAUTHORIZED),
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (InvalidInput, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (PermissionDenied, status.HTTP_403_FORBIDDEN),
+)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Install the API's handlers; safe to call again (main.py runs once per NiceGUI test)."""
+    app.add_exception_handler(ServiceError, service_error_handler)
+    _install_for_api(app, RequestValidationError, validation_error_handler,
+                     request_validation_exception_handler)
+    _install_for_api(app, 404, http_error_handler, http_exception_handler)
+    _install_for_api(app, StarletteHTTPException, http_error_handler, http_exception_handler)
+    _install_for_api(app, Exception, internal_error_handler, None)
+
+
+async def service_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ServiceError)
+    code = next((code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind)),
+                status.HTTP_400_BAD_REQUEST)
+    content: dict[str, object] = {'detail': exc.message}
+    headers = {}
+    if isinstance(exc, AccountLocked):
+        headers['Retry-After'] = str(exc.retry_after_seconds)
+    if isinstance(exc, InvalidInput):
+        content['errors'] = [{'field': exc.field, 'message': exc.message.removeprefix(f'{exc.field}: ')}]
+    return JSONResponse(content, status_code=code, headers=headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    pairs = describe_errors(list(exc.errors()))
+    content = {'detail': '; '.join(f'{field}: {message}' for field, message in pairs),
+               'errors': [{'field': field, 'message': message} for field, message in pairs]}
+    return JSONResponse(content, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return JSONResponse({'detail': exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def internal_error_handler(request: Request, exc: Exception) -> Response:
+    # Starlette logs and re-raises the exception after sending this answer.
+    return JSONResponse({'detail': 'internal error: the operator can find the cause in the server log'},
+                        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _install_for_api(app: FastAPI, key: int | type[Exception], api_handler: Handler,
+                     default: Handler | None) -> None:
+    """Use `api_handler` under /api/, and whatever handled `key` before everywhere else."""
+    previous = app.exception_handlers.get(key)
+    previous = getattr(previous, 'provisioner_previous', previous) or default
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(API_PREFIX):
+            return await api_handler(request, exc)
+        if previous is None:
+            raise exc
+        answer = previous(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    handler.provisioner_previous = previous  # type: ignore[attr-defined]
+    app.add_exception_handler(key, handler)

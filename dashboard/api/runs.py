@@ -1,0 +1,148 @@
+"""Provisioning and runs: request (202), bulk, read, retry, cancel, and the admin step actions."""
+
+from __future__ import annotations
+
+import asyncio
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Request, status
+from pydantic import BaseModel, Field
+
+from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SupportPlus
+from engine.services import runs
+from engine.validation import MAX_ID
+
+router = APIRouter(tags=['runs'])
+StepKey = Annotated[str, Path(pattern=r'^[a-z_]{1,64}$', description='a step key, e.g. create_company')]
+
+
+class ProvisionRequest(BaseModel):
+    plan: bool = Field(False, description='look-ups only: report what would be created, write nothing')
+
+
+class BulkProvisionRequest(BaseModel):
+    tenant_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+
+
+class ReasonRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=runs.MAX_REASON, description='why (goes into the audit log)')
+
+
+class StepPublic(BaseModel):
+    key: str
+    title: str
+    position: int
+    critical: bool
+    status: str
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_ms: int | None
+    error_category: str | None
+    error: str | None
+    output: dict[str, Any]
+    manual_by: str | None
+    manual_reason: str | None
+
+
+class RunPublic(BaseModel):
+    id: int
+    tenant_id: int
+    engine_id: int
+    status: str
+    mode: str
+    trigger: str
+    requested_by: str | None
+    correlation_id: str
+    attempt: int
+    warnings: int
+    error_category: str | None
+    error_message: str | None
+    error_step: str | None
+    next_retry_at: datetime | None
+    queued_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunDetail(RunPublic):
+    steps: list[StepPublic]
+
+
+class BulkResult(BaseModel):
+    queued: list[RunPublic]
+    refused: dict[int, str]
+
+
+@router.post('/tenants/bulk-provision', status_code=status.HTTP_202_ACCEPTED)
+async def bulk_provision(body: BulkProvisionRequest, user: SupportPlus, db: DbDep, request: Request) -> BulkResult:
+    """Queue a run for each tenant; those that cannot be queued are listed under `refused`."""
+    result = await asyncio.to_thread(runs.bulk_provision, db, body.tenant_ids, actor=user.username)
+    await _wake(request)
+    return BulkResult(queued=[_public(run) for run in result.queued], refused=result.refused)
+
+
+@router.post('/tenants/{tenant_id}/provision', status_code=status.HTTP_202_ACCEPTED)
+async def provision(tenant_id: IdPath, user: SupportPlus, db: DbDep, request: Request,
+                    body: Annotated[ProvisionRequest | None, Body()] = None) -> RunDetail:
+    """Queue a provisioning run (or a plan) of the tenant; 409 when one is already active."""
+    run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username,
+                                  plan=bool(body and body.plan))
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+
+
+@router.get('/runs/{run_id}')
+def get_run(run_id: IdPath, _: AnyUser, db: DbDep) -> RunDetail:
+    return RunDetail(**runs.run_detail(db, run_id))
+
+
+@router.post('/runs/{run_id}/retry', status_code=status.HTTP_202_ACCEPTED)
+async def retry_run(run_id: IdPath, user: SupportPlus, db: DbDep, request: Request) -> RunDetail:
+    """Resume a failed or cancelled run from its first unfinished step."""
+    await asyncio.to_thread(runs.retry_run, db, run_id, actor=user.username)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+
+
+@router.post('/runs/{run_id}/cancel', status_code=status.HTTP_202_ACCEPTED)
+def cancel_run(run_id: IdPath, user: AdminOnly, db: DbDep) -> RunDetail:
+    runs.cancel_run(db, run_id, actor=user.username)
+    return RunDetail(**runs.run_detail(db, run_id))
+
+
+@router.post('/runs/{run_id}/steps/{step_key}/retry', status_code=status.HTTP_202_ACCEPTED)
+async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbDep, request: Request) -> RunDetail:
+    await asyncio.to_thread(runs.retry_step, db, run_id, step_key, actor=user.username)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+
+
+@router.post('/runs/{run_id}/steps/{step_key}/skip', status_code=status.HTTP_202_ACCEPTED)
+async def skip_step(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user: AdminOnly, db: DbDep,
+                    request: Request) -> RunDetail:
+    await asyncio.to_thread(runs.skip_step, db, run_id, step_key, actor=user.username, reason=body.reason)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+
+
+@router.post('/runs/{run_id}/steps/{step_key}/mark-succeeded', status_code=status.HTTP_202_ACCEPTED)
+async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user: AdminOnly,
+                              db: DbDep, request: Request) -> RunDetail:
+    await asyncio.to_thread(runs.mark_step_succeeded, db, run_id, step_key, actor=user.username,
+                            reason=body.reason)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+
+
+def _public(run) -> RunPublic:
+    return RunPublic.model_validate(run, from_attributes=True)
+
+
+async def _wake(request: Request) -> None:
+    """Let the dispatcher claim the new work now instead of at its next tick."""
+    dispatcher = getattr(request.app.state, 'dispatcher', None)
+    if dispatcher is not None:
+        await dispatcher.tick()

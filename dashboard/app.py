@@ -1,0 +1,56 @@
+"""Wires one Provisioner process into NiceGUI's FastAPI app: API, ops endpoints, the embedded
+sandbox, pages, and the start/stop of the background jobs."""
+
+from __future__ import annotations
+
+import sys
+
+from nicegui import App
+
+import sandbox
+from dashboard import ops
+from dashboard.api import build_api_router
+from dashboard.api.errors import install_error_handlers
+from engine.clients import EmbeddedSandboxTransport
+from engine.process import Process
+from engine.settings import Settings
+
+SANDBOX_PATH = '/sandbox'
+SANDBOX_STATE_FILE = 'sandbox.json'
+
+
+def setup(app: App, settings: Settings) -> Process:
+    """Build the process objects, register routes and lifecycle hooks; returns the Process."""
+    # The embedded sandbox keeps its documents next to the database, as a real ERPNext would.
+    sandbox_app = sandbox.create_app(state_file=settings.data_dir / SANDBOX_STATE_FILE) if settings.sandbox else None
+    sandbox_url = f'http://{_reachable_host(settings.host)}:{settings.port}{SANDBOX_PATH}'
+    process = Process.build(settings, sandbox_app=sandbox_app, sandbox_url=sandbox_url)
+    if sandbox_app is not None:
+        app.mount(SANDBOX_PATH, sandbox_app)
+        app.state.erpnext_transport = EmbeddedSandboxTransport(sandbox_url, sandbox_app)
+    app.state.process = process
+    app.state.db, app.state.settings, app.state.secrets = process.db, settings, process.secrets
+    app.state.dispatcher = process.dispatcher
+    app.include_router(build_api_router())
+    app.include_router(ops.router)
+    install_error_handlers(app)
+    app.openapi_url, app.docs_url = '/api/v1/openapi.json', '/api/v1/docs'
+    app.on_startup(lambda: _started(process))
+    app.on_shutdown(process.stop)
+    if sandbox_app is not None:
+        app.on_shutdown(sandbox_app.state.sandbox.persist_now)  # after the drain: its last writes too
+    return process
+
+
+async def _started(process: Process) -> None:
+    await process.start()
+    if process.generated_admin_password:
+        # Shown once, on the console only: it is in no log line and nowhere in the database.
+        print(f'\nProvisioner: first start, created user "admin" with password: '
+              f'{process.generated_admin_password}\n(set PROVISIONER_ADMIN_PASSWORD to choose it)\n',
+              file=sys.stderr, flush=True)
+        process.generated_admin_password = None
+
+
+def _reachable_host(host: str) -> str:
+    return '127.0.0.1' if host in ('0.0.0.0', '::', '') else host

@@ -1,0 +1,44 @@
+"""Operational endpoints outside the versioned API: liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get('/healthz')
+def healthz() -> dict[str, str]:
+    """The process is alive and serving."""
+    return {'status': 'ok'}
+
+
+@router.get('/readyz')
+async def readyz(request: Request) -> JSONResponse:
+    """Ready to work: the database answers and the scheduler runs."""
+    process = getattr(request.app.state, 'process', None)
+    checks = {'database': False, 'scheduler': bool(process and process.scheduler_running)}
+    if process is not None:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(_ping, process.db), timeout=5)
+            checks['database'] = True
+        except Exception:  # unreachable or slow: not ready, and say which part
+            checks['database'] = False
+    ready = all(checks.values())
+    return JSONResponse({'status': 'ready' if ready else 'not ready', 'checks': checks},
+                        status_code=200 if ready else 503)
+
+
+@router.get('/metrics')
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _ping(db) -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text('SELECT 1'))

@@ -1,0 +1,1 @@
+"""NiceGUI pages, one module per route."""

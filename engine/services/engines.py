@@ -1,0 +1,205 @@
+"""ERPNext engines: registration, edits, and health checks.
+
+The API secret is encrypted with the process `SecretBox` before it reaches the database and is
+write-only: nothing here returns it, and an update replaces it only when a new one is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from engine.erpnext.client import ERPNextClient
+from engine.erpnext.errors import ERPNextError
+from engine.security import SecretBox, SecretKeyError
+from engine.services import audit
+from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound
+from storage.db import Database
+from storage.queries import engines as queries
+from storage.tables import Engine, EngineHealth, utcnow
+
+SANDBOX_ENGINE = 'Sandbox'
+SANDBOX_CREDENTIALS = ('sandbox', 'sandbox')
+CHECK_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class EngineCheck:
+    """The outcome of one health check (also stored on the engine row)."""
+
+    engine_id: int
+    health: str
+    checked_at: datetime
+    user: str | None = None
+    version: str | None = None
+    error: str | None = None
+
+
+def create_engine(db: Database, secrets: SecretBox, data: EngineCreate, *, actor: str) -> Engine:
+    """Register an ERPNext site; Conflict when the name is taken."""
+    engine = Engine(name=data.name, base_url=data.base_url, api_key=data.api_key,
+                    api_secret_encrypted=secrets.encrypt(data.api_secret),
+                    max_concurrent_runs=data.max_concurrent_runs)
+    with _name_race_is_conflict(data.name), db.session() as session:
+        _refuse_taken_name(session, data.name)
+        session.add(engine)
+        session.flush()
+        audit.record(session, actor=actor, action='engine.created',
+                     details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url})
+    return engine
+
+
+def update_engine(db: Database, secrets: SecretBox, engine_id: int, data: EngineUpdate, *,
+                  actor: str) -> Engine:
+    """Change the given fields; the secret only when a new one is sent."""
+    encrypted = secrets.encrypt(data.api_secret) if data.api_secret is not None else None
+    with _name_race_is_conflict(data.name or ''), db.session() as session:
+        engine = _engine_or_404(session, engine_id)
+        changes = _apply_changes(session, engine, data, encrypted)
+        if changes:
+            audit.record(session, actor=actor, action='engine.updated',
+                         details={'engine_id': engine.id, 'name': engine.name, 'changes': changes})
+    return engine
+
+
+def list_engines(db: Database) -> list[Engine]:
+    with db.session() as session:
+        return queries.all_engines(session)
+
+
+def get_engine(db: Database, engine_id: int) -> Engine:
+    with db.session() as session:
+        return _engine_or_404(session, engine_id)
+
+
+def find_engine(session: Session, ref: int | str) -> Engine | None:
+    """The engine an id or a name refers to (a digit string that is no name is tried as an id)."""
+    if isinstance(ref, int):
+        return session.get(Engine, ref) if 1 <= ref <= MAX_ID else None
+    engine = queries.engine_by_name(session, ref.strip())
+    if engine is None and ref.strip().isdecimal():
+        return find_engine(session, int(ref.strip()))
+    return engine
+
+
+def engine_secret(secrets: SecretBox, engine: Engine) -> str:
+    """The decrypted API secret, for code that talks to ERPNext (never for display)."""
+    return secrets.decrypt(engine.api_secret_encrypted)
+
+
+def ensure_sandbox_engine(db: Database, secrets: SecretBox, base_url: str) -> Engine:
+    """Register the embedded sandbox as engine "Sandbox" (first start), or follow its new URL."""
+    with db.session() as session:
+        engine = queries.engine_by_name(session, SANDBOX_ENGINE)
+        if engine is not None and engine.base_url != base_url.rstrip('/'):
+            audit.record(session, actor=audit.SYSTEM_ACTOR, action='engine.updated',
+                         details={'engine_id': engine.id, 'name': engine.name,
+                                  'changes': {'base_url': [engine.base_url, base_url.rstrip('/')]}})
+            engine.base_url = base_url.rstrip('/')
+    if engine is not None:
+        return engine
+    key, secret = SANDBOX_CREDENTIALS
+    data = EngineCreate(name=SANDBOX_ENGINE, base_url=base_url, api_key=key, api_secret=secret)
+    try:
+        return create_engine(db, secrets, data, actor=audit.SYSTEM_ACTOR)
+    except Conflict:  # a sibling process registered it a moment ago
+        with db.session() as session:
+            return queries.engine_by_name(session, SANDBOX_ENGINE)
+
+
+async def check_engine(db: Database, secrets: SecretBox, engine_id: int, *,
+                       transport: httpx.AsyncBaseTransport | None = None, timeout: float = CHECK_TIMEOUT,
+                       actor: str | None = None) -> EngineCheck:
+    """Ask ERPNext whether it is reachable and accepts the key; store and return the health.
+
+    `actor` is given for checks a person asked for (audited); periodic checks leave it out.
+    """
+    engine = await asyncio.to_thread(get_engine, db, engine_id)
+    try:
+        api_secret = engine_secret(secrets, engine)
+    except SecretKeyError as exc:
+        result = EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=str(exc))
+    else:
+        result = await _probe(engine, api_secret, transport, timeout)
+    await asyncio.to_thread(_save_check, db, result, actor)
+    return result
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+async def _probe(engine: Engine, api_secret: str, transport: httpx.AsyncBaseTransport | None,
+                 timeout: float) -> EngineCheck:
+    try:
+        async with ERPNextClient(engine.base_url, engine.api_key, api_secret, timeout=timeout,
+                                 transport=transport) as client:
+            await client.ping()
+            user = await client.logged_user()
+            version = _version_text(await client.versions())
+    except ERPNextError as exc:
+        return EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=exc.message[:2000])
+    return EngineCheck(engine.id, EngineHealth.ONLINE, utcnow(), user=user, version=version)
+
+
+def _version_text(versions: dict[str, Any]) -> str | None:
+    """'erpnext 15.2.0, frappe 15.1.0' from get_versions' answer."""
+    parts = [f'{app} {info["version"]}' for app, info in sorted(versions.items())
+             if isinstance(info, dict) and info.get('version')]
+    return ', '.join(parts)[:255] or None
+
+
+def _save_check(db: Database, result: EngineCheck, actor: str | None) -> None:
+    with db.session() as session:
+        engine = _engine_or_404(session, result.engine_id)
+        engine.health, engine.last_checked_at = result.health, result.checked_at
+        engine.last_error = result.error
+        if result.version:
+            engine.version = result.version
+        if actor is not None:
+            audit.record(session, actor=actor, action='engine.checked',
+                         details={'engine_id': engine.id, 'health': result.health, 'error': result.error})
+
+
+def _engine_or_404(session: Session, engine_id: int) -> Engine:
+    engine = session.get(Engine, engine_id) if 1 <= engine_id <= MAX_ID else None
+    if engine is None:
+        raise NotFound(f'no engine with id {engine_id}')
+    return engine
+
+
+def _refuse_taken_name(session: Session, name: str, *, own_id: int | None = None) -> None:
+    other = queries.engine_by_name(session, name)
+    if other is not None and other.id != own_id:
+        raise Conflict(f"an engine named '{other.name}' already exists")
+
+
+def _apply_changes(session: Session, engine: Engine, data: EngineUpdate,
+                   encrypted: str | None) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    if data.name is not None and data.name != engine.name:
+        _refuse_taken_name(session, data.name, own_id=engine.id)
+    for field in ('name', 'base_url', 'api_key', 'max_concurrent_runs'):
+        value = getattr(data, field)
+        if value is not None and value != getattr(engine, field):
+            changes[field] = [getattr(engine, field), value]
+            setattr(engine, field, value)
+    if encrypted is not None:
+        engine.api_secret_encrypted = encrypted
+        changes['api_secret'] = 'changed'  # never the secret itself
+    return changes
+
+
+@contextmanager
+def _name_race_is_conflict(name: str) -> Iterator[None]:
+    """Two inserts of one name at once: the loser's unique-constraint error becomes a Conflict."""
+    try:
+        yield
+    except IntegrityError:
+        raise Conflict(f"an engine named '{name}' already exists") from None

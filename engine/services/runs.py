@@ -1,0 +1,229 @@
+"""Provisioning runs as the UI and the REST API see them: request, retry, cancel, step actions.
+
+Every action is one transaction that also writes its audit event. The runner picks QUEUED runs up;
+these functions never talk to ERPNext.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from engine.services import audit
+from engine.steps import STEP_TITLES, STEPS
+from engine.validation import Conflict, InvalidInput, NotFound
+from storage.db import Database
+from storage.queries import runs as queries
+from storage.tables import (
+    ACTIVE_RUN_STATUSES,
+    Run,
+    RunMode,
+    RunStatus,
+    RunTrigger,
+    StepRun,
+    StepStatus,
+    Tenant,
+    TenantStatus,
+    utcnow,
+)
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    queued: list[Run]
+    refused: dict[int, str]  # tenant id → why
+
+
+def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = False,
+                      trigger: str = RunTrigger.MANUAL) -> Run:
+    """Queue a new run of every step for the tenant (409 when one is already active)."""
+    try:
+        with db.session() as session:
+            tenant = _tenant(session, tenant_id)
+            run = _new_run(session, tenant, actor=actor, plan=plan, trigger=trigger)
+            audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
+                         tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
+                         details={'trigger': trigger})
+            return run
+    except IntegrityError:
+        raise _already_active(db, tenant_id) from None
+
+
+def bulk_provision(db: Database, tenant_ids: list[int], *, actor: str) -> BulkResult:
+    """Queue a run for each tenant; tenants that cannot be queued are reported, not fatal."""
+    queued, refused = [], {}
+    for tenant_id in dict.fromkeys(tenant_ids):
+        try:
+            queued.append(request_provision(db, tenant_id, actor=actor, trigger=RunTrigger.BULK))
+        except (NotFound, Conflict) as exc:
+            refused[tenant_id] = exc.message
+    return BulkResult(queued=queued, refused=refused)
+
+
+def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigger.RETRY) -> Run:
+    """Queue a finished run again: it resumes at its first unfinished step."""
+    def change(session: Session, run: Run) -> None:
+        if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
+            raise Conflict(f'Run #{run.id} is {run.status}: only a failed or cancelled run can be retried.')
+        audit.record(session, actor=actor, action='run.retried' if trigger != RunTrigger.AUTO_RETRY
+                     else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
+                     correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
+        _requeue(session, run, trigger)
+    return _change_run(db, run_id, change)
+
+
+def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
+    """Stop a queued or running run; a running one stops after the steps in flight end."""
+    def change(session: Session, run: Run) -> None:
+        if run.status not in ACTIVE_RUN_STATUSES:
+            raise Conflict(f'Run #{run.id} is {run.status}: only a queued or running run can be cancelled.')
+        run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
+        run.lease_owner = run.lease_expires_at = None
+        run.error_category, run.error_message = 'critical', f'Cancelled by {actor}.'
+        if run.mode == RunMode.PROVISION:
+            _set_tenant(session, run.tenant_id, TenantStatus.FAILED,
+                        f'Run #{run.id} was cancelled by {actor}: provision again or retry the run to continue.')
+        audit.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
+                     correlation_id=run.correlation_id)
+    return _change_run(db, run_id, change)
+
+
+def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
+    """Run one step again (and whatever is still unfinished after it)."""
+    def change(session: Session, run: Run) -> None:
+        step = _idle_step(session, run, step_key)
+        step.status, step.error_category, step.error_message = StepStatus.PENDING, None, None
+        session.add(step)
+        audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
+                     step_key=step_key, correlation_id=run.correlation_id)
+        _requeue(session, run, RunTrigger.RETRY)
+    return _change_run(db, run_id, change)
+
+
+def skip_step(db: Database, run_id: int, step_key: str, *, actor: str, reason: str) -> Run:
+    """Give up on one step (reason required); the run goes on without it."""
+    return _settle_by_hand(db, run_id, step_key, actor=actor, reason=reason, status=StepStatus.SKIPPED)
+
+
+def mark_step_succeeded(db: Database, run_id: int, step_key: str, *, actor: str, reason: str) -> Run:
+    """Record that someone did the step by hand in ERPNext (reason required); the run goes on."""
+    return _settle_by_hand(db, run_id, step_key, actor=actor, reason=reason, status=StepStatus.SUCCEEDED)
+
+
+def run_detail(db: Database, run_id: int) -> dict[str, Any]:
+    """The run with its steps in workflow order, as the UI and the API show it."""
+    with db.session() as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise NotFound(f'Run {run_id} does not exist.')
+        steps = queries.steps_of_run(session, run_id)
+        return {**run.model_dump(), 'metadata': run.meta, 'steps': [_step_view(step) for step in steps]}
+
+
+def latest_run_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
+    """The tenant's newest run (plans included) with its steps, or None if it never ran."""
+    with db.session() as session:
+        run = queries.latest_run_for_tenant(session, tenant_id)
+    return run_detail(db, run.id) if run else None
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def _new_run(session: Session, tenant: Tenant, *, actor: str, plan: bool, trigger: str) -> Run:
+    run = Run(tenant_id=tenant.id, engine_id=tenant.engine_id, requested_by=actor, trigger=trigger,
+              mode=RunMode.PLAN if plan else RunMode.PROVISION, correlation_id=uuid.uuid4().hex)
+    session.add(run)
+    session.flush()  # the one-active-run index answers here
+    session.add_all([StepRun(run_id=run.id, step_key=step.key, position=index, critical=step.critical)
+                     for index, step in enumerate(STEPS, start=1)])
+    if not plan:
+        _set_tenant(session, tenant.id, TenantStatus.QUEUED, None)
+    return run
+
+
+def _requeue(session: Session, run: Run, trigger: str) -> None:
+    run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
+    run.queued_at, run.finished_at, run.next_retry_at = utcnow(), None, None
+    run.error_category = run.error_message = run.error_step = None
+    if run.mode == RunMode.PROVISION:
+        _set_tenant(session, run.tenant_id, TenantStatus.QUEUED, None)
+
+
+def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
+    reason = (reason or '').strip()
+    if not reason:
+        raise InvalidInput('reason', 'say why (it goes into the audit log)')
+
+    def change(session: Session, run: Run) -> None:
+        step = _idle_step(session, run, step_key)
+        step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
+        step.finished_at, step.output = utcnow(), {}
+        session.add(step)
+        action = 'step.skipped' if status == StepStatus.SKIPPED else 'step.marked_succeeded'
+        audit.record(session, actor=actor, action=action, tenant_id=run.tenant_id, run_id=run.id,
+                     step_key=step_key, correlation_id=run.correlation_id, details={'reason': reason[:MAX_REASON]})
+        if any(s.status != StepStatus.SUCCEEDED and s.status != StepStatus.SKIPPED
+               for s in queries.steps_of_run(session, run.id) if s.step_key != step_key):
+            _requeue(session, run, RunTrigger.RETRY)
+        elif run.mode == RunMode.PROVISION and run.status != RunStatus.SUCCEEDED:
+            run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
+            _set_tenant(session, run.tenant_id, TenantStatus.PROVISIONED, None)
+    return _change_run(db, run_id, change)
+
+
+def _change_run(db: Database, run_id: int, change) -> Run:
+    try:
+        with db.session() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise NotFound(f'Run {run_id} does not exist.')
+            change(session, run)
+            session.add(run)
+            return run
+    except IntegrityError:
+        raise Conflict('The tenant already has another queued or running run.') from None
+
+
+def _idle_step(session: Session, run: Run, step_key: str) -> StepRun:
+    if step_key not in STEP_TITLES:
+        raise NotFound(f"There is no step '{step_key}'.")
+    if run.status in ACTIVE_RUN_STATUSES:
+        raise Conflict(f'Run #{run.id} is {run.status}: wait for it to end or cancel it first.')
+    step = queries.step_of_run(session, run.id, step_key)
+    if step is None:
+        raise NotFound(f"Run #{run.id} has no step '{step_key}'.")
+    return step
+
+
+def _tenant(session: Session, tenant_id: int) -> Tenant:
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f'Tenant {tenant_id} does not exist.')
+    return tenant
+
+
+def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None) -> None:
+    tenant = session.get(Tenant, tenant_id)
+    tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
+    session.add(tenant)
+
+
+def _already_active(db: Database, tenant_id: int) -> Conflict:
+    with db.session() as session:
+        active = queries.active_run_for_tenant(session, tenant_id)
+    which = f' (run #{active.id}, {active.status})' if active else ''
+    return Conflict(f'Tenant {tenant_id} already has an active run{which}: wait for it or cancel it.')
+
+
+def _step_view(step: StepRun) -> dict[str, Any]:
+    return {'key': step.step_key, 'title': STEP_TITLES.get(step.step_key, step.step_key),
+            'position': step.position, 'critical': step.critical, 'status': step.status,
+            'attempts': step.attempts, 'started_at': step.started_at, 'finished_at': step.finished_at,
+            'duration_ms': step.duration_ms, 'error_category': step.error_category, 'error': step.error_message,
+            'output': step.output, 'manual_by': step.manual_by, 'manual_reason': step.manual_reason}

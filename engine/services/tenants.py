@@ -1,0 +1,97 @@
+"""Tenants: creation and look-ups (provisioning lives with the run services).
+
+A tenant's Company in ERPNext is named after the tenant, and ERPNext compares names without
+regard to case, so two tenants may not differ only in case.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from engine.services import audit
+from engine.services.engines import find_engine
+from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
+from storage.db import Database
+from storage.queries import tenants as queries
+from storage.tables import Tenant, TenantStatus
+
+MAX_LIMIT = 500
+MAX_QUERY_LENGTH = 200
+
+
+def create_tenant(db: Database, data: TenantCreate, *, actor: str) -> Tenant:
+    """A NOT_STARTED tenant; InvalidInput for an unknown engine, Conflict for a taken name."""
+    try:
+        with db.session() as session:
+            engine = find_engine(session, data.engine)
+            if engine is None:
+                raise InvalidInput('engine', f"no engine with id or name '{data.engine}'")
+            _refuse_taken_name(session, data.name)
+            tenant = _new_tenant(data, engine.id, actor)
+            session.add(tenant)
+            session.flush()
+            audit.record(session, actor=actor, action='tenant.created', tenant_id=tenant.id,
+                         details={'name': tenant.name, 'engine_id': engine.id, 'country': tenant.country,
+                                  'currency': tenant.currency, 'stores': tenant.stores})
+    except IntegrityError:
+        raise Conflict(f"a tenant named '{data.name}' already exists") from None
+    return tenant
+
+
+def list_tenants(db: Database, *, status: str | None = None, q: str | None = None,
+                 engine_id: int | None = None, limit: int = 50, offset: int = 0) -> Page[Tenant]:
+    """Tenants newest first; `q` matches name, company or admin email (any case)."""
+    _check_page(limit, offset)
+    status = _status(status)
+    q = _query_text(q)
+    with db.session() as session:
+        items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
+                                            engine_id=engine_id)
+    return Page(items=items, total=total)
+
+
+def get_tenant(db: Database, tenant_id: int) -> Tenant:
+    tenant = None
+    if 1 <= tenant_id <= MAX_ID:
+        with db.session() as session:
+            tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(f'no tenant with id {tenant_id}')
+    return tenant
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+def _new_tenant(data: TenantCreate, engine_id: int, actor: str) -> Tenant:
+    return Tenant(name=data.name, company_name=data.name, country=data.country, currency=data.currency,
+                  admin_email=data.admin_email, stores=data.stores, engine_id=engine_id,
+                  status=TenantStatus.NOT_STARTED, created_by=actor)
+
+
+def _refuse_taken_name(session: Session, name: str) -> None:
+    other = queries.tenant_by_name(session, name)
+    if other is not None:
+        raise Conflict(f"a tenant named '{other.name}' already exists")
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput('limit', f'must be between 1 and {MAX_LIMIT}')
+    if not 0 <= offset <= MAX_ID:
+        raise InvalidInput('offset', 'must be 0 or more')
+
+
+def _status(status: str | None) -> str | None:
+    if not status:
+        return None
+    if status not in set(TenantStatus):
+        raise InvalidInput('status', f"must be one of {', '.join(TenantStatus)}")
+    return str(status)
+
+
+def _query_text(q: str | None) -> str | None:
+    text = (q or '').strip()
+    if len(text) > MAX_QUERY_LENGTH or not text.isprintable():
+        raise InvalidInput('q', f'must be at most {MAX_QUERY_LENGTH} printable characters')
+    return text or None

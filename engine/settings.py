@@ -1,0 +1,168 @@
+"""Process settings from `PROVISIONER_*` environment variables (DESIGN.md, "Settings").
+
+`load_settings()` is what main.py calls: a bad value stops start-up with one line naming the
+variable (`PROVISIONER_PORT: must be between 1 and 65535 (got 'abc')`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = 'PROVISIONER_'
+DATABASE_SCHEMES = ('sqlite', 'postgresql+psycopg')
+# Values that may hold credentials (a password in the URL, a webhook token) are never echoed.
+UNECHOED_FIELDS = frozenset({'admin_password', 'secret_key', 'database_url', 'alert_webhook_url'})
+MIN_PASSWORD_LENGTH = 10
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; str() is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of the process, with DESIGN.md's defaults."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra='ignore',
+                                      hide_input_in_errors=True)
+
+    database_url: str = 'sqlite:///./data/provisioner.db'
+    host: str = '127.0.0.1'
+    port: int = 8080
+    admin_password: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    sandbox: bool = True
+    max_concurrent_runs: int = 8
+    stuck_after_minutes: int = 30
+    auto_retry_limit: int = 3
+    alert_webhook_url: str | None = None
+    log_format: Literal['json', 'console'] = 'json'
+    data_dir: Path = Path('./data')
+
+    @field_validator('database_url', mode='before')
+    @classmethod
+    def _database_url(cls, value: Any) -> str:
+        return normalise_database_url(str(value).strip())
+
+    @field_validator('host', mode='before')
+    @classmethod
+    def _host(cls, value: Any) -> str:
+        text = str(value).strip()
+        if not text or any(c.isspace() for c in text):
+            raise ValueError('must be a host name or IP address')
+        return text
+
+    @field_validator('port', mode='before')
+    @classmethod
+    def _port(cls, value: Any) -> int:
+        return _whole_number(value, 1, 65535, 'must be between 1 and 65535')
+
+    @field_validator('max_concurrent_runs', 'stuck_after_minutes', mode='before')
+    @classmethod
+    def _positive(cls, value: Any) -> int:
+        return _whole_number(value, 1, None, 'must be a whole number of at least 1')
+
+    @field_validator('auto_retry_limit', mode='before')
+    @classmethod
+    def _not_negative(cls, value: Any) -> int:
+        return _whole_number(value, 0, None, 'must be a whole number of at least 0 (0 disables auto-retry)')
+
+    @field_validator('sandbox', mode='before')
+    @classmethod
+    def _on_off(cls, value: Any) -> bool:
+        return _switch(value)
+
+    @field_validator('log_format', mode='before')
+    @classmethod
+    def _log_format(cls, value: Any) -> str:
+        text = str(value).strip().lower()
+        if text not in ('json', 'console'):
+            raise ValueError("must be 'json' or 'console'")
+        return text
+
+    @field_validator('alert_webhook_url', mode='before')
+    @classmethod
+    def _webhook(cls, value: Any) -> str | None:
+        if value is None:
+            return None
+        text = str(value).strip()
+        parts = urlsplit(text)
+        if parts.scheme not in ('http', 'https') or not parts.netloc:
+            raise ValueError('must be an http:// or https:// URL')
+        return text
+
+    @field_validator('admin_password', mode='before')
+    @classmethod
+    def _admin_password(cls, value: Any) -> Any:
+        if value is not None and len(str(value)) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long')
+        return value
+
+    @field_validator('secret_key', mode='before')
+    @classmethod
+    def _secret_key(cls, value: Any) -> Any:
+        if value is not None:
+            check_fernet_key(str(value).strip())
+            return str(value).strip()
+        return value
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment (and `overrides`), or a one-line SettingsError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError('; '.join(_describe(error) for error in exc.errors())) from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept sqlite and PostgreSQL URLs; a bare postgresql:// gets the psycopg 3 driver."""
+    scheme, sep, rest = url.partition('://')
+    if scheme in ('postgresql', 'postgres'):
+        scheme = 'postgresql+psycopg'
+    if not sep or scheme not in DATABASE_SCHEMES or not rest:
+        raise ValueError('must start with sqlite:/// or postgresql+psycopg://')
+    return f'{scheme}://{rest}'
+
+
+def check_fernet_key(key: str) -> None:
+    """Raise ValueError unless `key` is a Fernet key (32 url-safe base64-encoded bytes)."""
+    try:
+        Fernet(key)
+    except (ValueError, TypeError):
+        raise ValueError('must be a Fernet key: 32 url-safe base64-encoded bytes, e.g. from '
+                         "python -c 'from cryptography.fernet import Fernet; "
+                         "print(Fernet.generate_key().decode())'") from None
+
+
+def _whole_number(value: Any, low: int, high: int | None, message: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(message) from None
+    if number < low or (high is not None and number > high):
+        raise ValueError(message)
+    return number
+
+
+def _switch(value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ('on', 'true', '1', 'yes'):
+        return True
+    if text in ('off', 'false', '0', 'no'):
+        return False
+    raise ValueError("must be 'on' or 'off'")
+
+
+def _describe(error: dict[str, Any]) -> str:
+    field = str(error['loc'][0]) if error.get('loc') else '?'
+    message = str(error['ctx']['error']) if error.get('type') == 'value_error' else error['msg']
+    text = f'{ENV_PREFIX}{field.upper()}: {message}'
+    if field not in UNECHOED_FIELDS and 'input' in error:
+        text += f' (got {str(error["input"])[:80]!r})'
+    return text

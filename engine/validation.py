@@ -1,0 +1,291 @@
+"""Input models shared by the REST API and the UI, their validators, and the service errors.
+
+Service errors (the API maps each to a status; the UI shows `.message` as is):
+
+    ServiceError
+    ├── NotFound          an id or name that does not exist            → 404
+    ├── Conflict          a duplicate, or a state that forbids the act → 409
+    ├── InvalidInput      a value that passed the model but not a rule → 422
+    └── PermissionDenied  the actor's role may not do this              → 403
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlsplit
+
+import pycountry
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import ErrorDetails
+
+from storage.tables import Role
+
+T = TypeVar('T')
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+MAX_ID = 2**63 - 1  # larger ids overflow SQLite/PostgreSQL integers: reject them as input instead
+USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.@-]{3,64}')
+
+# ERPNext's Country names (frappe/geo/country_info.json) where they differ from ISO 3166's; the
+# Company insert links to these names, so tenants store ERPNext's spelling.
+ERPNEXT_COUNTRY_NAMES = {
+    'CI': 'Ivory Coast', 'CV': 'Cape Verde', 'CZ': 'Czech Republic', 'IR': 'Iran',
+    'KP': 'Korea, Democratic Peoples Republic of', 'LA': 'Lao Peoples Democratic Republic',
+    'MK': 'Macedonia', 'PS': 'Palestinian Territory, Occupied', 'SY': 'Syria', 'SZ': 'Swaziland',
+    'TR': 'Turkey', 'TW': 'Taiwan', 'TZ': 'Tanzania', 'VN': 'Vietnam',
+}
+_ERPNEXT_CODES_BY_NAME = {name.lower(): code for code, name in ERPNEXT_COUNTRY_NAMES.items()}
+
+
+class ServiceError(Exception):
+    """An operation was refused for a reason the caller can show to a person as is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The id or name refers to nothing."""
+
+
+class Conflict(ServiceError):
+    """A duplicate, or the current state forbids the operation."""
+
+
+class PermissionDenied(ServiceError):
+    """The actor's role does not allow the operation."""
+
+
+class InvalidInput(ServiceError):
+    """A value is well-formed but breaks a rule only the service can check (e.g. unknown engine)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f'{field}: {message}')
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list plus the total number of matches."""
+
+    items: list[T]
+    total: int
+
+
+# ---- field validators -------------------------------------------------------------------------
+
+def printable(value: str) -> str:
+    """Refuse tabs, line breaks, control and other invisible characters."""
+    if not value.isprintable():
+        raise ValueError('must contain only printable characters '
+                         '(no tabs, line breaks or control characters)')
+    return value
+
+
+def document_name(value: str) -> str:
+    """ERPNext rejects '<' and '>' in document names (a Company is named after the tenant)."""
+    if '<' in value or '>' in value:
+        raise ValueError("must not contain '<' or '>' (ERPNext refuses them in names)")
+    return value
+
+
+def country_name(value: str) -> str:
+    """A known country in any common spelling or code, returned in ERPNext's spelling."""
+    text = value.strip()
+    code = _ERPNEXT_CODES_BY_NAME.get(text.lower())
+    if code is None:
+        try:
+            code = pycountry.countries.lookup(text).alpha_2
+        except LookupError:
+            raise ValueError(f"unknown country '{text}' "
+                             "(use a name such as 'United States' or a code such as 'US')") from None
+    return ERPNEXT_COUNTRY_NAMES.get(code) or pycountry.countries.get(alpha_2=code).name
+
+
+def currency_code(value: str) -> str:
+    """An ISO 4217 currency code, upper-cased."""
+    code = value.strip().upper()
+    if not re.fullmatch('[A-Z]{3}', code) or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"unknown currency '{value.strip()}' (use an ISO 4217 code such as 'USD')")
+    return code
+
+
+def email_address(value: str) -> str:
+    """A syntactically valid address (no DNS lookups), lower-cased as ERPNext names its Users."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(f'not a valid email address: {exc}') from None
+
+
+def username(value: str) -> str:
+    """3–64 characters of letters, digits and `_ . @ -`; usernames are case-insensitive."""
+    if not USERNAME_PATTERN.fullmatch(value):
+        raise ValueError('must be 3 to 64 characters: letters, digits, _ . @ or -')
+    return value.lower()
+
+
+def password(value: str) -> str:
+    if len(value) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long')
+    if not value.isprintable():
+        raise ValueError('must contain only printable characters')
+    return value
+
+
+def engine_ref(value: Any) -> int | str:
+    """An engine id (a JSON number) or an engine name (a string)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= MAX_ID:
+            raise ValueError('must be a valid engine id or name')
+        return value
+    if isinstance(value, str) and 0 < len(value.strip()) <= 140:
+        return printable(value.strip())
+    raise ValueError('must be an engine id (number) or engine name (text)')
+
+
+def http_url(value: str) -> str:
+    """An http(s) URL with a host, without the trailing slash."""
+    text = value.strip().rstrip('/')
+    parts = urlsplit(text)
+    if parts.scheme not in ('http', 'https') or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError('must be an http:// or https:// URL such as https://erp.example.com')
+    return text
+
+
+def _text(max_length: int) -> Any:
+    return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
+
+
+Name = Annotated[str, _text(140), AfterValidator(printable), AfterValidator(document_name)]
+EngineName = Annotated[str, _text(140), AfterValidator(printable)]
+Country = Annotated[str, StringConstraints(max_length=140), AfterValidator(country_name)]
+Currency = Annotated[str, StringConstraints(max_length=16), AfterValidator(currency_code)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]
+Username = Annotated[str, StringConstraints(max_length=64), AfterValidator(username)]
+Password = Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH), AfterValidator(password)]
+Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(http_url)]
+Credential = Annotated[str, _text(255), AfterValidator(printable)]
+EngineRef = Annotated[int | str, PlainValidator(engine_ref),
+                      WithJsonSchema({'anyOf': [{'type': 'integer'}, {'type': 'string'}]})]
+
+
+# ---- input models -----------------------------------------------------------------------------
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra='forbid')
+
+
+class TenantCreate(_Input):
+    """A new tenant, as typed by support staff (REST body and UI form)."""
+
+    name: Name
+    country: Country
+    currency: Currency
+    admin_email: Email
+    engine: EngineRef = Field(description='engine id or name')
+    stores: int = Field(default=1, ge=1, le=20, description='number of POS outlets')
+
+
+class EngineCreate(_Input):
+    name: EngineName
+    base_url: Url
+    api_key: Credential
+    api_secret: Annotated[str, _text(500), AfterValidator(printable)]
+    max_concurrent_runs: int = Field(default=4, ge=1, le=64)
+
+
+class EngineUpdate(_Input):
+    """Only the fields given change; the secret is replaced only when one is sent."""
+
+    name: EngineName | None = None
+    base_url: Url | None = None
+    api_key: Credential | None = None
+    api_secret: Annotated[str, _text(500), AfterValidator(printable)] | None = None
+    max_concurrent_runs: int | None = Field(default=None, ge=1, le=64)
+
+
+class UserCreate(_Input):
+    username: Username
+    password: Password
+    role: Role
+
+
+class UserUpdate(_Input):
+    role: Role | None = None
+    active: bool | None = None
+    password: Password | None = None
+
+
+class LoginRequest(_Input):
+    """Deliberately lax: a malformed username is just a failed login, not a 422."""
+
+    username: Annotated[str, StringConstraints(max_length=256)]
+    password: Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH)]
+
+
+# ---- readable validation errors ---------------------------------------------------------------
+
+def describe_errors(errors: ValidationError | list[ErrorDetails] | list[dict[str, Any]],
+                    ) -> list[tuple[str, str]]:
+    """(field, message) pairs a person can read, e.g. ('stores', 'must be at most 20')."""
+    items = errors.errors() if isinstance(errors, ValidationError) else errors
+    return [(_field(error.get('loc', ())), _message(error)) for error in items]
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(part) for part in loc if part not in ('body', 'query', 'path', 'header')]
+    return '.'.join(parts) or 'body'
+
+
+_MESSAGES = {
+    'missing': 'is required',
+    'extra_forbidden': 'is not a known field',
+    'string_type': 'must be a string',
+    'int_type': 'must be a whole number',
+    'int_parsing': 'must be a whole number',
+    'int_from_float': 'must be a whole number',
+    'bool_type': 'must be true or false',
+    'bool_parsing': 'must be true or false',
+    'json_invalid': 'is not valid JSON',
+    'model_attributes_type': 'must be a JSON object',
+    'dict_type': 'must be a JSON object',
+}
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind, ctx = error.get('type', ''), error.get('ctx') or {}
+    if kind == 'value_error' and 'error' in ctx:
+        return str(ctx['error'])
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind == 'string_too_short':
+        minimum = ctx.get('min_length')
+        return 'must not be empty' if minimum == 1 else f'must be at least {minimum} characters long'
+    if kind == 'string_too_long':
+        return f"must be at most {ctx.get('max_length')} characters long"
+    if kind in ('greater_than_equal', 'less_than_equal', 'greater_than', 'less_than'):
+        return _bound_message(kind, ctx)
+    if kind == 'enum':
+        return f"must be one of {ctx.get('expected')}"
+    return str(error.get('msg', 'is invalid'))
+
+
+def _bound_message(kind: str, ctx: dict[str, Any]) -> str:
+    words = {'greater_than_equal': ('at least', 'ge'), 'less_than_equal': ('at most', 'le'),
+             'greater_than': ('more than', 'gt'), 'less_than': ('less than', 'lt')}
+    word, key = words[kind]
+    return f'must be {word} {ctx.get(key)}'
