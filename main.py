@@ -7,7 +7,7 @@ import sys
 
 from nicegui import app, ui
 
-import dashboard.pages.home  # noqa: F401  (registers the pages)
+import dashboard.pages  # noqa: F401  (registers the pages)
 from dashboard.app import setup
 from engine.logging import configure_logging
 from engine.settings import SettingsError, load_settings

@@ -1,0 +1,1 @@
+"""Small reusable UI pieces: the page frame, status badges, confirmation dialogs."""

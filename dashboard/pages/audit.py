@@ -1,0 +1,13 @@
+"""Audit log page (being built)."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from dashboard.session import ADMIN_ONLY, guarded_page
+from storage.tables import User
+
+
+@guarded_page('/audit', title='Audit log', roles=ADMIN_ONLY)
+def audit_page(user: User) -> None:
+    ui.label('This page is being built.')

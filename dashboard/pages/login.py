@@ -1,0 +1,59 @@
+"""Sign in and out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from dashboard import session
+from engine.services.users import AccountLocked, AuthenticationFailed
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site (never another host) may follow a login."""
+    parts = urlsplit(target or '/')
+    if parts.scheme or parts.netloc or not parts.path.startswith('/') or parts.path.startswith('//'):
+        return '/'
+    return target
+
+
+@ui.page('/login', title='Sign in · Provisioner')
+def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  # noqa: A002 (query name)
+    target = _safe_next(next)
+    if session.current_user() is not None:
+        return RedirectResponse(target)
+    client = request.client.host if request.client else None
+
+    def submit() -> None:
+        error.set_text('')
+        if not username.value or not password.value:
+            error.set_text('Enter your username and password.')
+            return
+        try:
+            session.log_in(username.value, password.value, client=client)
+        except AccountLocked as exc:
+            error.set_text(f'Too many failed sign-ins: try again in {exc.retry_after_seconds} seconds.')
+            return
+        except AuthenticationFailed:
+            error.set_text('Wrong username or password.')
+            password.set_value('')
+            return
+        ui.navigate.to(target)
+
+    with ui.card().classes('absolute-center w-96'):
+        ui.label('Provisioner').classes('text-2xl font-bold')
+        username = ui.input('Username').props('autofocus autocomplete=username').classes('w-full')
+        password = ui.input('Password', password=True).props('autocomplete=current-password').classes('w-full')
+        password.on('keydown.enter', submit)
+        error = ui.label('').classes('text-red-700')
+        ui.button('Sign in', on_click=submit).classes('w-full')
+    return None
+
+
+@ui.page('/logout')
+def logout_page() -> RedirectResponse:
+    session.log_out()
+    return RedirectResponse('/login')

@@ -1,0 +1,16 @@
+"""Alerts as the dashboard and the API read them (the rules that open and resolve them live in
+engine/alerting.py)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.tables import Alert
+
+
+def open_alerts(db: Database, *, limit: int = 20) -> list[Alert]:
+    """Alerts not resolved yet, newest first."""
+    with db.session() as session:
+        query = select(Alert).where(col(Alert.resolved_at).is_(None)).order_by(col(Alert.opened_at).desc())
+        return list(session.exec(query.limit(limit)).all())
