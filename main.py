@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 
 from nicegui import app, ui
 
@@ -25,7 +26,8 @@ def main() -> None:
         sys.exit(f'provisioner: cannot start: {type(exc).__name__}: {exc}')
     # uvicorn drains on SIGTERM, then re-raises the signal it caught: after a clean drain
     # that should end the process with status 0, not "killed by SIGTERM".
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    if threading.current_thread() is threading.main_thread():  # (tests run main.py in a thread)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ui.run(host=settings.host, port=settings.port, reload=False, show=False, title='Provisioner',
            show_welcome_message=False, fastapi_docs=True,
            storage_secret=process.storage_secret)
