@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from engine.metrics import refresh_database_gauges
+
+log = structlog.get_logger('ops')
 router = APIRouter(include_in_schema=False)
 
 
@@ -35,7 +39,16 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 @router.get('/metrics')
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    """Prometheus text. Queue depth, runs in progress, the oldest running run's age and engine
+    health are read from the database now, so every process reports the whole system's state;
+    counters and histograms are this process's own (scrape each process as its own target)."""
+    db = getattr(request.app.state, 'db', None)
+    if db is not None:
+        try:
+            refresh_database_gauges(db)
+        except Exception as exc:  # the database is away: serve the counters with the last known gauges
+            log.warning('metrics.refresh_failed', error=type(exc).__name__)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

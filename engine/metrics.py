@@ -1,12 +1,29 @@
 """Prometheus metrics (prometheus-client, default registry). Labels never hold a tenant, run or
-user id: only step keys, outcomes, error categories and engine names, all bounded sets.
+user id: only step keys, outcomes, error categories, alert rules and engine names, all bounded sets.
+
+Two kinds of numbers live here:
+
+- **Events** (counters and histograms: runs, steps, failures, retries) count what *this process*
+  did. With several processes each one is its own scrape target; PromQL adds them up
+  (`sum(rate(provisioner_runs_total[5m]))`).
+- **State of the whole system** (queue depth, runs in progress, age of the oldest running run,
+  engine health) is read from the database by `refresh_database_gauges()` at every scrape of
+  `/metrics` and by the alert job, so every process reports the same, correct value even when
+  several processes share one PostgreSQL database (aggregate those with `max`, never `sum`).
 
 Defined here, in an imported module, so that re-executing main.py (NiceGUI's test fixtures do)
 does not register them twice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from prometheus_client import Counter, Gauge, Histogram
+from sqlmodel import Session, col, func, select
+
+from storage.db import Database
+from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, utcnow
 
 # Resolve a 50 ms step as well as a 5-minute run.
 BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300, 450, 600, 1200, 1800)
@@ -17,11 +34,16 @@ STEP_DURATION = Histogram('provisioner_step_duration_seconds', 'Wall time of ste
                           buckets=BUCKETS)
 STEP_FAILURES = Counter('provisioner_step_failures_total', 'Steps that failed, by category.', ['step', 'category'])
 STEP_RETRIES = Counter('provisioner_step_retries_total', 'Extra attempts made by steps.', ['step'])
-RUNS_IN_PROGRESS = Gauge('provisioner_runs_in_progress', 'Runs this process is executing.')
-QUEUE_DEPTH = Gauge('provisioner_queue_depth', 'Runs waiting to be claimed (all processes).')
+RUNS_EXECUTING = Gauge('provisioner_process_runs_executing', 'Runs this process is executing right now.')
+RUNS_IN_PROGRESS = Gauge('provisioner_runs_in_progress', 'Runs in status RUNNING (all processes, from the database).')
+QUEUE_DEPTH = Gauge('provisioner_queue_depth', 'Runs in status QUEUED, waiting to be claimed (all processes).')
 OLDEST_RUNNING_AGE = Gauge('provisioner_oldest_running_run_age_seconds',
                            'Age of the oldest RUNNING run (0 when none): compare with the stuck limit.')
-ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last health check.', ['engine'])
+ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last health check (1) or not (0); '
+                  'engines never checked yet have no sample.', ['engine'])
+ALERTS_OPEN = Gauge('provisioner_alerts_open', 'Alerts open now, by rule (from the database).', ['rule'])
+ALERT_NOTIFICATIONS = Counter('provisioner_alert_notifications_total',
+                              'Alert webhook notifications by this process, by outcome (sent, failed).', ['outcome'])
 
 
 def step_finished(step: str, *, status: str, attempts: int, duration_s: float, category: str | None) -> None:
@@ -36,3 +58,57 @@ def run_finished(outcome: str, duration_s: float | None) -> None:
     RUNS.labels(outcome.lower()).inc()
     if duration_s is not None:
         RUN_DURATION.observe(duration_s)
+
+
+@dataclass(frozen=True)
+class SystemState:
+    """The numbers that describe the whole system, read in one short transaction."""
+
+    queued: int
+    running: int
+    oldest_running_age_s: float
+    engine_health: dict[str, str] = field(default_factory=dict)  # engine name → health
+    open_alerts: dict[str, int] = field(default_factory=dict)  # rule → open alerts
+
+
+def read_system_state(session: Session, now: datetime | None = None) -> SystemState:
+    """Queue depth, runs in progress, the oldest running run's age and each engine's health."""
+    now = now or utcnow()
+    rows = session.exec(select(Run.status, func.count(), func.min(Run.started_at))
+                        .where(col(Run.status).in_([RunStatus.QUEUED, RunStatus.RUNNING]))
+                        .group_by(Run.status)).all()
+    counts = {status: (count, oldest) for status, count, oldest in rows}
+    queued = counts.get(RunStatus.QUEUED, (0, None))[0]
+    running, oldest = counts.get(RunStatus.RUNNING, (0, None))
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    health = dict(session.exec(select(Engine.name, Engine.health)).all())
+    return SystemState(queued=queued, running=running, oldest_running_age_s=age, engine_health=health,
+                       open_alerts=_open_alerts_by_rule(session))
+
+
+def publish_system_state(state: SystemState) -> None:
+    """Set the database-backed gauges from `state` (engines and rules that disappeared lose their series)."""
+    QUEUE_DEPTH.set(state.queued)
+    RUNS_IN_PROGRESS.set(state.running)
+    OLDEST_RUNNING_AGE.set(state.oldest_running_age_s)
+    ENGINE_UP.clear()
+    for name, health in state.engine_health.items():
+        if health in (EngineHealth.ONLINE, EngineHealth.OFFLINE):
+            ENGINE_UP.labels(name).set(1 if health == EngineHealth.ONLINE else 0)
+    ALERTS_OPEN.clear()
+    for rule, count in state.open_alerts.items():
+        ALERTS_OPEN.labels(rule).set(count)
+
+
+def refresh_database_gauges(db: Database, now: datetime | None = None) -> SystemState:
+    """Read the system state from the database and publish it (called at scrape time)."""
+    with db.session() as session:
+        state = read_system_state(session, now)
+    publish_system_state(state)
+    return state
+
+
+def _open_alerts_by_rule(session: Session) -> dict[str, int]:
+    rows = session.exec(select(Alert.rule, func.count()).where(col(Alert.resolved_at).is_(None))
+                        .group_by(Alert.rule)).all()
+    return dict(rows)

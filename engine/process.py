@@ -11,6 +11,7 @@ import httpx
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from engine.alerting import EVALUATE_EVERY_SECONDS, Alerting
 from engine.clients import EmbeddedSandboxTransport, EngineClients
 from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
 from engine.runner import Runner
@@ -72,6 +73,8 @@ class Process:
         scheduler.add_job(self.dispatcher.renew_leases, 'interval', seconds=RENEW_EVERY_SECONDS, id='leases')
         scheduler.add_job(self.check_engines, 'interval', seconds=HEALTH_EVERY_SECONDS, id='health')
         scheduler.add_job(self.check_engines, 'date', id='health-now')
+        alerting = Alerting.from_settings(self.db, self.settings)  # rules, Alert rows, webhook, DB gauges
+        scheduler.add_job(alerting.run_job, 'interval', seconds=EVALUATE_EVERY_SECONDS, id='alerts')
         scheduler.start()
         self.scheduler = scheduler
         log.info('process.started', owner=self.dispatcher.owner)

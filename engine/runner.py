@@ -87,11 +87,11 @@ class Runner:
             correlation_id=snapshot.correlation_id, run_id=run_id, tenant=snapshot.tenant.name)
         with bound:
             log.info('run.started', plan=snapshot.plan)
-            metrics.RUNS_IN_PROGRESS.inc()
+            metrics.RUNS_EXECUTING.inc()
             try:
                 return await _Execution(self, snapshot).run()
             finally:
-                metrics.RUNS_IN_PROGRESS.dec()
+                metrics.RUNS_EXECUTING.dec()
 
     async def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
         await asyncio.to_thread(self.store.save_intents, run_id, intents)

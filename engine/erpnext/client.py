@@ -192,7 +192,7 @@ class ERPNextClient:
         return text.replace(self._secret, '***') if self._secret else text
 
     def _log(self, context: dict[str, Any], started: float, outcome: int | str) -> None:
-        log.debug('erpnext.request', method=context['method'], doctype=context['doctype'],
+        log.info('erpnext.request', method=context['method'], doctype=context['doctype'],
                   duration_ms=round((time.perf_counter() - started) * 1000, 1), outcome=outcome,
                   correlation_id=self.request_id)
 
