@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dashboard.api import audit, auth, engines, runs, tenants, users
+from dashboard.api import audit, auth, engines, metrics, runs, tenants, users
 
 API_PREFIX = '/api/v1'
-ROUTERS = (auth.router, users.router, engines.router, tenants.router, runs.router, audit.router)
+ROUTERS = (auth.router, users.router, engines.router, tenants.router, runs.router, audit.router,
+           metrics.router)
 
 
 def build_api_router() -> APIRouter:
