@@ -69,6 +69,8 @@ class TenantStatus(StrEnum):
     PROVISIONING = 'PROVISIONING'
     PROVISIONED = 'PROVISIONED'
     FAILED = 'FAILED'
+    DEPROVISIONING = 'DEPROVISIONING'
+    DEPROVISIONED = 'DEPROVISIONED'
 
 
 class RunStatus(StrEnum):
@@ -92,6 +94,7 @@ class RunTrigger(StrEnum):
 class RunMode(StrEnum):
     PROVISION = 'provision'
     PLAN = 'plan'
+    DEPROVISION = 'deprovision'
 
 
 class StepStatus(StrEnum):
@@ -160,6 +163,10 @@ class Tenant(SQLModel, table=True):
     engine_id: int = Field(foreign_key='engine.id', index=True)
     status: str = Field(default=TenantStatus.NOT_STARTED, max_length=16)
     last_error: str | None = Field(default=None, max_length=2000)
+    # Drift: what the last check found missing or changed in ERPNext (None when all was there).
+    drifted: bool = Field(default=False, sa_column_kwargs={'server_default': sa.false()})
+    drift_detail: str | None = Field(default=None, max_length=2000)
+    drift_checked_at: datetime | None = ts()
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_ts()
     updated_at: datetime = created_ts()

@@ -1,0 +1,118 @@
+"""Drift: re-verify a PROVISIONED tenant against ERPNext with look-ups only (the verification
+step of provisioning, fed with what the tenant's last successful run recorded), and flag what no
+longer matches — a POS Profile deleted, a warehouse disabled, a payment-mode row removed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlmodel import col, select
+
+from engine.erpnext import ERPNextClient
+from engine.erpnext import errors as erp
+from engine.errors import ProvisioningError
+from engine.services import audit
+from engine.steps.base import IntentLog, StepContext, TenantSpec
+from engine.steps.verify_provisioning import VerifyProvisioning
+from storage.db import Database
+from storage.queries import runs as queries
+from storage.tables import Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus, utcnow
+
+log = structlog.get_logger('drift')
+
+ClientFor = Callable[[int], Awaitable[ERPNextClient]]
+MAX_DETAIL = 2000
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    tenant_id: int
+    checked: bool  # False when ERPNext could not be asked (then nothing was changed)
+    drifted: bool = False
+    detail: str | None = None
+
+
+async def check_tenant(db: Database, client_for: ClientFor, tenant_id: int, *, actor: str = 'system') -> DriftResult:
+    """Look everything up again; store (and audit) the outcome on the tenant."""
+    loaded = await asyncio.to_thread(_load, db, tenant_id)
+    if loaded is None:
+        return DriftResult(tenant_id, checked=False)
+    spec, engine_id, outputs, intents = loaded
+    client = (await client_for(engine_id)).bound(f'drift-{uuid.uuid4().hex[:12]}')
+    ctx = StepContext(tenant=spec, erp=client, outputs=outputs, skipped=set(),
+                      intents=IntentLog(intents, _read_only), plan=False)
+    try:
+        await VerifyProvisioning().run(ctx)
+        problems = None
+    except ProvisioningError as exc:
+        problems = exc.message.removeprefix('Verification found problems: ')
+    except erp.ERPNextError as exc:
+        log.warning('drift.unchecked', tenant=spec.name, error=exc.message)
+        return DriftResult(tenant_id, checked=False, detail=exc.message)
+    await asyncio.to_thread(_save, db, tenant_id, problems, actor)
+    return DriftResult(tenant_id, checked=True, drifted=problems is not None, detail=problems)
+
+
+async def check_all(db: Database, client_for: ClientFor, *, limit: int = 200) -> list[DriftResult]:
+    """The scheduled job: the PROVISIONED tenants checked longest ago first, a batch at a time."""
+    ids = await asyncio.to_thread(_due, db, limit)
+    return [await check_tenant(db, client_for, tenant_id) for tenant_id in ids]
+
+
+def clear(db: Database, tenant_id: int) -> None:
+    """A provisioning run succeeded (its verification passed): the tenant matches ERPNext again."""
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is not None and tenant.drifted:
+            tenant.drifted, tenant.drift_detail, tenant.drift_checked_at = False, None, utcnow()
+            session.add(tenant)
+
+
+def _load(db: Database, tenant_id: int) -> tuple[TenantSpec, int, dict[str, dict[str, Any]], dict] | None:
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None or tenant.status != TenantStatus.PROVISIONED:
+            return None
+        run = session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode == RunMode.PROVISION,
+                                             Run.status == RunStatus.SUCCEEDED)
+                           .order_by(col(Run.id).desc())).first()
+        if run is None:
+            return None
+        outputs = {step.step_key: step.output for step in queries.steps_of_run(session, run.id)
+                   if step.status == StepStatus.SUCCEEDED and step.output}
+        spec = TenantSpec(id=tenant.id, name=tenant.name, company_name=tenant.company_name, country=tenant.country,
+                          currency=tenant.currency, admin_email=tenant.admin_email, stores=tenant.stores,
+                          abbr=tenant.abbr)
+        return spec, tenant.engine_id, outputs, queries.intents_of_tenant(session, tenant_id)
+
+
+def _save(db: Database, tenant_id: int, problems: str | None, actor: str) -> None:
+    detail = problems if problems is None or len(problems) <= MAX_DETAIL else problems[:MAX_DETAIL - 1] + '…'
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        changed = tenant.drifted != (problems is not None)
+        tenant.drifted, tenant.drift_detail, tenant.drift_checked_at = problems is not None, detail, utcnow()
+        session.add(tenant)
+        if changed:
+            audit.record(session, actor=actor, action='tenant.drift_detected' if problems else 'tenant.drift_cleared',
+                         tenant_id=tenant_id, details={'problems': detail} if problems else {})
+    if changed:
+        log.warning('drift.detected', tenant_id=tenant_id, problems=detail) if problems else \
+            log.info('drift.cleared', tenant_id=tenant_id)
+
+
+def _due(db: Database, limit: int) -> list[int]:
+    with db.session() as session:
+        query = (select(Tenant.id).where(Tenant.status == TenantStatus.PROVISIONED)
+                 .order_by(col(Tenant.drift_checked_at).is_not(None), col(Tenant.drift_checked_at), col(Tenant.id))
+                 .limit(limit))
+        return list(session.exec(query).all())
+
+
+async def _read_only(_intents: dict[str, list[str]]) -> None:
+    raise RuntimeError('a drift check never records intents')

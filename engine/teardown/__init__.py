@@ -1,0 +1,31 @@
+"""The deprovisioning workflow: undo, in reverse dependency order, exactly what this tenant's
+provisioning runs recorded creating (their write-ahead intents). A document Provisioner adopted
+or never created is never deleted; shared Modes of Payment only lose this company's rows."""
+
+from __future__ import annotations
+
+from engine.steps.base import Step
+from engine.teardown.delete_company import DeleteCompany
+from engine.teardown.delete_recorded_documents import (
+    DeleteAccounts,
+    DeleteCostCenter,
+    DeletePosProfiles,
+    DeletePriceList,
+    DeleteWalkinCustomer,
+    DeleteWarehouses,
+)
+from engine.teardown.release_payment_modes import ReleasePaymentModes
+from engine.teardown.remove_tenant_admin import RemoveTenantAdmin
+
+TEARDOWN_STEPS: tuple[type[Step], ...] = (
+    RemoveTenantAdmin,
+    DeletePosProfiles,
+    DeleteWalkinCustomer,
+    DeletePriceList,
+    ReleasePaymentModes,
+    DeleteWarehouses,
+    DeleteCostCenter,
+    DeleteAccounts,
+    DeleteCompany,
+)
+TEARDOWN_TITLES = {step.key: step.title for step in TEARDOWN_STEPS}

@@ -1,0 +1,28 @@
+"""Teardown, last: the Company itself (ERPNext then removes what it created along with it: the
+chart of accounts, default cost center and default warehouses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.steps.base import Step, StepContext
+from engine.teardown.common import delete_recorded, our_company
+
+
+class DeleteCompany(Step):
+    key = 'delete_company'
+    title = 'Delete company'
+    critical = True
+    after = ('delete_accounts', 'delete_warehouses', 'delete_cost_center', 'delete_price_list')
+
+    async def run(self, ctx: StepContext) -> dict[str, Any]:
+        company = our_company(ctx)
+        if company is None:
+            ctx.warn('The company was not created by Provisioner for this tenant, so it was left in ERPNext.')
+            return {'deleted': [], 'already_gone': []}
+        return await delete_recorded(ctx, 'Company', [company], retry_title=self.title)
+
+    async def plan(self, ctx: StepContext) -> dict[str, Any]:
+        company = our_company(ctx)
+        return {'delete': [f'Company {company} (with its chart of accounts, cost centers and default warehouses)']
+                if company else []}

@@ -1,0 +1,51 @@
+"""Teardown steps that delete the documents of one DocType that the tenant's runs created."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from engine.steps.base import Step, StepContext
+from engine.teardown.common import delete_recorded
+
+
+class DeleteRecorded(Step):
+    """Delete every recorded `doctype` document (newest first). Subclasses only declare."""
+
+    doctype: ClassVar[str]
+    critical = True
+
+    async def run(self, ctx: StepContext) -> dict[str, Any]:
+        return await delete_recorded(ctx, self.doctype, ctx.recorded(self.doctype), retry_title=self.title)
+
+    async def plan(self, ctx: StepContext) -> dict[str, Any]:
+        return {'delete': [f'{self.doctype} {name}' for name in ctx.recorded(self.doctype)]}
+
+
+class DeletePosProfiles(DeleteRecorded):
+    key, title, doctype = 'delete_pos_profiles', 'Delete POS Profiles', 'POS Profile'
+    after = ('remove_tenant_admin',)
+
+
+class DeleteWalkinCustomer(DeleteRecorded):
+    key, title, doctype = 'delete_walkin_customer', 'Delete walk-in customer', 'Customer'
+    after = ('delete_pos_profiles',)
+
+
+class DeletePriceList(DeleteRecorded):
+    key, title, doctype = 'delete_price_list', 'Delete price list', 'Price List'
+    after = ('delete_pos_profiles',)
+
+
+class DeleteWarehouses(DeleteRecorded):
+    key, title, doctype = 'delete_warehouses', 'Delete warehouses', 'Warehouse'
+    after = ('delete_pos_profiles',)
+
+
+class DeleteCostCenter(DeleteRecorded):
+    key, title, doctype = 'delete_cost_center', 'Delete cost center', 'Cost Center'
+    after = ('delete_pos_profiles',)
+
+
+class DeleteAccounts(DeleteRecorded):
+    key, title, doctype = 'delete_accounts', 'Delete created accounts', 'Account'
+    after = ('release_payment_modes', 'delete_walkin_customer')

@@ -1,0 +1,71 @@
+"""Drift: a provisioned tenant re-verified with look-ups only; Repair recreates only what is missing."""
+
+from __future__ import annotations
+
+from helpers import names, provision, stats, tenant, writes
+
+from engine import drift
+
+
+def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {key: count - before.get(key, 0) for key, count in after.items() if count - before.get(key, 0)}
+
+
+async def test_an_intact_tenant_has_no_drift_and_the_check_only_reads(db, runner, clients, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail', stores=2)
+    await provision(db, runner, acme.id)
+    before = (await stats(sandbox))['requests']
+
+    result = await drift.check_tenant(db, clients.get, acme.id)
+
+    assert result.checked and not result.drifted
+    assert writes(diff((await stats(sandbox))['requests'], before)) == {}
+    assert tenant(db, acme.id).drift_checked_at is not None
+
+
+async def test_a_deleted_pos_profile_is_flagged_and_repair_recreates_only_it(db, runner, clients, make_tenant,
+                                                                              sandbox):
+    acme = make_tenant('Acme Retail', stores=2)
+    await provision(db, runner, acme.id)
+    profiles = await names(sandbox, 'POS Profile', company='Acme Retail')
+    gone = profiles[0]
+    assert (await sandbox.delete(f'/api/resource/POS Profile/{gone}')).status_code == 202
+
+    result = await drift.check_tenant(db, clients.get, acme.id)
+
+    assert result.drifted and gone in result.detail
+    flagged = tenant(db, acme.id)
+    assert flagged.drifted and gone in flagged.drift_detail
+    before = (await stats(sandbox))['requests']
+    repaired = await provision(db, runner, acme.id)  # Repair = provisioning again
+    assert repaired['status'] == 'SUCCEEDED'
+    assert writes(diff((await stats(sandbox))['requests'], before)) == {'POST POS Profile': 1}
+    assert await names(sandbox, 'POS Profile', company='Acme Retail') == profiles
+    assert not (await drift.check_tenant(db, clients.get, acme.id)).drifted
+    assert not tenant(db, acme.id).drifted
+
+
+async def test_a_disabled_warehouse_and_a_removed_payment_row_are_flagged(db, runner, clients, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail', stores=1)
+    await provision(db, runner, acme.id)
+    warehouse = [n for n in await names(sandbox, 'Warehouse', company='Acme Retail') if n.startswith('Store ')][0]
+    await sandbox.put(f'/api/resource/Warehouse/{warehouse}', json={'disabled': 1})
+    cash = (await sandbox.get('/api/resource/Mode of Payment/Cash')).json()['data']
+    kept = [row for row in cash['accounts'] if row['company'] != 'Acme Retail']
+    await sandbox.put('/api/resource/Mode of Payment/Cash', json={'accounts': kept})
+
+    result = await drift.check_tenant(db, clients.get, acme.id)
+
+    assert result.drifted
+    assert warehouse in result.detail and "'Cash'" in result.detail
+
+
+async def test_an_unreachable_engine_changes_nothing(db, runner, clients, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail')
+    await provision(db, runner, acme.id)
+    await sandbox.post('/__sandbox__/faults', json={'offline': True})
+
+    result = await drift.check_tenant(db, clients.get, acme.id)
+
+    assert not result.checked
+    assert not tenant(db, acme.id).drifted
