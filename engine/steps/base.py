@@ -9,7 +9,7 @@ settings or retries: they read and write ERPNext through `ctx.erp` and raise pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -50,14 +50,47 @@ class Step:
 SaveIntents = Callable[[dict[str, list[str]]], Awaitable[None]]
 
 
+class Observations:
+    """What ERPNext answered during this execution of a run: look-up rows and saved documents.
+
+    Kept in memory only, on purpose: verification trusts what ERPNext showed *this* execution
+    (a written document's answer, a look-up's rows) and reads back everything else, so a resumed
+    run or a retried step, whose earlier steps ran elsewhere, reads those documents again."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[str, dict[str, Any]]] = {}
+        self._complete: dict[str, set[str]] = {}
+
+    def record(self, doctype: str, rows: Iterable[dict[str, Any]], *, complete: bool = False) -> None:
+        """`complete`: whole documents (a missing key means empty), not a look-up's chosen columns."""
+        table = self._rows.setdefault(doctype, {})
+        for row in rows:
+            name = row.get('name')
+            if isinstance(name, str):
+                table[name] = {**table.get(name, {}), **row}
+                if complete:
+                    self._complete.setdefault(doctype, set()).add(name)
+
+    def row(self, doctype: str, name: str, fields: Iterable[str] = ()) -> dict[str, Any] | None:
+        """The row seen for `name` when it holds every field in `fields`, else None."""
+        row = self._rows.get(doctype, {}).get(name)
+        if row is None:
+            return None
+        if name in self._complete.get(doctype, set()) or all(field in row for field in fields):
+            return row
+        return None
+
+
 class IntentLog:
     """The names this tenant's runs decided to create, persisted before each creation.
 
     On a retry, a document whose name is here is ours and is adopted; one that is not is a
-    conflict with somebody else's document."""
+    conflict with somebody else's document. One log per execution of a run, which also carries
+    that execution's `Observations`."""
 
     def __init__(self, intents: dict[str, list[str]], save: SaveIntents) -> None:
         self.intents = intents
+        self.seen = Observations()
         self._save = save
         self._lock = asyncio.Lock()
 
@@ -65,10 +98,15 @@ class IntentLog:
         return name in self.intents.get(doctype, [])
 
     async def record(self, doctype: str, name: str) -> None:
+        await self.record_many(doctype, [name])
+
+    async def record_many(self, doctype: str, names: Iterable[str]) -> None:
+        """One save for several names (a step about to create a batch of documents)."""
         async with self._lock:
-            names = self.intents.setdefault(doctype, [])
-            if name not in names:
-                names.append(name)
+            known = self.intents.setdefault(doctype, [])
+            new = [name for name in dict.fromkeys(names) if name not in known]
+            if new:
+                known.extend(new)
                 await self._save({key: list(value) for key, value in self.intents.items()})
 
 
@@ -84,6 +122,7 @@ class StepContext:
         self.skipped = skipped
         self.plan = plan
         self.warnings: list[str] = []
+        self.seen = intents.seen
         self._intents = intents
 
     def output(self, key: str) -> dict[str, Any]:
@@ -108,9 +147,45 @@ class StepContext:
         """True when this tenant's runs recorded the intent to create `doctype` `name`."""
         return self._intents.ours(doctype, name)
 
+    def recorded(self, doctype: str) -> list[str]:
+        """The `doctype` names this tenant's runs recorded the intent to create (teardown reads them)."""
+        return list(self._intents.intents.get(doctype, []))
+
     async def record_intent(self, doctype: str, name: str) -> None:
         """Persist the name we are about to create *before* creating it (write-ahead intent)."""
         await self._intents.record(doctype, name)
+
+    async def record_intents(self, doctype: str, names: Iterable[str]) -> None:
+        """Write-ahead intent for a batch of documents, in one save."""
+        await self._intents.record_many(doctype, names)
+
+    # -- ERPNext calls whose answers verification may reuse ---------------------------------------
+
+    async def get_list(self, doctype: str, **query: Any) -> list[dict[str, Any]]:
+        rows = await self.erp.get_list(doctype, **query)
+        self.seen.record(doctype, rows)
+        return rows
+
+    async def find_doc(self, doctype: str, name: str) -> dict[str, Any] | None:
+        doc = await self.erp.find_doc(doctype, name)
+        if doc is not None:
+            self.seen.record(doctype, [doc], complete=True)
+        return doc
+
+    async def get_doc(self, doctype: str, name: str) -> dict[str, Any]:
+        doc = await self.erp.get_doc(doctype, name)
+        self.seen.record(doctype, [doc], complete=True)
+        return doc
+
+    async def insert(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any]:
+        saved = await self.erp.insert(doctype, doc)
+        self.seen.record(doctype, [saved], complete=True)
+        return saved
+
+    async def update(self, doctype: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
+        saved = await self.erp.update(doctype, name, changes)
+        self.seen.record(doctype, [saved], complete=True)
+        return saved
 
     @property
     def abbr(self) -> str:

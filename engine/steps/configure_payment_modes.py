@@ -4,6 +4,10 @@ Modes of Payment are shared by every company on the site, and `accounts` is a ch
 replaces the whole table. So we send every existing row (with its `name`) plus ours, together with
 the `modified` we read; when another tenant saved in between, ERPNext answers
 TimestampMismatchError and we read again. Other companies' rows are never dropped.
+
+One look-up reads the three modes with all their rows (a child-table column joins the rows, as
+SQL's LEFT JOIN: a mode without rows comes back once with empty row columns); the modes that need
+a change are then created or updated at the same time.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from engine.steps.base import Step, StepContext
 # mode → (type, which resolved account it uses)
 MODES = {'Cash': ('Cash', 'cash'), 'Credit Card': ('Bank', 'bank'), 'Bank Transfer': ('Bank', 'bank')}
 MAX_SAVE_RACES = 8
+ROW_TABLE = '`tabMode of Payment Account`'
+ROW_COLUMNS = {'row_name': 'name', 'row_idx': 'idx', 'row_company': 'company', 'row_account': 'default_account'}
+LOOK_UP_FIELDS = ['name', 'modified', 'enabled', *(f'{ROW_TABLE}.{field} as {alias}' for alias, field in
+                                                     ROW_COLUMNS.items())]
 
 
 class ConfigurePaymentModes(Step):
@@ -31,63 +39,72 @@ class ConfigurePaymentModes(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         accounts = ctx.output('resolve_accounts')['accounts']
-        configured = set(await _modes_with_row(ctx))
-        missing = [mode for mode in MODES if mode not in configured]
-        present = {row['name'] for row in await ctx.erp.get_list(
-            'Mode of Payment', filters=[['name', 'in', missing]])} if missing else set()
-        result, added = {}, []
-        for mode, (kind, purpose) in MODES.items():
-            account = accounts[purpose]
-            if mode in configured:
-                result[mode] = 'configured'
-            elif mode not in present:
-                result[mode] = await _create_mode(ctx, mode, kind, account)
-                added.append(mode)
-            else:
-                result[mode] = await _add_row(ctx, mode, account)
-                added.append(mode)
+        modes = await read_modes(ctx)
+        await ctx.record_intents('Mode of Payment', [mode for mode in MODES if mode not in modes])
+        results = await asyncio.gather(*(
+            _configure(ctx, mode, kind, accounts[purpose], modes.get(mode)) for mode, (kind, purpose) in MODES.items()))
+        added = [mode for mode, result in zip(MODES, results, strict=True) if result != 'configured']
         return {'modes': {mode: accounts[p] for mode, (_, p) in MODES.items()}, 'rows_added': added}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         company_exists = ctx.output('create_company').get('exists')
-        configured = set(await _modes_with_row(ctx)) if company_exists else set()
+        modes = await read_modes(ctx) if company_exists else {}
+        configured = sorted(mode for mode, doc in modes.items() if company_row(doc, ctx.company))
         create = [f'Mode of Payment Account row for {mode}' for mode in MODES if mode not in configured]
-        return {'exists': [f'Mode of Payment {m} (row for this company)' for m in sorted(configured)],
-                'create': create}
+        return {'exists': [f'Mode of Payment {m} (row for this company)' for m in configured], 'create': create}
 
 
-async def _modes_with_row(ctx: StepContext) -> list[str]:
-    """Modes that already have a row for this company (a child-table filter: one request)."""
-    rows = await ctx.erp.get_list('Mode of Payment', filters=[
-        ['Mode of Payment Account', 'company', '=', ctx.company], ['name', 'in', list(MODES)]])
-    return [row['name'] for row in rows]
+async def read_modes(ctx: StepContext) -> dict[str, dict[str, Any]]:
+    """Our modes that exist, as documents with their full `accounts` table (one request)."""
+    rows = await ctx.erp.get_list('Mode of Payment', fields=LOOK_UP_FIELDS, filters=[['name', 'in', list(MODES)]])
+    modes: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        doc = modes.setdefault(row['name'], {'name': row['name'], 'modified': row.get('modified'),
+                                             'enabled': row.get('enabled'), 'accounts': []})
+        if row.get('row_name'):
+            doc['accounts'].append({field: row.get(alias) for alias, field in ROW_COLUMNS.items()})
+    for doc in modes.values():
+        doc['accounts'].sort(key=lambda child: child.get('idx') or 0)
+    ctx.seen.record('Mode of Payment', modes.values(), complete=True)
+    return modes
+
+
+def company_row(doc: dict[str, Any], company: str) -> dict[str, Any] | None:
+    """This company's row on a mode, when it names an account."""
+    return next((row for row in doc.get('accounts') or [] if row.get('company') == company
+                 and row.get('default_account')), None)
+
+
+async def _configure(ctx: StepContext, mode: str, kind: str, account: str, doc: dict[str, Any] | None) -> str:
+    if doc is None:
+        return await _create_mode(ctx, mode, kind, account)
+    return await _add_row(ctx, mode, account, doc)
 
 
 async def _create_mode(ctx: StepContext, mode: str, kind: str, account: str) -> str:
-    await ctx.record_intent('Mode of Payment', mode)
     doc = {'mode_of_payment': mode, 'type': kind, 'enabled': 1,
            'accounts': [{'company': ctx.company, 'default_account': account}]}
     try:
-        await ctx.erp.insert('Mode of Payment', doc)
+        await ctx.insert('Mode of Payment', doc)
         return 'created'
     except erp.DuplicateError:  # another tenant created it a moment ago: add our row to theirs
-        return await _add_row(ctx, mode, account)
+        return await _add_row(ctx, mode, account, None)
 
 
-async def _add_row(ctx: StepContext, mode: str, account: str) -> str:
+async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any] | None) -> str:
     """Append this company's row, keeping every other row; re-read and retry on a stale `modified`."""
     for attempt in range(MAX_SAVE_RACES):
-        doc = await ctx.erp.get_doc('Mode of Payment', mode)
-        rows = doc.get('accounts') or []
-        ours = [row for row in rows if row.get('company') == ctx.company]
-        if ours and ours[0].get('default_account'):
+        doc = doc or await ctx.get_doc('Mode of Payment', mode)
+        if company_row(doc, ctx.company):
             return 'configured'
+        rows = doc.get('accounts') or []
         kept = [_row(row) for row in rows if row.get('company') != ctx.company]
         table = [*kept, {'company': ctx.company, 'default_account': account}]
         try:
-            await ctx.erp.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
+            await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
             return 'row added'
         except erp.TimestampMismatchError:
+            doc = None  # somebody saved in between: read it again
             await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
         except erp.ValidationError as exc:
             raise CriticalProvisioningError(

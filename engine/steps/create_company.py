@@ -12,7 +12,6 @@ from engine.steps.common import conflict
 
 ABBR_TAKEN = 'Abbreviation already used'
 MAX_ABBR_RACES = 5
-COMPANY_FIELDS = ['name', 'abbr']
 
 
 class CreateCompany(Step):
@@ -46,12 +45,11 @@ class CreateCompany(Step):
         return {'company': name, 'abbr': abbr, 'defaults': {}, 'exists': [], 'create': [f'Company {name} ({abbr})']}
 
     async def _look_up(self, ctx: StepContext, name: str) -> tuple[dict[str, Any] | None, set[str]]:
-        """One request: our company by name, and every abbreviation starting with our initials."""
-        rows = await ctx.erp.get_list('Company', fields=COMPANY_FIELDS, or_filters=[
+        """One request: our company by name (with its default accounts), and every abbreviation
+        starting with our initials."""
+        rows = await ctx.get_list('Company', fields=COMPANY_FIELDS, or_filters=[
             ['name', '=', name], ['abbr', 'like', f'{initials(name)}%']])
         existing = next((row for row in rows if row['name'] == name), None)
-        if existing is not None:
-            existing = await ctx.erp.get_doc('Company', name)
         return existing, {str(row['abbr']).upper() for row in rows if row.get('abbr')}
 
     def _adopt(self, ctx: StepContext, company: dict[str, Any]) -> dict[str, Any]:
@@ -65,9 +63,9 @@ class CreateCompany(Step):
         doc = {'company_name': name, 'abbr': abbr, 'default_currency': ctx.tenant.currency,
                'country': ctx.tenant.country}
         try:
-            return await ctx.erp.insert('Company', doc)
+            return await ctx.insert('Company', doc)
         except erp.DuplicateError:
-            return await ctx.erp.get_doc('Company', name)  # our earlier attempt got through
+            return await ctx.get_doc('Company', name)  # our earlier attempt got through
         except erp.ValidationError as exc:
             if ABBR_TAKEN in exc.message:
                 return None
@@ -95,6 +93,7 @@ def free_abbr(base: str, taken: set[str]) -> str:
 DEFAULT_FIELDS = ('default_cash_account', 'default_bank_account', 'default_receivable_account',
                   'default_income_account', 'default_expense_account', 'write_off_account',
                   'round_off_account', 'cost_center', 'default_currency')
+COMPANY_FIELDS = ['name', 'abbr', *DEFAULT_FIELDS]
 
 
 def _output(company: dict[str, Any], *, created: bool) -> dict[str, Any]:

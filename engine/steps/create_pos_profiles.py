@@ -7,9 +7,10 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import by_name, ensure_document
+from engine.steps.common import by_name, ensure_documents
 
 DEFAULT_MODE = 'Cash'
+FIELDS = ['name', 'company', 'warehouse', 'disabled']
 
 
 class CreatePosProfiles(Step):
@@ -24,15 +25,10 @@ class CreatePosProfiles(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         warehouses = ctx.output('create_warehouses')['warehouses']
         names = [profile_name(ctx.abbr, n) for n in range(1, len(warehouses) + 1)]
-        existing = by_name(await ctx.erp.get_list('POS Profile', filters=[['name', 'in', names]]))
-        profiles, created = [], []
-        for name, warehouse in zip(names, warehouses, strict=True):
-            doc = profile_document(ctx, name, warehouse)
-            saved, was_created = await _ensure(ctx, name, doc, existing)
-            profiles.append(saved['name'])
-            if was_created:
-                created.append(saved['name'])
-        return {'profiles': profiles, 'created': created}
+        existing = by_name(await ctx.get_list('POS Profile', fields=FIELDS, filters=[['name', 'in', names]]))
+        docs = {name: profile_document(ctx, name, warehouse) for name, warehouse in zip(names, warehouses, strict=True)}
+        saved = await _ensure(ctx, docs, existing)
+        return {'profiles': [doc['name'] for doc, _ in saved], 'created': [doc['name'] for doc, new in saved if new]}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         names = [profile_name(ctx.abbr, n) for n in range(1, ctx.tenant.stores + 1)]
@@ -65,12 +61,12 @@ def profile_document(ctx: StepContext, name: str, warehouse: str) -> dict[str, A
     return doc
 
 
-async def _ensure(ctx: StepContext, name: str, doc: dict[str, Any],
-                  existing: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], bool]:
+async def _ensure(ctx: StepContext, docs: dict[str, dict[str, Any]],
+                  existing: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     try:
-        return await ensure_document(ctx, 'POS Profile', name, doc, existing.get(name))
+        return await ensure_documents(ctx, 'POS Profile', docs, existing)
     except erp.ValidationError as exc:
         raise CriticalProvisioningError(
-            f"ERPNext refused POS Profile '{name}': {exc.message}. Fix what it names in ERPNext (usually a "
+            f"ERPNext refused POS Profile '{exc.name or ', '.join(docs)}': {exc.message}. Fix what it names in ERPNext (usually a "
             "Mode of Payment without an account for this company: retry 'Configure payment modes'), then retry "
             "'Create POS profiles'.") from exc

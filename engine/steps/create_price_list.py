@@ -18,7 +18,7 @@ class CreatePriceList(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         name = price_list_name(ctx.abbr)
-        existing = await ctx.erp.find_doc('Price List', name)
+        existing = await ctx.find_doc('Price List', name)
         doc = {'price_list_name': name, 'currency': ctx.tenant.currency, 'selling': 1, 'buying': 0, 'enabled': 1}
         saved, created = await ensure_document(ctx, 'Price List', name, doc, existing, critical=False)
         if saved.get('currency') != ctx.tenant.currency:

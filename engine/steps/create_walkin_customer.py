@@ -30,7 +30,7 @@ class CreateWalkinCustomer(Step):
                 raise conflict(ctx, 'Customer', customer_name, critical=False)
             return {'customer': found['name'], 'created': False}
         await ctx.record_intent('Customer', customer_name)
-        saved = await ctx.erp.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'})
+        saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'})
         return {'customer': saved['name'], 'created': True}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
@@ -45,6 +45,6 @@ def walkin_name(abbr: str) -> str:
 
 
 async def _find(ctx: StepContext, customer_name: str) -> dict[str, Any] | None:
-    rows = await ctx.erp.get_list('Customer', fields=FIELDS, filters=[['customer_name', '=', customer_name]],
+    rows = await ctx.get_list('Customer', fields=FIELDS, filters=[['customer_name', '=', customer_name]],
                                   order_by='creation asc')
     return rows[0] if rows else None

@@ -6,9 +6,9 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_document
+from engine.steps.common import ensure_documents
 
-FIELDS = ['name', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled']
+FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled']
 ROOT = 'All Warehouses'
 
 
@@ -23,16 +23,12 @@ class CreateWarehouses(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         existing = await _warehouses(ctx)
         parent = _parent(ctx, existing)
-        names, created = [], []
-        for number in range(1, ctx.tenant.stores + 1):
-            name = store_warehouse(number, ctx.abbr)
-            doc = {'warehouse_name': f'Store {number}', 'company': ctx.company, 'parent_warehouse': parent,
-                   'is_group': 0}
-            saved, was_created = await ensure_document(ctx, 'Warehouse', name, doc, existing.get(name))
-            names.append(saved['name'])
-            if was_created:
-                created.append(saved['name'])
-        return {'warehouses': names, 'parent': parent, 'created': created}
+        docs = {store_warehouse(number, ctx.abbr): {'warehouse_name': f'Store {number}', 'company': ctx.company,
+                                                    'parent_warehouse': parent, 'is_group': 0}
+                for number in range(1, ctx.tenant.stores + 1)}
+        saved = await ensure_documents(ctx, 'Warehouse', docs, existing)
+        return {'warehouses': [doc['name'] for doc, _ in saved], 'parent': parent,
+                'created': [doc['name'] for doc, created in saved if created]}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         existing = await _warehouses(ctx) if ctx.output('create_company').get('exists') else {}
@@ -46,7 +42,7 @@ def store_warehouse(number: int, abbr: str) -> str:
 
 
 async def _warehouses(ctx: StepContext) -> dict[str, dict[str, Any]]:
-    rows = await ctx.erp.get_list('Warehouse', fields=FIELDS, filters=[['company', '=', ctx.company]])
+    rows = await ctx.get_list('Warehouse', fields=FIELDS, filters=[['company', '=', ctx.company]])
     return {row['name']: row for row in rows}
 
 

@@ -44,7 +44,7 @@ def _main_name(ctx: StepContext) -> str:
 
 
 async def _cost_centers(ctx: StepContext) -> dict[str, dict[str, Any]]:
-    rows = await ctx.erp.get_list('Cost Center', fields=FIELDS, filters=[['company', '=', ctx.company]])
+    rows = await ctx.get_list('Cost Center', fields=FIELDS, filters=[['company', '=', ctx.company]])
     return {row['name']: row for row in rows}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from engine.erpnext import errors as erp
@@ -21,7 +22,7 @@ class InviteTenantAdmin(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
-        existing = await ctx.erp.find_doc('User', user)
+        existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _permissions(ctx, user))
         if existing is not None and not ctx.ours('User', user):
             raise NonCriticalProvisioningError(
                 f"ERPNext user '{user}' already exists and was not created by Provisioner, so it was left as it "
@@ -31,7 +32,7 @@ class InviteTenantAdmin(Step):
         if created:
             await ctx.record_intent('User', user)
             await _create_user(ctx, user)
-        permission = await _ensure_permission(ctx, user)
+        permission = await _ensure_permission(ctx, user, permissions)
         return {'user': user, 'created': created, 'user_permission': permission}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
@@ -45,7 +46,7 @@ async def _create_user(ctx: StepContext, user: str) -> None:
     doc = {'email': ctx.tenant.admin_email.strip(), 'first_name': _first_name(user), 'send_welcome_email': 1,
            'roles': [{'role': role} for role in ROLES]}
     try:
-        await ctx.erp.insert('User', doc)
+        await ctx.insert('User', doc)
     except erp.DuplicateError:
         pass  # our earlier attempt created it; the intent is recorded
     except erp.ValidationError as exc:
@@ -54,14 +55,18 @@ async def _create_user(ctx: StepContext, user: str) -> None:
             "create the user in ERPNext, then retry 'Invite tenant admin'.") from exc
 
 
-async def _ensure_permission(ctx: StepContext, user: str) -> str:
-    rows = await ctx.erp.get_list('User Permission', filters=[
+async def _permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
+    """The user's permissions on the company (none when the user does not exist yet)."""
+    return await ctx.get_list('User Permission', filters=[
         ['user', '=', user], ['allow', '=', 'Company'], ['for_value', '=', ctx.company]])
+
+
+async def _ensure_permission(ctx: StepContext, user: str, rows: list[dict[str, Any]]) -> str:
     if rows:
         return rows[0]['name']
     await ctx.record_intent('User Permission', f'{user} → Company {ctx.company}')  # named by a random hash
     try:
-        saved = await ctx.erp.insert('User Permission', {'user': user, 'allow': 'Company', 'for_value': ctx.company})
+        saved = await ctx.insert('User Permission', {'user': user, 'allow': 'Company', 'for_value': ctx.company})
     except erp.DuplicateError:
         return 'exists'
     return saved['name']

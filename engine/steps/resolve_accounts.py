@@ -9,7 +9,7 @@ from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
 
-ACCOUNT_FIELDS = ['name', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled', 'parent_account']
+ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled', 'parent_account']
 BANK_GROUP = 'Bank Accounts'
 BANK_LEDGER = 'Bank'
 
@@ -74,7 +74,7 @@ class ResolveAccounts(Step):
 
 
 async def _ledgers(ctx: StepContext) -> dict[str, dict[str, Any]]:
-    rows = await ctx.erp.get_list('Account', fields=ACCOUNT_FIELDS, filters=[['company', '=', ctx.company]])
+    rows = await ctx.get_list('Account', fields=ACCOUNT_FIELDS, filters=[['company', '=', ctx.company]])
     return {row['name']: row for row in rows}
 
 
@@ -121,7 +121,7 @@ async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, An
     doc = {'account_name': BANK_LEDGER, 'company': ctx.company, 'parent_account': parent,
            'account_type': 'Bank', 'is_group': 0}
     try:
-        return (await ctx.erp.insert('Account', doc))['name']
+        return (await ctx.insert('Account', doc))['name']
     except erp.DuplicateError:
         return name
 

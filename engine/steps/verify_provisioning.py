@@ -1,12 +1,20 @@
-"""Step 11: read everything back and check that it fits together."""
+"""Step 11: check that everything the earlier steps reported exists and fits together.
+
+Documents that ERPNext returned to this very execution (a write's answer, or a look-up's row) are
+checked as ERPNext returned them; every other document is read back, one `in` look-up per DocType,
+all DocTypes at the same time. So a run that created everything reads nothing again, while a
+resumed run or a retry of this step alone reads back what the earlier executions reported.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import by_name
+from engine.steps.common import rows_by_name
+from engine.steps.configure_payment_modes import company_row, read_modes
 
 
 class VerifyProvisioning(Step):
@@ -20,89 +28,94 @@ class VerifyProvisioning(Step):
     after = ('create_price_list', 'create_walkin_customer', 'invite_tenant_admin')
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
-        problems: list[str] = []
-        found: dict[str, Any] = {}
-        for check in (_company, _accounts, _warehouses, _payment_modes, _pos_profiles, _extras):
-            await check(ctx, problems, found)
+        checks = (_company, _accounts, _cost_center, _warehouses, _payment_modes, _pos_profiles, _extras)
+        results = await asyncio.gather(*(check(ctx) for check in checks))
+        problems = [problem for found_problems, _ in results for problem in found_problems]
         if problems:
             raise CriticalProvisioningError('Verification found problems: ' + '; '.join(problems))
-        return {'found': found}
+        return {'found': {key: value for _, found in results for key, value in found.items()}}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         return {'exists': [], 'create': [], 'note': 'reads every document back after the other steps'}
 
 
-async def _company(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
-    company = await ctx.erp.find_doc('Company', ctx.company)
+Check = tuple[list[str], dict[str, Any]]
+
+
+async def _company(ctx: StepContext) -> Check:
+    company = (await rows_by_name(ctx, 'Company', [ctx.company], ['name', 'abbr'])).get(ctx.company)
     if company is None:
-        problems.append(f"Company '{ctx.company}' is missing: retry 'Create company'")
-    elif company.get('abbr') != ctx.abbr:
-        problems.append(f"Company '{ctx.company}' has abbreviation {company.get('abbr')}, expected {ctx.abbr}")
-    found['company'] = ctx.company
+        return [f"Company '{ctx.company}' is missing: retry 'Create company'"], {}
+    if company.get('abbr') != ctx.abbr:
+        return [f"Company '{ctx.company}' has abbreviation {company.get('abbr')}, expected {ctx.abbr}"], {}
+    return [], {'company': ctx.company}
 
 
-async def _accounts(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
+async def _accounts(ctx: StepContext) -> Check:
     accounts = ctx.output('resolve_accounts')['accounts']
-    cost_center = ctx.output('ensure_cost_center')['cost_center']
-    rows = by_name(await ctx.erp.get_list('Account', fields=['name', 'company', 'is_group', 'disabled'],
-                                          filters=[['name', 'in', sorted(set(accounts.values()))]]))
+    rows = await rows_by_name(ctx, 'Account', accounts.values(), ['name', 'company', 'is_group', 'disabled'])
+    problems = []
     for purpose, name in accounts.items():
         row = rows.get(name)
         if row is None or row.get('disabled') or row.get('is_group') or row.get('company') != ctx.company:
             problems.append(f"{purpose} account '{name}' is missing, disabled or not a ledger of the company: "
                             "retry 'Resolve accounts'")
-    centers = await ctx.erp.get_list('Cost Center', fields=['name', 'disabled'], filters=[['name', '=', cost_center]])
-    if not centers or centers[0].get('disabled'):
-        problems.append(f"cost center '{cost_center}' is missing or disabled: retry 'Ensure cost center'")
-    found['accounts'] = len(accounts)
+    return problems, {'accounts': len(accounts)}
 
 
-async def _warehouses(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
+async def _cost_center(ctx: StepContext) -> Check:
+    name = ctx.output('ensure_cost_center')['cost_center']
+    row = (await rows_by_name(ctx, 'Cost Center', [name], ['name', 'disabled'])).get(name)
+    if row is None or row.get('disabled'):
+        return [f"cost center '{name}' is missing or disabled: retry 'Ensure cost center'"], {}
+    return [], {'cost_center': name}
+
+
+async def _warehouses(ctx: StepContext) -> Check:
     names = ctx.output('create_warehouses')['warehouses']
-    rows = by_name(await ctx.erp.get_list('Warehouse', fields=['name', 'company', 'disabled'],
-                                          filters=[['name', 'in', names]]))
-    for name in names:
-        if name not in rows or rows[name].get('disabled') or rows[name].get('company') != ctx.company:
-            problems.append(f"warehouse '{name}' is missing or disabled: retry 'Create warehouses'")
-    found['warehouses'] = names
+    rows = await rows_by_name(ctx, 'Warehouse', names, ['name', 'company', 'disabled'])
+    problems = [f"warehouse '{name}' is missing or disabled: retry 'Create warehouses'" for name in names
+                if name not in rows or rows[name].get('disabled') or rows[name].get('company') != ctx.company]
+    return problems, {'warehouses': names}
 
 
-async def _payment_modes(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
-    modes = ctx.output('configure_payment_modes')['modes']
-    rows = await ctx.erp.get_list('Mode of Payment', fields=['name', 'enabled'], filters=[
-        ['Mode of Payment Account', 'company', '=', ctx.company], ['name', 'in', list(modes)]])
-    configured = {row['name'] for row in rows if row.get('enabled', 1)}
-    for mode in modes:
-        if mode not in configured:
-            problems.append(f"Mode of Payment '{mode}' has no enabled account row for the company: "
-                            "retry 'Configure payment modes'")
-    found['payment_modes'] = sorted(configured)
+async def _payment_modes(ctx: StepContext) -> Check:
+    modes = list(ctx.output('configure_payment_modes')['modes'])
+    docs = {mode: ctx.seen.row('Mode of Payment', mode) for mode in modes}
+    if any(doc is None for doc in docs.values()):
+        docs = await read_modes(ctx)
+    configured = sorted(mode for mode, doc in docs.items() if doc and doc.get('enabled', 1)
+                        and company_row(doc, ctx.company))
+    problems = [f"Mode of Payment '{mode}' has no enabled account row for the company: retry 'Configure payment "
+                "modes'" for mode in modes if mode not in configured]
+    return problems, {'payment_modes': configured}
 
 
-async def _pos_profiles(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
+async def _pos_profiles(ctx: StepContext) -> Check:
     names = ctx.output('create_pos_profiles')['profiles']
-    rows = by_name(await ctx.erp.get_list('POS Profile', fields=['name', 'company', 'warehouse', 'disabled'],
-                                          filters=[['name', 'in', names]]))
     warehouses = ctx.output('create_warehouses')['warehouses']
+    rows = await rows_by_name(ctx, 'POS Profile', names, ['name', 'company', 'warehouse', 'disabled'])
+    problems = []
     for name, warehouse in zip(names, warehouses, strict=False):
         row = rows.get(name)
         if row is None or row.get('disabled') or row.get('warehouse') != warehouse:
             problems.append(f"POS Profile '{name}' is missing, disabled or not on '{warehouse}': "
                             "retry 'Create POS profiles'")
-    found['pos_profiles'] = names
+    return problems, {'pos_profiles': names}
 
 
-async def _extras(ctx: StepContext, problems: list[str], found: dict[str, Any]) -> None:
-    """Non-critical documents: checked only when their step reported them."""
-    if price_list := ctx.optional_output('create_price_list').get('price_list'):
-        if await ctx.erp.find_doc('Price List', price_list) is None:
-            problems.append(f"Price List '{price_list}' is missing: retry 'Create price list'")
-        found['price_list'] = price_list
-    if customer := ctx.optional_output('create_walkin_customer').get('customer'):
-        if await ctx.erp.find_doc('Customer', customer) is None:
-            problems.append(f"Customer '{customer}' is missing: retry 'Create walk-in customer'")
-        found['customer'] = customer
-    if user := ctx.optional_output('invite_tenant_admin').get('user'):
-        if await ctx.erp.find_doc('User', user) is None:
-            problems.append(f"User '{user}' is missing: retry 'Invite tenant admin'")
-        found['user'] = user
+EXTRAS = (  # non-critical documents: checked only when their step reported them
+    ('create_price_list', 'price_list', 'Price List', 'Create price list'),
+    ('create_walkin_customer', 'customer', 'Customer', 'Create walk-in customer'),
+    ('invite_tenant_admin', 'user', 'User', 'Invite tenant admin'),
+)
+
+
+async def _extras(ctx: StepContext) -> Check:
+    reported = [(key, doctype, ctx.optional_output(step).get(key), title) for step, key, doctype, title in EXTRAS]
+    reported = [item for item in reported if item[2]]
+    found_rows = await asyncio.gather(*(rows_by_name(ctx, doctype, [name], ['name'])
+                                        for _, doctype, name, _ in reported))
+    problems = [f"{doctype} '{name}' is missing: retry '{title}'"
+                for (_, doctype, name, title), rows in zip(reported, found_rows, strict=True) if name not in rows]
+    return problems, {key: name for key, _, name, _ in reported}
