@@ -11,6 +11,7 @@ import sandbox
 from dashboard import ops
 from dashboard.api import build_api_router
 from dashboard.api.errors import install_error_handlers
+from dashboard.security_headers import SecurityHeadersMiddleware
 from engine.clients import EmbeddedSandboxTransport
 from engine.process import Process
 from engine.settings import Settings
@@ -34,6 +35,7 @@ def setup(app: App, settings: Settings) -> Process:
     app.include_router(build_api_router())
     app.include_router(ops.router)
     install_error_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.openapi_url, app.docs_url = '/api/v1/openapi.json', '/api/v1/docs'
     app.on_startup(lambda: _started(process))
     app.on_shutdown(process.stop)

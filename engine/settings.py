@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     secret_key: SecretStr | None = None
     sandbox: bool = True
+    secure_cookies: bool = False  # on behind HTTPS: the session cookie gets the Secure flag
     max_concurrent_runs: int = 8
     stuck_after_minutes: int = 30
     auto_retry_limit: int = 3
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     def _not_negative(cls, value: Any) -> int:
         return _whole_number(value, 0, None, 'must be a whole number of at least 0 (0 disables auto-retry)')
 
-    @field_validator('sandbox', mode='before')
+    @field_validator('sandbox', 'secure_cookies', mode='before')
     @classmethod
     def _on_off(cls, value: Any) -> bool:
         return _switch(value)
