@@ -15,11 +15,11 @@ notification that still fails is handed back (its stamp undone) and tried at the
 
 | rule | subject | fires when |
 | --- | --- | --- |
-| `success_rate_low` | `all` | < 95 % of provisioning runs finished in the last hour succeeded, with >= 5 finished |
+| `success_rate_low` | `all` | < 95 % of the provisioning runs ended in the last hour succeeded (>= 5 ended) |
 | `run_stuck` | `run <id>` | a run has been RUNNING longer than PROVISIONER_STUCK_AFTER_MINUTES |
 | `engine_offline` | engine name | the engine's last health check found it offline |
 | `queue_depth_high` | `queue` | more than 100 runs are QUEUED |
-| `step_failure_rate_high` | step key | >= 50 % of a step's executions that ended in the last hour failed, with >= 5 ended |
+| `step_failure_rate_high` | step key | >= 50 % of a step's runs ended in the last hour failed (>= 5 ended) |
 """
 
 from __future__ import annotations
@@ -36,8 +36,20 @@ from sqlmodel import Session, col, func, select
 from engine import metrics
 from engine.notify import FIRING, RESOLVED, Webhook, payload
 from engine.settings import Settings
+from engine.stuck import running_since, stuck_runs
 from storage.db import Database, is_postgres
-from storage.tables import Alert, Engine, EngineHealth, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, utcnow
+from storage.tables import (
+    Alert,
+    Engine,
+    EngineHealth,
+    Run,
+    RunMode,
+    RunStatus,
+    StepRun,
+    StepStatus,
+    Tenant,
+    utcnow,
+)
 
 log = structlog.get_logger('alerting')
 EVALUATE_EVERY_SECONDS = 30.0
@@ -103,24 +115,26 @@ def success_rate_low(session: Session, now: datetime, limits: Thresholds) -> lis
         return []
     return [Condition('success_rate_low', 'all', CRITICAL,
                       f'Only {succeeded / total:.0%} of provisioning runs succeeded in the last '
-                      f'{_span(limits.window)} ({succeeded} of {total}; the floor is {limits.success_rate_min:.0%}). '
+                      f'{_span(limits.window)} ({succeeded} of {total}; '
+                      f'the floor is {limits.success_rate_min:.0%}). '
                       'Open the failed runs to see which step fails and why.')]
 
 
 def run_stuck(session: Session, now: datetime, limits: Thresholds) -> list[Condition]:
-    query = (select(Run.id, Run.started_at, Run.correlation_id, Tenant.name)
-             .join(Tenant, col(Tenant.id) == Run.tenant_id)
-             .where(Run.status == RunStatus.RUNNING, col(Run.started_at) < now - limits.stuck_after)
-             .order_by(col(Run.started_at)))
-    return [Condition('run_stuck', f'run {run_id}', WARNING,
-                      f"Run {run_id} of tenant '{tenant}' has been RUNNING for {_span(now - started)} "
-                      f'(the limit is {_span(limits.stuck_after)}); correlation id {correlation_id}. '
-                      'Check the process that holds it, or cancel the run and retry it.')
-            for run_id, started, correlation_id, tenant in session.exec(query).all()]
+    stuck = stuck_runs(session, now, limits.stuck_after.total_seconds() / 60)
+    tenants = dict(session.exec(select(Tenant.id, Tenant.name)
+                                .where(col(Tenant.id).in_({run.tenant_id for run in stuck}))).all()) if stuck else {}
+    return [Condition('run_stuck', f'run {run.id}', WARNING,
+                      f"Run {run.id} of tenant '{tenants.get(run.tenant_id, '?')}' has been RUNNING for "
+                      f'{_span(now - running_since(run))} (the limit is {_span(limits.stuck_after)}); '
+                      f'correlation id {run.correlation_id}. Check the process that holds it, or cancel the run '
+                      'and retry it.')
+            for run in stuck]
 
 
 def engine_offline(session: Session, now: datetime, limits: Thresholds) -> list[Condition]:
-    engines = session.exec(select(Engine).where(Engine.health == EngineHealth.OFFLINE).order_by(col(Engine.name)))
+    offline = select(Engine).where(Engine.health == EngineHealth.OFFLINE).order_by(col(Engine.name))
+    engines = session.exec(offline)
     return [Condition('engine_offline', engine.name, CRITICAL,
                       f"Engine '{engine.name}' is offline (last check {_when(engine.last_checked_at)}: "
                       f"{engine.last_error or 'no answer'}). Its queued runs wait until it answers again.")
@@ -169,8 +183,8 @@ def conditions_now(session: Session, now: datetime, limits: Thresholds) -> list[
 def reconcile(session: Session, conditions: list[Condition], now: datetime, result: Evaluation) -> None:
     """Open an alert per new condition, refresh the message of open ones, resolve the cleared ones."""
     open_rows: dict[tuple[str, str], Alert] = {}
-    for alert in session.exec(select(Alert).where(col(Alert.resolved_at).is_(None), col(Alert.rule).in_(list(RULES)))
-                              .order_by(col(Alert.id))).all():
+    query = select(Alert).where(col(Alert.resolved_at).is_(None), col(Alert.rule).in_(list(RULES)))
+    for alert in session.exec(query.order_by(col(Alert.id))).all():
         if (alert.rule, alert.subject) in open_rows:  # a duplicate (should not happen): close it quietly
             alert.resolved_at = alert.last_notified_at = now
             session.add(alert)
@@ -224,9 +238,10 @@ def release_notice(session: Session, notice: Notice) -> None:
 class Alerting:
     """Evaluates the rules, keeps the Alert table in line and notifies the webhook."""
 
-    def __init__(self, db: Database, *, thresholds: Thresholds = Thresholds(), webhook: Webhook | None = None) -> None:
+    def __init__(self, db: Database, *, thresholds: Thresholds | None = None,
+                 webhook: Webhook | None = None) -> None:
         self.db = db
-        self.thresholds = thresholds
+        self.thresholds = thresholds or Thresholds()
         self.webhook = webhook
 
     @classmethod
@@ -244,7 +259,8 @@ class Alerting:
         for alert in result.resolved:
             log.info('alert.resolved', rule=alert.rule, subject=alert.subject)
         if result.notices:
-            delivered = await asyncio.gather(*(self.webhook.send(payload(n.alert, n.status)) for n in result.notices))
+            sends = (self.webhook.send(payload(notice.alert, notice.status)) for notice in result.notices)
+            delivered = await asyncio.gather(*sends)
             failed = [notice for notice, ok in zip(result.notices, delivered, strict=True) if not ok]
             if failed:
                 await asyncio.to_thread(self._release, failed)

@@ -20,8 +20,8 @@ import structlog
 
 QUIET = ('httpx', 'httpcore', 'apscheduler.executors.default', 'apscheduler.scheduler')
 REDACTED = '***'
-SECRET_KEY = re.compile(r'(^|[_-])(pass|password|passwd|passphrase|secret|token|authori[sz]ation|api_?key|cookie|'
-                        r'credentials?)($|[_-])', re.IGNORECASE)
+SECRET_KEY = re.compile(r'(^|[_-])(pass|password|passwd|passphrase|secret|token|authori[sz]ation|api_?key|'
+                        r'cookie|credentials?)($|[_-])', re.IGNORECASE)
 NOT_SECRET_KEYS = frozenset({'token_type'})
 SECRET_TEXT = (
     re.compile(r'(?i)\b(token)\s+[^\s:]+:[^\s,;"\']+'),  # Frappe: Authorization: token KEY:SECRET
@@ -30,7 +30,8 @@ SECRET_TEXT = (
 )
 
 
-def configure_logging(log_format: str = 'json', level: int = logging.INFO, *, stream: TextIO | None = None) -> None:
+def configure_logging(log_format: str = 'json', level: int = logging.INFO, *,
+                      stream: TextIO | None = None) -> None:
     """Send every log line (structlog's and the standard library's) to `stream` (stderr by default)."""
     shared = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level,
               structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt='iso', utc=True)]

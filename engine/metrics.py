@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from storage.db import Database
@@ -32,18 +33,20 @@ RUNS = Counter('provisioner_runs_total', 'Provisioning runs that ended, by outco
 RUN_DURATION = Histogram('provisioner_run_duration_seconds', 'Wall time of runs that ended.', buckets=BUCKETS)
 STEP_DURATION = Histogram('provisioner_step_duration_seconds', 'Wall time of steps that ended.', ['step'],
                           buckets=BUCKETS)
-STEP_FAILURES = Counter('provisioner_step_failures_total', 'Steps that failed, by category.', ['step', 'category'])
+STEP_FAILURES = Counter('provisioner_step_failures_total', 'Steps that failed, by category.',
+                        ['step', 'category'])
 STEP_RETRIES = Counter('provisioner_step_retries_total', 'Extra attempts made by steps.', ['step'])
 RUNS_EXECUTING = Gauge('provisioner_process_runs_executing', 'Runs this process is executing right now.')
-RUNS_IN_PROGRESS = Gauge('provisioner_runs_in_progress', 'Runs in status RUNNING (all processes, from the database).')
-QUEUE_DEPTH = Gauge('provisioner_queue_depth', 'Runs in status QUEUED, waiting to be claimed (all processes).')
+RUNS_IN_PROGRESS = Gauge('provisioner_runs_in_progress', 'Runs RUNNING now (all processes, from the DB).')
+QUEUE_DEPTH = Gauge('provisioner_queue_depth', 'Runs QUEUED, awaiting a claim (all processes, from the DB).')
 OLDEST_RUNNING_AGE = Gauge('provisioner_oldest_running_run_age_seconds',
                            'Age of the oldest RUNNING run (0 when none): compare with the stuck limit.')
-ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last health check (1) or not (0); '
-                  'engines never checked yet have no sample.', ['engine'])
+ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last health check (1) or not (0);'
+                  ' no sample before its first check.', ['engine'])
 ALERTS_OPEN = Gauge('provisioner_alerts_open', 'Alerts open now, by rule (from the database).', ['rule'])
 ALERT_NOTIFICATIONS = Counter('provisioner_alert_notifications_total',
-                              'Alert webhook notifications by this process, by outcome (sent, failed).', ['outcome'])
+                              'Alert webhook notifications by this process, by outcome (sent, failed).',
+                              ['outcome'])
 
 
 def step_finished(step: str, *, status: str, attempts: int, duration_s: float, category: str | None) -> None:
@@ -74,7 +77,10 @@ class SystemState:
 def read_system_state(session: Session, now: datetime | None = None) -> SystemState:
     """Queue depth, runs in progress, the oldest running run's age and each engine's health."""
     now = now or utcnow()
-    rows = session.exec(select(Run.status, func.count(), func.min(Run.started_at))
+    # A run is RUNNING since it started or, if later, since it was last put back in the queue
+    # (engine/stuck.py): the same clock the run_stuck rule reads.
+    since = case((col(Run.queued_at) > col(Run.started_at), col(Run.queued_at)), else_=col(Run.started_at))
+    rows = session.exec(select(Run.status, func.count(), func.min(since))
                         .where(col(Run.status).in_([RunStatus.QUEUED, RunStatus.RUNNING]))
                         .group_by(Run.status)).all()
     counts = {status: (count, oldest) for status, count, oldest in rows}

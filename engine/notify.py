@@ -51,7 +51,8 @@ class Webhook:
         """POST `payload`; True once the receiver accepted it (2xx), False after the last failed attempt."""
         retrying = AsyncRetrying(retry=retry_if_exception(_worth_retrying), reraise=True,
                                  stop=stop_after_attempt(self.attempts),
-                                 wait=wait_random_exponential(multiplier=self.backoff_s, max=self.backoff_max_s))
+                                 wait=wait_random_exponential(multiplier=self.backoff_s,
+                                                              max=self.backoff_max_s))
         try:
             async with httpx.AsyncClient(timeout=self.timeout_s, transport=self.transport) as client:
                 async for attempt in retrying:
@@ -79,7 +80,8 @@ def payload(alert: Alert, status: str) -> dict[str, Any]:
         'status': status,
         'source': 'provisioner',
         'alert': {'id': alert.id, 'rule': alert.rule, 'severity': alert.severity, 'subject': alert.subject,
-                  'message': alert.message, 'opened_at': _iso(alert.opened_at), 'resolved_at': _iso(alert.resolved_at)},
+                  'message': alert.message, 'opened_at': _iso(alert.opened_at),
+                  'resolved_at': _iso(alert.resolved_at)},
     }
 
 

@@ -14,3 +14,10 @@ def open_alerts(db: Database, *, limit: int = 20) -> list[Alert]:
     with db.session() as session:
         query = select(Alert).where(col(Alert.resolved_at).is_(None)).order_by(col(Alert.opened_at).desc())
         return list(session.exec(query.limit(limit)).all())
+
+
+def recent_alerts(db: Database, *, limit: int = 50) -> list[Alert]:
+    """Open and resolved alerts, newest first (an alert history for operators)."""
+    with db.session() as session:
+        query = select(Alert).order_by(col(Alert.opened_at).desc(), col(Alert.id).desc())
+        return list(session.exec(query.limit(limit)).all())
