@@ -1,13 +1,262 @@
-"""Tenants page (being built)."""
+"""Tenants: search, filter and page through them (server-side); support staff create, import and
+provision. The view lives in the URL (`?status=&engine=&q=&page=&size=`), so links and reloads keep it."""
 
 from __future__ import annotations
 
-from nicegui import ui
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
-from dashboard.session import ANY_ROLE, guarded_page
-from storage.tables import User
+from nicegui import app, events, run, ui
+
+from dashboard import session
+from dashboard.components.csv_import import CsvImport
+from dashboard.components.status import style_of
+from dashboard.components.tenant_form import TenantForm
+from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
+from engine.services import engines as engine_service
+from engine.services import runs, tenants
+from engine.services.tenants import TenantListing
+from engine.validation import Conflict, ServiceError
+from storage.tables import ACTIVE_RUN_STATUSES, Engine, TenantStatus, User
+
+PAGE_SIZES = (25, 50, 100)
+REFRESH_S = 3.0
+ALL = ''
 
 
 @guarded_page('/tenants', title='Tenants', roles=ANY_ROLE)
-def tenants_page(user: User) -> None:
-    ui.label('This page is being built.')
+async def tenants_page(user: User, status: str = '', engine: str = '', q: str = '', page: str = '1',
+                       size: str = '25') -> None:
+    engines = await run.io_bound(engine_service.list_engines, session.database()) or []
+    view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, engines=engines)
+    await TenantList(user, engines, view, problems).load(fresh=True)
+
+
+@dataclass(frozen=True)
+class View:
+    """What the list shows: the filters, the search text and the page."""
+
+    status: str = ALL
+    engine_id: int = 0  # 0: every engine
+    q: str = ''
+    page: int = 1
+    size: int = PAGE_SIZES[0]
+
+    @classmethod
+    def from_query(cls, *, status: str, engine: str, q: str, page: str, size: str,
+                   engines: list[Engine]) -> tuple[View, list[str]]:
+        """The view a URL asks for; parts that make no sense are dropped and named in `problems`."""
+        problems = []
+        if status and status not in set(TenantStatus):
+            problems.append(f"unknown status '{status}'")
+            status = ALL
+        engine_id = _engine_id(engine, engines)
+        if engine and engine_id == 0:
+            problems.append(f"unknown engine '{engine}'")
+        size_number = int(size) if size.isdecimal() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
+        page_number = int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1
+        view = cls(status=status, engine_id=engine_id, q=q.strip(), page=page_number, size=size_number)
+        return view, problems
+
+    def url(self) -> str:
+        query = {'status': self.status, 'engine': self.engine_id or '', 'q': self.q,
+                 'page': self.page if self.page > 1 else '',
+                 'size': self.size if self.size != PAGE_SIZES[0] else ''}
+        text = urlencode({key: value for key, value in query.items() if value})
+        return f'/tenants?{text}' if text else '/tenants'
+
+
+class TenantList:
+    """The toolbar, the table and the pager of one browser tab, re-read every few seconds."""
+
+    def __init__(self, user: User, engines: list[Engine], view: View, problems: list[str]) -> None:
+        self.db = session.database()
+        self.view, self.can_act = view, may(user, SUPPORT_PLUS)
+        self.engine_names = {engine.id: engine.name for engine in engines}
+        if self.can_act:
+            self.form = TenantForm(self.db, actor=self._actor, engines=engines, on_created=self._created)
+            self.importer = CsvImport(self.db, actor=self._actor, engines=engines, on_imported=self.load)
+        self._toolbar(engines)
+        self.problem = ui.label('; '.join(problems)).classes('text-orange-800').mark('tenants-problem')
+        self.table = self._table()
+        with ui.row().classes('w-full items-center gap-4'):
+            self.range = ui.label('').mark('tenants-range')
+            ui.space()
+            ui.select(list(PAGE_SIZES), value=view.size, label='Per page',
+                      on_change=lambda e: self.change(size=e.value, page=1)) \
+                .classes('w-24').mark('tenants-size')
+            self.pager = ui.pagination(1, 1, direction_links=True, value=view.page,
+                                       on_change=self._page_changed).mark('tenants-pager')
+        ui.timer(REFRESH_S, self.load)
+
+    async def change(self, **changes: Any) -> None:
+        """Show another view (filters, search or page), and put it in the URL."""
+        self.view = replace(self.view, **changes)
+        ui.navigate.history.replace(self.view.url())
+        self.problem.set_text('')
+        await self.load(fresh=True)
+
+    async def load(self, *, fresh: bool = False) -> None:
+        """Re-read the page of the current view (the selection survives unless the view changed)."""
+        view = self.view
+        try:
+            listing = await run.io_bound(tenants.list_tenants_with_runs, self.db, status=view.status or None,
+                                         q=view.q, engine_id=view.engine_id or None, limit=view.size,
+                                         offset=(view.page - 1) * view.size)
+        except ServiceError as exc:
+            self.problem.set_text(exc.message)
+            self._show([], 0, fresh=True)
+            return
+        if listing is None or view != self.view:  # shutting down, or the view changed meanwhile
+            return
+        last_page = max(1, math.ceil(listing.total / view.size))
+        if view.page > last_page:
+            await self.change(page=last_page)
+            return
+        self._show([self._row(item) for item in listing.items], listing.total, fresh=fresh)
+
+    # ---- building -------------------------------------------------------------------------------
+
+    def _toolbar(self, engines: list[Engine]) -> None:
+        with ui.row().classes('w-full items-end gap-4'):
+            search = ui.input('Search name, company or admin e-mail', value=self.view.q) \
+                .props('clearable').classes('w-80').mark('tenants-search')
+            search.on('keydown.enter', lambda: self.change(q=(search.value or '').strip(), page=1))
+            search.on('clear', lambda: self.change(q='', page=1))
+            ui.button(icon='search', on_click=lambda: self.change(q=(search.value or '').strip(), page=1)) \
+                .props('flat round').mark('tenants-search-button')
+            statuses = {ALL: 'All statuses', **{s.value: s.value for s in TenantStatus}}
+            ui.select(statuses, value=self.view.status, label='Status',
+                      on_change=lambda e: self.change(status=e.value or ALL, page=1)) \
+                .classes('w-44').mark('tenants-status')
+            ui.select({0: 'All engines', **self.engine_names}, value=self.view.engine_id, label='Engine',
+                      on_change=lambda e: self.change(engine_id=e.value or 0, page=1)) \
+                .classes('w-44').mark('tenants-engine')
+            ui.space()
+            if self.can_act:
+                ui.button('New tenant', icon='add', on_click=self.form.open).mark('tenants-new')
+                ui.button('Import CSV', icon='upload_file', on_click=self.importer.open).props('outline') \
+                    .mark('tenants-import')
+                ui.button('Provision selected', icon='playlist_play', on_click=self.provision_selected) \
+                    .props('outline').mark('tenants-provision-selected')
+
+    def _table(self) -> ui.table:
+        columns = [_column('name', 'Name'), _column('company_name', 'Company'), _column('abbr', 'Abbr'),
+                   _column('engine', 'Engine'), _column('stores', 'Stores', align='right'),
+                   _column('status', 'Status'), _column('last_error', 'Last error'),
+                   _column('last_run', 'Last run'), _column('updated', 'Updated (UTC)')]
+        if self.can_act:
+            columns.append(_column('actions', ''))
+        selection = 'multiple' if self.can_act else None
+        table = ui.table(rows=[], columns=columns, row_key='id', selection=selection) \
+            .classes('w-full').props('flat bordered no-data-label="No tenants match."').mark('tenants-table')
+        # Vue's {{ }} writes text, never HTML: a tenant named <script>…</script> shows as those characters.
+        table.add_slot('body-cell-name', '''<q-td :props="props">
+            <a :href="'/tenants/' + props.row.id" class="text-primary">{{ props.row.name }}</a></q-td>''')
+        table.add_slot('body-cell-status', '''<q-td :props="props">
+            <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge></q-td>''')
+        table.add_slot('body-cell-last_error', '''<q-td :props="props">
+            <div class="text-red-9 ellipsis" style="max-width: 22rem" :title="props.value">
+            {{ props.value }}</div></q-td>''')
+        if self.can_act:
+            table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width>
+                <q-btn dense flat no-caps color="primary" icon="play_arrow" label="Provision"
+                       :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)" />
+                </q-td>''')
+            table.on('provision', self.provision_one)
+        return table
+
+    def _show(self, rows: list[dict[str, Any]], total: int, *, fresh: bool) -> None:
+        if rows != self.table.rows or fresh:
+            self.table.update_rows(rows, clear_selection=fresh)
+        first = (self.view.page - 1) * self.view.size + 1
+        shown = f'{first}–{first + len(rows) - 1}' if rows else '0'
+        self.range.set_text(f'{shown} of {total} tenants')
+        self.pager.max = max(1, math.ceil(total / self.view.size))
+        if self.pager.value != self.view.page:
+            self.pager.set_value(self.view.page)
+
+    def _row(self, item: TenantListing) -> dict[str, Any]:
+        tenant, run_ = item.tenant, item.latest_run
+        last_run = f'#{run_.id} {run_.status}' + (' (plan)' if run_.mode == 'plan' else '') if run_ else ''
+        return {'id': tenant.id, 'name': tenant.name, 'company_name': tenant.company_name,
+                'abbr': tenant.abbr or '',
+                'engine': self.engine_names.get(tenant.engine_id, f'#{tenant.engine_id}'),
+                'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
+                'last_error': tenant.last_error or '', 'last_run': last_run,
+                'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M:%S}',
+                'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}
+
+    # ---- actions (support and admin) ------------------------------------------------------------
+
+    async def provision_one(self, event: events.GenericEventArguments) -> None:
+        row = event.args if isinstance(event.args, dict) else {}
+        tenant_id, actor = row.get('id'), self._actor()
+        if not isinstance(tenant_id, int) or actor is None:
+            return
+        try:
+            await run.io_bound(runs.request_provision, self.db, tenant_id, actor=actor)
+        except Conflict as exc:
+            ui.notify(exc.message, type='warning')
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+        else:
+            ui.notify(f"Provisioning of '{row.get('name', tenant_id)}' queued.", type='positive')
+            await _wake_dispatcher()
+        await self.load()
+
+    async def provision_selected(self) -> None:
+        ids = [row['id'] for row in self.table.selected]
+        actor = self._actor()
+        if actor is None:
+            return
+        if not ids:
+            ui.notify('Select tenants first (tick their boxes).', type='warning')
+            return
+        result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
+        names = {row['id']: row['name'] for row in self.table.selected}
+        refused = '; '.join(f'{names.get(tid, tid)}: {why}' for tid, why in result.refused.items())
+        outcome = f', {len(result.refused)} refused ({refused})' if refused else '.'
+        ui.notify(f'{len(result.queued)} queued{outcome}',
+                  type='positive' if not refused else 'warning', multi_line=True)
+        if result.queued:
+            await _wake_dispatcher()
+        await self.load(fresh=True)
+
+    async def _created(self, _tenant: Any) -> None:
+        await self.load()
+
+    async def _page_changed(self, event: events.ValueChangeEventArguments) -> None:
+        if isinstance(event.value, int) and event.value != self.view.page:
+            await self.change(page=event.value)
+
+    def _actor(self) -> str | None:
+        """The username to act as, checked again now (the role may have changed since the page was built)."""
+        user = session.current_user()
+        if not may(user, SUPPORT_PLUS):
+            ui.notify('Your role (or your ended session) does not allow this: reload the page.',
+                      type='negative')
+            return None
+        return user.username
+
+
+async def _wake_dispatcher() -> None:
+    """Let the dispatcher claim the new runs now instead of at its next tick."""
+    dispatcher = getattr(app.state, 'dispatcher', None)
+    if dispatcher is not None:
+        await dispatcher.tick()
+
+
+def _column(name: str, label: str, *, align: str = 'left') -> dict[str, Any]:
+    return {'name': name, 'label': label, 'field': name, 'align': align}
+
+
+def _engine_id(ref: str, engines: list[Engine]) -> int:
+    """An engine id from `?engine=` (its id or its name); 0 for none or unknown."""
+    ref = ref.strip()
+    for engine in engines:
+        if ref == str(engine.id) or ref.lower() == engine.name.lower():
+            return engine.id
+    return 0

@@ -6,6 +6,8 @@ regard to case, so two tenants may not differ only in case.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -13,8 +15,9 @@ from engine.services import audit
 from engine.services.engines import find_engine
 from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
 from storage.db import Database
+from storage.queries import runs as run_queries
 from storage.queries import tenants as queries
-from storage.tables import Tenant, TenantStatus
+from storage.tables import Run, Tenant, TenantStatus
 
 MAX_LIMIT = 500
 MAX_QUERY_LENGTH = 200
@@ -95,3 +98,26 @@ def _query_text(q: str | None) -> str | None:
     if len(text) > MAX_QUERY_LENGTH or not text.isprintable():
         raise InvalidInput('q', f'must be at most {MAX_QUERY_LENGTH} printable characters')
     return text or None
+
+
+# ---- the tenants page's listing ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TenantListing:
+    """A tenant with its newest run (None until it ran once)."""
+
+    tenant: Tenant
+    latest_run: Run | None
+
+
+def list_tenants_with_runs(db: Database, *, status: str | None = None, q: str | None = None,
+                           engine_id: int | None = None, limit: int = 25,
+                           offset: int = 0) -> Page[TenantListing]:
+    """One page of `list_tenants`, each tenant with its newest run: a COUNT, a page and one run query."""
+    _check_page(limit, offset)
+    status, q = _status(status), _query_text(q)
+    with db.session() as session:
+        items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
+                                            engine_id=engine_id)
+        latest = run_queries.latest_runs_for_tenants(session, [tenant.id for tenant in items])
+    return Page(items=[TenantListing(tenant, latest.get(tenant.id)) for tenant in items], total=total)

@@ -33,3 +33,20 @@ def _conditions(*, status: str | None, q: str | None, engine_id: int | None) -> 
         columns = (Tenant.name, Tenant.company_name, Tenant.admin_email)
         conditions.append(or_(*(col(column).icontains(q, autoescape=True) for column in columns)))
     return conditions
+
+
+def tenant_counts_by_status(session: Session) -> dict[str, int]:
+    """How many tenants are in each status (statuses without tenants are left out)."""
+    rows = session.exec(select(Tenant.status, func.count()).group_by(Tenant.status)).all()
+    return {status: count for status, count in rows}
+
+
+def existing_names(session: Session, names: list[str], *, chunk: int = 500) -> set[str]:
+    """Which of `names` are taken, lower-cased (names compare without regard to case, as in ERPNext)."""
+    wanted = sorted({name.lower() for name in names})
+    taken: set[str] = set()
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start:start + chunk]
+        lowered = func.lower(col(Tenant.name))
+        taken.update(session.exec(select(lowered).where(lowered.in_(part))).all())
+    return taken

@@ -1,0 +1,134 @@
+"""The *Import CSV* dialog: upload, preview every row with its problems, then import the good new rows.
+
+All parsing and checking is `engine.services.tenant_import`; this only shows its answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from nicegui import events, run, ui
+
+from engine.services import tenant_import
+from engine.services.tenant_import import ImportFileError, ImportPreview, ImportResult, RowOutcome
+from engine.validation import ServiceError
+from storage.db import Database
+from storage.tables import Engine
+
+OUTCOME_TEXT = {RowOutcome.NEW: 'will be created', RowOutcome.EXISTS: 'already exists: skipped',
+                RowOutcome.INVALID: 'has errors: skipped'}
+PREVIEW_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'right'},
+                   *({'name': name, 'label': name, 'field': name, 'align': 'left'}
+                     for name in tenant_import.COLUMNS),
+                   {'name': 'outcome', 'label': 'Import', 'field': 'outcome', 'align': 'left'}]
+PROBLEM_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'right'},
+                   {'name': 'field', 'label': 'Field', 'field': 'field', 'align': 'left'},
+                   {'name': 'message', 'label': 'Problem', 'field': 'message', 'align': 'left'}]
+
+
+class CsvImport:
+    """A dialog; `open()` shows it. Nothing is written before *Import* is clicked."""
+
+    def __init__(self, db: Database, *, actor: Callable[[], str | None], engines: list[Engine],
+                 on_imported: Callable[[], Awaitable[None]]) -> None:
+        self.db, self.actor, self.on_imported = db, actor, on_imported
+        self.content: bytes | None = None
+        with ui.dialog() as self.dialog, ui.card().classes('w-[64rem] max-w-full'):
+            ui.label('Import tenants from a CSV file').classes('text-lg font-semibold')
+            ui.label(f'UTF-8 CSV whose first line is: {tenant_import.HEADER}. Empty stores means 1; '
+                     'empty engine means the engine chosen below. At most '
+                     f'{tenant_import.MAX_BYTES // 1_000_000} MB and {tenant_import.MAX_ROWS} rows. '
+                     'You see a preview first; tenants that exist are skipped.') \
+                .classes('text-sm text-gray-700')
+            self.engine = ui.select({e.id: e.name for e in engines}, label='Engine for rows without one',
+                                    value=engines[0].id if engines else None,
+                                    on_change=self._engine_changed).classes('w-72').mark('import-engine')
+            self.upload = ui.upload(label='CSV file', auto_upload=True, max_file_size=tenant_import.MAX_BYTES,
+                                    on_upload=self._received, on_rejected=self._rejected) \
+                .props('accept=".csv,text/csv,text/plain"').classes('w-full').mark('import-upload')
+            self.message = ui.label('').classes('text-red-700').mark('import-message')
+            self.summary = ui.label('').mark('import-summary')
+            self.preview_table = ui.table(rows=[], columns=PREVIEW_COLUMNS, row_key='row', pagination=10) \
+                .classes('w-full').props('dense flat bordered').mark('import-preview')
+            self.problem_table = ui.table(rows=[], columns=PROBLEM_COLUMNS, row_key='key', pagination=10) \
+                .classes('w-full').props('dense flat bordered').mark('import-problems')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Close', on_click=self.dialog.close).props('flat')
+                self.import_button = ui.button('Import', icon='upload', on_click=self.run_import) \
+                    .mark('import-run')
+        self._show(None)
+
+    def open(self) -> None:
+        self.dialog.open()
+
+    async def run_import(self) -> None:
+        actor = self.actor()
+        if self.content is None or actor is None:
+            return
+        self.import_button.disable()
+        try:
+            result = await run.io_bound(tenant_import.import_csv, self.db, self.content, actor=actor,
+                                        default_engine=self.engine.value)
+        except ServiceError as exc:
+            self.message.set_text(exc.message.removeprefix('file: '))
+            return
+        ui.notify(_result_text(result), type='positive' if result.created else 'info', multi_line=True)
+        await self._preview()  # now every row of the file shows as already existing (or invalid)
+        self.summary.set_text(f'Imported: {_result_text(result)}')
+        await self.on_imported()
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    async def _received(self, event: events.UploadEventArguments) -> None:
+        self.upload.reset()
+        if event.file.size() > tenant_import.MAX_BYTES:
+            self._rejected()
+            return
+        self.content = await event.file.read()
+        await self._preview()
+
+    def _rejected(self) -> None:
+        self.content = None
+        self._show(None)
+        self.message.set_text(f'The file is larger than {tenant_import.MAX_BYTES // 1_000_000} MB: '
+                              'split it into smaller files.')
+
+    async def _engine_changed(self) -> None:
+        if self.content is not None:
+            await self._preview()
+
+    async def _preview(self) -> None:
+        try:
+            preview = await run.io_bound(tenant_import.preview_csv, self.db, self.content,
+                                         default_engine=self.engine.value)
+        except ServiceError as exc:
+            self.content = None
+            self._show(None)
+            self.message.set_text(exc.message.removeprefix('file: ') if isinstance(exc, ImportFileError)
+                                  else exc.message)
+            return
+        self._show(preview)
+
+    def _show(self, preview: ImportPreview | None) -> None:
+        rows = preview.rows if preview else []
+        self.message.set_text('')
+        self.preview_table.rows = [{**{name: row.values.get(name, '') for name in tenant_import.COLUMNS},
+                                    'row': row.row, 'outcome': OUTCOME_TEXT[row.outcome]} for row in rows]
+        problems = preview.problems if preview else []
+        self.problem_table.rows = [{'key': f'{p.row}:{p.field}:{i}', 'row': p.row, 'field': p.field,
+                                    'message': p.message} for i, p in enumerate(problems)]
+        self.preview_table.set_visibility(bool(rows))
+        self.problem_table.set_visibility(bool(problems))
+        new = preview.count(RowOutcome.NEW) if preview else 0
+        self.summary.set_text(
+            f'{len(rows)} rows: {new} will be created, {preview.count(RowOutcome.EXISTS)} already exist, '
+            f'{preview.count(RowOutcome.INVALID)} have errors.' if preview else '')
+        self.import_button.set_enabled(new > 0)
+
+
+def _result_text(result: ImportResult) -> str:
+    parts = [f'{len(result.created)} tenants created', f'{len(result.already_existing)} already existed',
+             f'{result.invalid_rows} rows with errors skipped']
+    if result.failed:
+        parts.append('; '.join(f'line {row}: {message}' for row, message in sorted(result.failed.items())))
+    return ', '.join(parts) + '.'

@@ -1,0 +1,120 @@
+"""The *New tenant* dialog: the REST API's rules (`TenantCreate`), each error shown under its field."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pycountry
+from nicegui import run, ui
+from pydantic import ValidationError
+
+from engine.services import tenants
+from engine.validation import (
+    ERPNEXT_COUNTRY_NAMES,
+    Conflict,
+    InvalidInput,
+    ServiceError,
+    TenantCreate,
+    describe_errors,
+)
+from storage.db import Database
+from storage.tables import Engine, Tenant
+
+COUNTRIES = sorted({ERPNEXT_COUNTRY_NAMES.get(c.alpha_2, c.name) for c in pycountry.countries})
+CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
+
+
+class TenantForm:
+    """A dialog that creates a tenant through the tenants service; `open()` shows it."""
+
+    def __init__(self, db: Database, *, actor: Callable[[], str | None], engines: list[Engine],
+                 on_created: Callable[[Tenant], Awaitable[None]]) -> None:
+        self.db, self.actor, self.on_created = db, actor, on_created
+        with ui.dialog() as self.dialog, ui.card().classes('w-[32rem] max-w-full'):
+            ui.label('New tenant').classes('text-lg font-semibold')
+            self.fields: dict[str, Any] = {
+                'name': ui.input('Name', placeholder='Acme Retail').mark('tenant-name'),
+                'country': ui.input('Country', placeholder='United States', autocomplete=COUNTRIES)
+                .mark('tenant-country'),
+                'currency': ui.input('Currency', placeholder='USD', autocomplete=CURRENCIES)
+                .mark('tenant-currency'),
+                'admin_email': ui.input('Admin e-mail', placeholder='ops@acme.com')
+                .mark('tenant-admin-email'),
+                'stores': ui.number('Stores (POS outlets, 1–20)', value=1, min=1, max=20, precision=0)
+                .mark('tenant-stores'),
+                'engine': ui.select({e.id: e.name for e in engines}, label='Engine',
+                                    value=engines[0].id if len(engines) == 1 else None).mark('tenant-engine'),
+            }
+            for element in self.fields.values():
+                element.classes('w-full').props('error=false')  # keeps room for the message under the field
+                element.on_value_change(lambda _e, element=element: self._clear_error(element))
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                self.submit_button = ui.button('Create tenant', on_click=self.submit).mark('tenant-create')
+
+    def open(self) -> None:
+        self.dialog.open()
+
+    async def submit(self) -> None:
+        data = self._validated()
+        actor = self.actor()
+        if data is None or actor is None:
+            return
+        self.submit_button.disable()
+        try:
+            tenant = await run.io_bound(tenants.create_tenant, self.db, data, actor=actor)
+        except (InvalidInput, Conflict) as exc:
+            self._show_service_error(exc)
+            return
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+            return
+        finally:
+            self.submit_button.enable()
+        ui.notify(f"Tenant '{tenant.name}' created.", type='positive')
+        self.dialog.close()
+        self._reset()
+        await self.on_created(tenant)
+
+    # ---- helpers --------------------------------------------------------------------------------
+
+    def _validated(self) -> TenantCreate | None:
+        """The form as a TenantCreate, or None after showing every error next to its field."""
+        values = {key: element.value for key, element in self.fields.items()}
+        try:
+            return TenantCreate.model_validate({**values, 'stores': _whole_number(values['stores'])})
+        except ValidationError as exc:
+            for field, message in describe_errors(exc):
+                element = self.fields.get(field.split('.')[0])
+                if element is None:
+                    ui.notify(f'{field}: {message}', type='negative')
+                else:
+                    no_engine = field == 'engine' and values['engine'] is None
+                    element.error = 'choose an engine' if no_engine else message
+            return None
+
+    def _show_service_error(self, exc: InvalidInput | Conflict) -> None:
+        field = exc.field if isinstance(exc, InvalidInput) else 'name'
+        message = exc.message.removeprefix(f'{field}: ')
+        if field in self.fields:
+            self.fields[field].error = message
+        else:
+            ui.notify(exc.message, type='negative')
+
+    def _clear_error(self, element: Any) -> None:
+        if element.error:
+            element.error = None
+
+    def _reset(self) -> None:
+        for key in ('name', 'admin_email'):
+            self.fields[key].value = ''
+        for element in self.fields.values():
+            element.error = None
+
+
+def _whole_number(value: Any) -> Any:
+    """ui.number gives floats: 2.0 → 2; anything else is left for the model to refuse."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
