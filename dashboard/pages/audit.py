@@ -1,13 +1,148 @@
-"""Audit log page (being built)."""
+"""Audit log (admins): who did what, newest first, filtered by action, actor and tenant and paged on
+the server. Read-only: nothing here changes or deletes an event. The filters live in the URL
+(`?action=&actor=&tenant=&page=`)."""
 
 from __future__ import annotations
 
-from nicegui import ui
+import json
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import urlencode
 
+from nicegui import run, ui
+
+from dashboard import session
 from dashboard.session import ADMIN_ONLY, guarded_page
-from storage.tables import User
+from engine.services import audit
+from engine.validation import MAX_ID, ServiceError
+from storage.tables import AuditEvent, User
+
+PAGE_SIZE = 25
 
 
 @guarded_page('/audit', title='Audit log', roles=ADMIN_ONLY)
-def audit_page(user: User) -> None:
-    ui.label('This page is being built.')
+async def audit_page(user: User, action: str = '', actor: str = '', tenant: str = '',
+                     page: str = '1') -> None:
+    view = Filters(action=action.strip(), actor=actor.strip(), tenant=tenant.strip(),
+                   page=int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1)
+    await AuditLog(view).load()
+
+
+@dataclass(frozen=True)
+class Filters:
+    action: str = ''
+    actor: str = ''
+    tenant: str = ''
+    page: int = 1
+
+    def url(self) -> str:
+        query = {'action': self.action, 'actor': self.actor, 'tenant': self.tenant,
+                 'page': self.page if self.page > 1 else ''}
+        text = urlencode({key: value for key, value in query.items() if value})
+        return f'/audit?{text}' if text else '/audit'
+
+
+class AuditLog:
+    """Filter inputs, one page of events and the pager, for one browser tab."""
+
+    def __init__(self, view: Filters) -> None:
+        self.db, self.view = session.database(), view
+        with ui.row().classes('w-full items-end gap-4'):
+            self.inputs = {
+                'action': ui.input('Action', value=view.action, placeholder='e.g. tenant.created')
+                .mark('audit-action'),
+                'actor': ui.input('Actor', value=view.actor, placeholder='username').mark('audit-actor'),
+                'tenant': ui.input('Tenant id', value=view.tenant).classes('w-32').mark('audit-tenant'),
+            }
+            for element in self.inputs.values():
+                element.props('clearable dense').on('keydown.enter', self.apply)
+            ui.button('Filter', icon='filter_alt', on_click=self.apply).mark('audit-filter')
+            ui.button('Clear', on_click=self.clear).props('flat').mark('audit-clear')
+        self.problem = ui.label('').classes('text-orange-800').mark('audit-problem')
+        self.events = ui.column().classes('w-full gap-2')
+        with ui.row().classes('w-full items-center gap-4'):
+            self.range = ui.label('').mark('audit-range')
+            ui.space()
+            self.pager = ui.pagination(1, 1, direction_links=True, value=view.page,
+                                       on_change=self._page_changed).mark('audit-pager')
+
+    async def apply(self) -> None:
+        values = {key: (element.value or '').strip() for key, element in self.inputs.items()}
+        await self.show(replace(self.view, **values, page=1))
+
+    async def clear(self) -> None:
+        for element in self.inputs.values():
+            element.value = ''
+        await self.show(Filters())
+
+    async def show(self, view: Filters) -> None:
+        self.view = view
+        ui.navigate.history.replace(view.url())
+        await self.load()
+
+    async def load(self) -> None:
+        view = self.view
+        tenant_id = _tenant_id(view.tenant)
+        self.problem.set_text('' if tenant_id is not False else 'Tenant id must be a whole number.')
+        if tenant_id is False:
+            self._draw([], 0)
+            return
+        try:
+            page = await run.io_bound(audit.list_events, self.db, limit=PAGE_SIZE,
+                                      offset=(view.page - 1) * PAGE_SIZE, action=view.action or None,
+                                      actor=view.actor or None, tenant_id=tenant_id)
+        except ServiceError as exc:
+            self.problem.set_text(exc.message)
+            self._draw([], 0)
+            return
+        last_page = max(1, math.ceil(page.total / PAGE_SIZE))
+        if view.page > last_page and page.total:
+            await self.show(replace(view, page=last_page))
+            return
+        self._draw(page.items, page.total)
+
+    def _draw(self, items: list[AuditEvent], total: int) -> None:
+        self.events.clear()
+        with self.events:
+            if not items:
+                ui.label('No events match.').classes('text-grey-7').mark('audit-empty')
+            for event in items:
+                _event(event)
+        first = (self.view.page - 1) * PAGE_SIZE
+        self.range.set_text(f'{first + 1}–{first + len(items)} of {total}' if items else f'0 of {total}')
+        self.pager.max = max(1, math.ceil(total / PAGE_SIZE))
+        self.pager.set_value(self.view.page)
+
+    async def _page_changed(self, event: Any) -> None:
+        if event.value and event.value != self.view.page:
+            await self.show(replace(self.view, page=int(event.value)))
+
+
+def _event(event: AuditEvent) -> None:
+    """One event: when, who, what, where, and its details as JSON text (never as HTML)."""
+    with ui.card().classes('w-full py-2').mark(f'audit-event-{event.id}'):
+        with ui.row().classes('w-full items-center gap-4 text-sm'):
+            ui.label(f'{event.at:%Y-%m-%d %H:%M:%S} UTC').classes('text-grey-7')
+            ui.label(event.actor).classes('font-semibold')
+            ui.label(event.action).classes('font-mono')
+            where = (('tenant', event.tenant_id), ('run', event.run_id), ('step', event.step_key))
+            for label, value in where:
+                if value is not None:
+                    ui.label(f'{label} {value}')
+            ui.space()
+            if event.correlation_id:
+                ui.label(f'correlation id {event.correlation_id}').classes('font-mono text-xs text-grey-7')
+        if event.details:
+            details = json.dumps(event.details, sort_keys=True, ensure_ascii=False, default=str)
+            ui.label(details).classes('font-mono text-xs whitespace-pre-wrap break-all') \
+                .mark(f'audit-details-{event.id}')
+
+
+def _tenant_id(text: str) -> int | None | bool:
+    """None for no filter, the id, or False when the text is no usable id."""
+    if not text:
+        return None
+    if text.isdecimal() and len(text) < 20 and 1 <= int(text) <= MAX_ID:
+        return int(text)
+    return False

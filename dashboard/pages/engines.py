@@ -1,13 +1,225 @@
-"""Engines page (being built)."""
+"""Engines (admins): the ERPNext sites runs go to, their health, and *Add*, *Edit* and *Test
+connection*. The API secret is write-only: the form never shows it, and an empty secret on edit
+keeps the stored one."""
 
 from __future__ import annotations
 
-from nicegui import ui
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+from nicegui import app, run, ui
+from pydantic import ValidationError
+
+from dashboard import session
+from dashboard.components.status import status_badge
 from dashboard.session import ADMIN_ONLY, guarded_page
-from storage.tables import User
+from engine.services import engines
+from engine.services.engines import EngineCheck
+from engine.validation import (
+    Conflict,
+    EngineCreate,
+    EngineUpdate,
+    InvalidInput,
+    ServiceError,
+    describe_errors,
+)
+from storage.db import Database
+from storage.tables import Engine, User
+
+REFRESH_S = 10.0
 
 
 @guarded_page('/engines', title='Engines', roles=ADMIN_ONLY)
-def engines_page(user: User) -> None:
-    ui.label('This page is being built.')
+async def engines_page(user: User) -> None:
+    await EngineList(user).load()
+
+
+class EngineList:
+    """The engine cards of one browser tab, re-read every few seconds (health checks run on their own)."""
+
+    def __init__(self, user: User) -> None:
+        self.db, self.actor = session.database(), user.username
+        self.results: dict[int, EngineCheck] = {}
+        self.form = EngineForm(self.db, actor=self.actor, on_saved=self.load)
+        with ui.row().classes('w-full items-center'):
+            ui.label('ERPNext sites the runs provision into. Health is checked every 30 seconds.') \
+                .classes('text-grey-7')
+            ui.space()
+            ui.button('Add engine', icon='add', on_click=lambda: self.form.open(None)).mark('engine-add')
+        self.list = ui.column().classes('w-full gap-3')
+        self.shown: list[tuple] | None = None
+        ui.timer(REFRESH_S, self.load)
+
+    async def load(self) -> None:
+        rows = await run.io_bound(engines.list_engines, self.db)
+        snapshot = [_fingerprint(engine) for engine in rows]
+        if snapshot == self.shown:
+            return
+        self.shown = snapshot
+        self.list.clear()
+        with self.list:
+            if not rows:
+                ui.label('No engine yet: add one.').mark('engines-empty')
+            for engine in rows:
+                self._card(engine)
+
+    def _card(self, engine: Engine) -> None:
+        with ui.card().classes('w-full').mark(f'engine-{engine.id}'):
+            with ui.row().classes('w-full items-center gap-3'):
+                ui.label(engine.name).classes('text-lg font-semibold')
+                status_badge(engine.health).mark(f'engine-health-{engine.id}')
+                ui.space()
+                ui.button('Test connection', icon='network_check',
+                          on_click=lambda e=engine: self.test(e)) \
+                    .props('flat').mark(f'engine-test-{engine.id}')
+                ui.button('Edit', icon='edit', on_click=lambda e=engine: self.form.open(e)) \
+                    .props('flat').mark(f'engine-edit-{engine.id}')
+            with ui.grid(columns='max-content 1fr').classes('gap-x-6 gap-y-1 text-sm'):
+                for label, value in _facts(engine):
+                    ui.label(label).classes('text-grey-7')
+                    ui.label(value)
+            if engine.last_error:
+                ui.label(f'Last error: {engine.last_error}').classes('text-sm text-red-8') \
+                    .mark(f'engine-error-{engine.id}')
+            result = self.results.get(engine.id)
+            if result is not None:
+                ui.label(_check_text(engine.name, result)).classes('text-sm') \
+                    .mark(f'engine-check-{engine.id}')
+
+    async def test(self, engine: Engine) -> None:
+        """Call ERPNext now, as the periodic check does, and show what it answered."""
+        transport = getattr(app.state, 'erpnext_transport', None)
+        secrets = app.state.secrets
+        ui.notify(f"Checking '{engine.name}'…")
+        try:
+            result = await engines.check_engine(self.db, secrets, engine.id, transport=transport,
+                                                actor=self.actor)
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+            return
+        self.results[engine.id] = result
+        ui.notify(_check_text(engine.name, result), type='positive' if result.error is None else 'negative')
+        self.shown = None
+        await self.load()
+
+
+class EngineForm:
+    """The *Add engine* / *Edit engine* dialog, validated with EngineCreate / EngineUpdate."""
+
+    def __init__(self, db: Database, *, actor: str, on_saved: Callable[[], Awaitable[None]]) -> None:
+        self.db, self.actor, self.on_saved = db, actor, on_saved
+        self.engine: Engine | None = None
+        with ui.dialog() as self.dialog, ui.card().classes('w-[32rem] max-w-full'):
+            self.title = ui.label('').classes('text-lg font-semibold')
+            self.fields: dict[str, Any] = {
+                'name': ui.input('Name', placeholder='Main ERP').mark('engine-name'),
+                'base_url': ui.input('Base URL', placeholder='https://erp.example.com').mark('engine-url'),
+                'api_key': ui.input('API key').mark('engine-key'),
+                'api_secret': ui.input('API secret', password=True, password_toggle_button=False)
+                .props('autocomplete=new-password').mark('engine-secret'),
+                'max_concurrent_runs': ui.number('Max concurrent runs', value=4, min=1, max=64, precision=0)
+                .mark('engine-max-runs'),
+            }
+            for element in self.fields.values():
+                element.classes('w-full').props('error=false')
+                element.on_value_change(lambda _e, element=element: _clear_error(element))
+            self.secret_hint = ui.label('Leave the secret empty to keep the stored one.') \
+                .classes('text-xs text-grey-7')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                self.save_button = ui.button('Save', on_click=self.save).mark('engine-save')
+
+    def open(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self.title.set_text(f"Edit engine '{engine.name}'" if engine else 'Add engine')
+        values = {'name': '', 'base_url': '', 'api_key': '', 'max_concurrent_runs': 4}
+        if engine is not None:
+            values = {'name': engine.name, 'base_url': engine.base_url, 'api_key': engine.api_key,
+                      'max_concurrent_runs': engine.max_concurrent_runs}
+        for key, element in self.fields.items():
+            element.value = values.get(key, '')  # the secret field always starts empty
+            element.error = None
+        self.secret_hint.set_visibility(engine is not None)
+        self.dialog.open()
+
+    async def save(self) -> None:
+        data = self._validated()
+        if data is None:
+            return
+        self.save_button.disable()
+        try:
+            secrets = app.state.secrets
+            if self.engine is None:
+                saved = await run.io_bound(engines.create_engine, self.db, secrets, data, actor=self.actor)
+            else:
+                saved = await run.io_bound(engines.update_engine, self.db, secrets, self.engine.id, data,
+                                           actor=self.actor)
+        except (Conflict, InvalidInput) as exc:
+            self._show_service_error(exc)
+            return
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+            return
+        finally:
+            self.save_button.enable()
+        self.fields['api_secret'].value = ''
+        self.dialog.close()
+        ui.notify(f"Engine '{saved.name}' {'added' if self.engine is None else 'updated'}.", type='positive')
+        await self.on_saved()
+
+    def _validated(self) -> EngineCreate | EngineUpdate | None:
+        values = {key: element.value for key, element in self.fields.items()}
+        values['max_concurrent_runs'] = _whole_number(values['max_concurrent_runs'])
+        if self.engine is not None and not (values['api_secret'] or '').strip():
+            values.pop('api_secret')  # empty on edit: keep the stored secret
+        model = EngineCreate if self.engine is None else EngineUpdate
+        try:
+            return model.model_validate(values)
+        except ValidationError as exc:
+            for field, message in describe_errors(exc):
+                element = self.fields.get(field.split('.')[0])
+                if element is None:
+                    ui.notify(f'{field}: {message}', type='negative')
+                else:
+                    element.error = message
+            return None
+
+    def _show_service_error(self, exc: Conflict | InvalidInput) -> None:
+        field = exc.field if isinstance(exc, InvalidInput) else 'name'
+        if field in self.fields:
+            self.fields[field].error = exc.message.removeprefix(f'{field}: ')
+        else:
+            ui.notify(exc.message, type='negative')
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+def _facts(engine: Engine) -> list[tuple[str, str]]:
+    checked = f'{engine.last_checked_at:%Y-%m-%d %H:%M:%S} UTC' if engine.last_checked_at else 'never'
+    return [('Base URL', engine.base_url), ('API key', engine.api_key), ('API secret', 'stored (write-only)'),
+            ('Version', engine.version or 'unknown'), ('Last checked', checked),
+            ('Max concurrent runs', str(engine.max_concurrent_runs))]
+
+
+def _fingerprint(engine: Engine) -> tuple:
+    return (engine.id, engine.name, engine.base_url, engine.api_key, engine.health, engine.version,
+            engine.last_checked_at, engine.last_error, engine.max_concurrent_runs)
+
+
+def _check_text(name: str, result: EngineCheck) -> str:
+    when = f'{result.checked_at:%H:%M:%S} UTC'
+    if result.error is None:
+        version = f', {result.version}' if result.version else ''
+        return f"Connection to '{name}' works ({when}): logged in as {result.user}{version}."
+    return f"Connection to '{name}' failed ({when}): {result.error}"
+
+
+def _clear_error(element: Any) -> None:
+    if element.error:
+        element.error = None
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

@@ -1,13 +1,188 @@
-"""Users page (being built)."""
+"""Users (admins): list, create, change role, deactivate / reactivate, reset a password. Every change
+goes through engine/services/users.py, which audits it and refuses to leave no active admin."""
 
 from __future__ import annotations
 
-from nicegui import ui
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from dashboard.session import ADMIN_ONLY, guarded_page
-from storage.tables import User
+from nicegui import run, ui
+from pydantic import ValidationError
+
+from dashboard import session
+from engine.services import users
+from engine.validation import Conflict, ServiceError, UserCreate, UserUpdate, describe_errors
+from storage.db import Database
+from storage.tables import Role, User, utcnow
+
+ROLES = {role.value: role.value for role in Role}
+COLUMNS = ('Username', 'Role', 'Active', 'Locked until', 'Created', '')
 
 
-@guarded_page('/users', title='Users', roles=ADMIN_ONLY)
-def users_page(user: User) -> None:
-    ui.label('This page is being built.')
+@session.guarded_page('/users', title='Users', roles=session.ADMIN_ONLY)
+async def users_page(user: User) -> None:
+    await UserList(user).load()
+
+
+class UserList:
+    """The user table of one browser tab; each action re-reads it."""
+
+    def __init__(self, user: User) -> None:
+        self.db, self.actor = session.database(), user.username
+        self.create_form = UserForm(self.db, actor=self.actor, on_created=self.load)
+        self.password_form = PasswordForm(self.db, actor=self.actor)
+        with ui.row().classes('w-full items-center'):
+            self.message = ui.label('').classes('text-red-8').mark('users-message')
+            ui.space()
+            ui.button('New user', icon='person_add', on_click=self.create_form.open).mark('user-add')
+        self.table = ui.grid(columns='minmax(8rem, 1fr) 9rem 7rem 12rem 12rem max-content') \
+            .classes('w-full items-center gap-x-4 gap-y-2')
+
+    async def load(self) -> None:
+        rows = await run.io_bound(users.list_users, self.db)
+        self.table.clear()
+        with self.table:
+            for title in COLUMNS:
+                ui.label(title).classes('text-sm font-semibold text-grey-7')
+            for row in rows:
+                self._row(row)
+
+    def _row(self, row: User) -> None:
+        ui.label(row.username).mark(f'user-{row.username}')
+        ui.select(ROLES, value=row.role,
+                  on_change=lambda e, r=row: self.change(r, UserUpdate(role=e.value))) \
+            .props('dense').mark(f'user-role-{row.username}')
+        ui.label('active' if row.active else 'inactive') \
+            .classes('text-green-8' if row.active else 'text-grey-6').mark(f'user-active-{row.username}')
+        locked = row.locked_until is not None and row.locked_until > utcnow()
+        ui.label(f'{row.locked_until:%Y-%m-%d %H:%M} UTC' if locked else '—')
+        ui.label(f'{row.created_at:%Y-%m-%d %H:%M} UTC')
+        with ui.row().classes('gap-1 no-wrap'):
+            if row.active:
+                ui.button('Deactivate', on_click=lambda r=row: self.change(r, UserUpdate(active=False))) \
+                    .props('flat dense color=negative').mark(f'user-deactivate-{row.username}')
+            else:
+                ui.button('Reactivate', on_click=lambda r=row: self.change(r, UserUpdate(active=True))) \
+                    .props('flat dense').mark(f'user-reactivate-{row.username}')
+            ui.button('Reset password', on_click=lambda r=row: self.password_form.open(r)) \
+                .props('flat dense').mark(f'user-password-{row.username}')
+
+    async def change(self, row: User, data: UserUpdate) -> None:
+        self.message.set_text('')
+        try:
+            await run.io_bound(users.update_user, self.db, row.id, data, actor=self.actor)
+        except ServiceError as exc:  # e.g. the last active admin: shown, and the row put back as it was
+            self.message.set_text(exc.message)
+            ui.notify(exc.message, type='negative')
+        else:
+            ui.notify(f"User '{row.username}' updated.", type='positive')
+        await self.load()
+
+
+class UserForm:
+    """The *New user* dialog (UserCreate's rules, each error under its field)."""
+
+    def __init__(self, db: Database, *, actor: str, on_created: Callable[[], Awaitable[None]]) -> None:
+        self.db, self.actor, self.on_created = db, actor, on_created
+        with ui.dialog() as self.dialog, ui.card().classes('w-[28rem] max-w-full'):
+            ui.label('New user').classes('text-lg font-semibold')
+            self.fields: dict[str, Any] = {
+                'username': ui.input('Username', placeholder='jane.doe').mark('new-user-name'),
+                'password': ui.input('Password (at least 10 characters)', password=True,
+                                     password_toggle_button=True).props('autocomplete=new-password')
+                .mark('new-user-password'),
+                'role': ui.select(ROLES, label='Role', value=Role.SUPPORT.value).mark('new-user-role'),
+            }
+            _watch_errors(self.fields)
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                self.submit = ui.button('Create user', on_click=self.create).mark('new-user-create')
+
+    def open(self) -> None:
+        for key, element in self.fields.items():
+            element.value = Role.SUPPORT.value if key == 'role' else ''
+            element.error = None
+        self.dialog.open()
+
+    async def create(self) -> None:
+        data = _validated(UserCreate, self.fields)
+        if data is None:
+            return
+        try:
+            created = await run.io_bound(users.create_user, self.db, data, actor=self.actor)
+        except Conflict as exc:
+            self.fields['username'].error = exc.message
+            return
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+            return
+        self.fields['password'].value = ''
+        self.dialog.close()
+        ui.notify(f"User '{created.username}' created.", type='positive')
+        await self.on_created()
+
+
+class PasswordForm:
+    """*Reset password*: the admin types the new one; the user's sessions and tokens end."""
+
+    def __init__(self, db: Database, *, actor: str) -> None:
+        self.db, self.actor = db, actor
+        self.user: User | None = None
+        with ui.dialog() as self.dialog, ui.card().classes('w-[28rem] max-w-full'):
+            self.title = ui.label('').classes('text-lg font-semibold')
+            ui.label('The user is signed out everywhere and signs in with the new password.') \
+                .classes('text-sm text-grey-7')
+            self.fields: dict[str, Any] = {
+                'password': ui.input('New password (at least 10 characters)', password=True,
+                                     password_toggle_button=True).props('autocomplete=new-password')
+                .mark('reset-password'),
+            }
+            _watch_errors(self.fields)
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Cancel', on_click=self.dialog.close).props('flat')
+                ui.button('Set password', on_click=self.save).mark('reset-password-save')
+
+    def open(self, user: User) -> None:
+        self.user = user
+        self.title.set_text(f"Reset the password of '{user.username}'")
+        self.fields['password'].value = ''
+        self.fields['password'].error = None
+        self.dialog.open()
+
+    async def save(self) -> None:
+        data = _validated(UserUpdate, self.fields)
+        if data is None or self.user is None:
+            return
+        if not data.password:
+            self.fields['password'].error = 'type the new password'
+            return
+        try:
+            await run.io_bound(users.update_user, self.db, self.user.id, data, actor=self.actor)
+        except ServiceError as exc:
+            self.fields['password'].error = exc.message
+            return
+        self.fields['password'].value = ''
+        self.dialog.close()
+        ui.notify(f"Password of '{self.user.username}' changed.", type='positive')
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+def _validated(model: type[UserCreate] | type[UserUpdate], fields: dict[str, Any]) -> Any:
+    """The form as `model`, or None after showing each error under its field."""
+    try:
+        return model.model_validate({key: element.value for key, element in fields.items()})
+    except ValidationError as exc:
+        for field, message in describe_errors(exc):
+            element = fields.get(field.split('.')[0])
+            if element is None:
+                ui.notify(f'{field}: {message}', type='negative')
+            else:
+                element.error = message
+        return None
+
+
+def _watch_errors(fields: dict[str, Any]) -> None:
+    for element in fields.values():
+        element.classes('w-full').props('error=false')
+        element.on_value_change(lambda _e, element=element: setattr(element, 'error', None))
