@@ -14,17 +14,18 @@ import sys
 import threading
 from pathlib import Path
 
-from nicegui import app, ui
-
-import dashboard.pages  # noqa: F401  (registers the pages)
-from dashboard.app import setup
-from engine.logging import configure_logging
 from engine.settings import SettingsError, load_settings
 
 COMMANDS = ('backup', 'restore', 'rotate-secret-key')
 
 
 def main() -> None:
+    from nicegui import app, ui  # here, not at the top: the operator commands start without NiceGUI
+
+    import dashboard.pages  # noqa: F401  (registers the pages)
+    from dashboard.app import setup
+    from engine.logging import configure_logging
+
     try:
         settings = load_settings()
     except SettingsError as exc:
