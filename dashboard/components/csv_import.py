@@ -71,6 +71,9 @@ class CsvImport:
                                         default_engine=self.engine.value)
         except ServiceError as exc:
             self.message.set_text(exc.message.removeprefix('file: '))
+            self.import_button.enable()
+            return
+        if result is None:  # the app is shutting down
             return
         ui.notify(_result_text(result), type='positive' if result.created else 'info', multi_line=True)
         await self._preview()  # now every row of the file shows as already existing (or invalid)

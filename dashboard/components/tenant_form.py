@@ -72,6 +72,8 @@ class TenantForm:
             return
         finally:
             self.submit_button.enable()
+        if tenant is None:  # the app is shutting down
+            return
         ui.notify(f"Tenant '{tenant.name}' created.", type='positive')
         self.dialog.close()
         self._reset()

@@ -215,7 +215,13 @@ class TenantList:
         if not ids:
             ui.notify('Select tenants first (tick their boxes).', type='warning')
             return
-        result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
+        try:
+            result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative')
+            return
+        if result is None:  # the app is shutting down
+            return
         names = {row['id']: row['name'] for row in self.table.selected}
         refused = '; '.join(f'{names.get(tid, tid)}: {why}' for tid, why in result.refused.items())
         outcome = f', {len(result.refused)} refused ({refused})' if refused else '.'
