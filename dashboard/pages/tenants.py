@@ -161,7 +161,7 @@ class TenantList:
             <div class="text-red-9 ellipsis" style="max-width: 22rem" :title="props.value">
             {{ props.value }}</div></q-td>''')
         if self.can_act:
-            table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width>
+            table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width class="no-wrap">
                 <q-btn dense flat no-caps color="primary" icon="play_arrow" label="Provision"
                        :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)" />
                 </q-td>''')
