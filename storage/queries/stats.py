@@ -117,8 +117,8 @@ def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]
     """
     executed = (select(StepRun.step_key.label('key'), col(StepRun.status).label('status'),
                        col(StepRun.attempts).label('attempts'), col(StepRun.duration_ms).label('value'))
-                .join(Run, col(Run.id) == StepRun.run_id)
-                .where(*_finished_provision_runs(since), StepRun.attempts > 0,
+                .where(col(StepRun.run_id).in_(select(Run.id).where(*_finished_provision_runs(since))),
+                       StepRun.attempts > 0,
                        col(StepRun.status).in_((StepStatus.SUCCEEDED, StepStatus.FAILED)),
                        col(StepRun.manual_by).is_(None))).subquery()
     ranked = select(executed, *_rank_columns(executed.c.value, partition_by=executed.c.key)).subquery()
