@@ -14,9 +14,12 @@ SUMMARY = '/api/v1/metrics/summary'
 
 @pytest.fixture
 async def finished_runs(db, runner, make_tenant, sandbox) -> list[dict]:
-    """Two runs that succeeded, one that failed at check_engine, and a plan (never counted)."""
-    details = [await provision(db, runner, make_tenant().id) for _ in range(2)]
-    await fault(sandbox, offline=True)
+    """Two runs that succeeded (one after two retries of a POS Profile insert), one that failed at
+    create_company, and a plan (never counted)."""
+    details = [await provision(db, runner, make_tenant().id)]
+    await fault(sandbox, method='POST', doctype='POS Profile', status=503, count=2)
+    details.append(await provision(db, runner, make_tenant().id))
+    await fault(sandbox, method='POST', doctype='Company', status=403, count=10)
     details.append(await provision(db, runner, make_tenant().id))
     await sandbox.delete('/__sandbox__/faults')
     await provision(db, runner, make_tenant().id, plan=True)
@@ -41,9 +44,11 @@ async def test_manager_reads_the_summary_of_the_last_24_hours(api, admin, finish
     assert body['duration_seconds']['target'] == 300
     steps = {step['key']: step for step in body['steps']}
     assert len(steps) == 11
-    assert steps['check_engine']['executions'] == 3 and steps['check_engine']['failed'] == 1
-    assert steps['check_engine']['error_rate'] == pytest.approx(1 / 3)
-    assert steps['check_engine']['retry_rate'] == pytest.approx(3 / 3)  # the failed one tried 4 times
+    assert steps['check_engine']['executions'] == 3 and steps['check_engine']['error_rate'] == 0
+    assert steps['create_company']['executions'] == 3 and steps['create_company']['failed'] == 1
+    assert steps['create_company']['error_rate'] == pytest.approx(1 / 3)
+    assert steps['create_pos_profiles']['retries'] == 2
+    assert steps['create_pos_profiles']['retry_rate'] == pytest.approx(2 / 2)
     assert steps['verify_provisioning']['executions'] == 2 and steps['verify_provisioning']['error_rate'] == 0
     since = datetime.fromisoformat(body['since'])
     window = datetime.fromisoformat(body['until']) - since

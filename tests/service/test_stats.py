@@ -79,8 +79,8 @@ async def test_numbers_match_what_the_runner_did(db, runner, make_tenant, sandbo
     await fault(sandbox, method='POST', doctype='Customer', status=403, count=10)
     details.append(await provision(db, runner, make_tenant().id))  # a non-critical failure: still succeeds
     await sandbox.delete('/__sandbox__/faults')
-    await fault(sandbox, offline=True)
-    details.append(await provision(db, runner, make_tenant().id))  # check_engine fails after 4 attempts
+    await fault(sandbox, method='POST', doctype='Company', status=403, count=10)
+    details.append(await provision(db, runner, make_tenant().id))  # create_company: a critical failure
     await sandbox.delete('/__sandbox__/faults')
     await provision(db, runner, make_tenant().id, plan=True)  # plans never count
     runs.request_provision(db, make_tenant().id, actor='tests')  # one left QUEUED
@@ -109,11 +109,13 @@ async def test_numbers_match_what_the_runner_did(db, runner, make_tenant, sandbo
         assert row.retries == sum(s['attempts'] - 1 for s in executed[key]), key
         step_ms = [s['duration_ms'] for s in executed[key]]
         assert row.p50_ms == nearest_rank(step_ms, 50) and row.p95_ms == nearest_rank(step_ms, 95), key
-    check = by_step['check_engine']
-    assert (check.executions, check.failed, check.retries) == (5, 1, 3)
-    assert check.error_rate == pytest.approx(0.2) and check.retry_rate == pytest.approx(0.6)
-    assert by_step['create_company'].executions == 4 and by_step['create_company'].error_rate == 0
-    assert by_step['create_pos_profiles'].retries == 2
+    company = by_step['create_company']
+    assert (company.executions, company.failed, company.retries) == (5, 1, 0)
+    assert company.error_rate == pytest.approx(0.2) and company.retry_rate == 0
+    assert by_step['check_engine'].executions == 5 and by_step['check_engine'].error_rate == 0
+    assert by_step['resolve_accounts'].executions == 4  # the failed run stopped before it
+    pos = by_step['create_pos_profiles']
+    assert pos.retries == 2 and pos.retry_rate == pytest.approx(0.5) and pos.error_rate == 0
     assert by_step['create_walkin_customer'].failed == 1
 
 
@@ -121,7 +123,7 @@ async def test_timeline_histogram_and_summary(db, runner, make_tenant, sandbox) 
     since = datetime.now(UTC) - timedelta(hours=3)
     for _ in range(3):
         await provision(db, runner, make_tenant().id)
-    await fault(sandbox, offline=True)
+    await fault(sandbox, method='POST', doctype='Company', status=403, count=10)
     await provision(db, runner, make_tenant().id)
 
     now = datetime.now(UTC)
@@ -149,7 +151,7 @@ async def test_timeline_histogram_and_summary(db, runner, make_tenant, sandbox) 
     assert summary['runs'] == {'finished': 4, 'by_status': {'QUEUED': 0, 'RUNNING': 0, 'SUCCEEDED': 3,
                                                             'FAILED': 1, 'CANCELLED': 0}}
     assert summary['duration_seconds']['count'] == 3
-    assert summary['steps'][0]['key'] == 'check_engine' and summary['steps'][0]['failed'] == 1
+    assert summary['steps'][1]['key'] == 'create_company' and summary['steps'][1]['failed'] == 1
 
 
 async def test_an_empty_window_has_no_rates(db, runner, make_tenant) -> None:
