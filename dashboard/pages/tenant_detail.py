@@ -1,13 +1,398 @@
-"""Tenant page (being built)."""
+"""Tenant page: who the tenant is, its current run as a live step timeline, the actions the viewer's
+role allows, the run history, the ERPNext documents its runs created, and its audit trail.
+
+A timer re-reads the run on show every half second while it is active and every five seconds
+otherwise; only what changed is redrawn. Actions go through a confirmation, then the run services
+(which check and audit them), then wake the dispatcher so work starts at once.
+"""
 
 from __future__ import annotations
 
-from nicegui import ui
+import asyncio
+import contextlib
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
 
-from dashboard.session import ANY_ROLE, guarded_page
+from nicegui import app, run, ui
+
+from dashboard.components.confirm import confirm
+from dashboard.components.status import status_badge
+from dashboard.components.timeline import (
+    RunPanel,
+    StepAction,
+    StepTimeline,
+    fmt_seconds,
+    fmt_time,
+    plan_report,
+)
+from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
+from engine.services import runs, tenant_view
+from engine.validation import MAX_ID, NotFound, ServiceError
 from storage.tables import User
+
+FAST_POLL_S = 0.5
+SLOW_POLL_S = 5.0
+HISTORY_PAGE = 10
+AUDIT_PAGE = 10
+ACTIVE = ('QUEUED', 'RUNNING')
+RETRYABLE_RUN = ('FAILED', 'CANCELLED')
 
 
 @guarded_page('/tenants/{tenant_id}', title='Tenant', roles=ANY_ROLE)
-def tenant_detail_page(user: User, tenant_id: int) -> None:
-    ui.label('This page is being built.')
+async def tenant_detail_page(user: User, tenant_id: str) -> None:
+    number = int(tenant_id) if tenant_id.isascii() and tenant_id.isdigit() and len(tenant_id) <= 19 else None
+    number = number if number and number <= MAX_ID else None
+    header = None
+    if number is not None:
+        try:
+            header = await _off_loop(tenant_view.tenant_header, database(), number)
+        except NotFound:
+            header = None
+    if header is None:
+        _no_such_tenant(tenant_id)
+        return
+    page = TenantPage(user, header)
+    await page.build()
+
+
+class TenantPage:
+    """One viewer's tenant page: its state lives here, never in module globals."""
+
+    def __init__(self, user: User, header: tenant_view.TenantHeader) -> None:
+        self.user = user
+        self.tenant_id = header.id
+        self.header = header
+        self.detail: dict[str, Any] | None = None  # the run on show
+        self.latest_id: int | None = None
+        self.selected_run_id: int | None = None  # None: follow the newest run
+        self.history_offset = 0
+        self.audit_offset = 0
+        self._lock = asyncio.Lock()
+        self._read_at = time.monotonic()
+
+    async def build(self) -> None:
+        self.detail = await _off_loop(self._read_run)
+        self.latest_id = self.detail['id'] if self.detail else None
+        await self._load_sections()
+        self.root = ui.column().classes('w-full gap-4')
+        with self.root:
+            self.header_section = ui.refreshable(self._header)
+            self.header_section()
+            self.actions_section = ui.refreshable(self._actions)
+            self.actions_section()
+            with ui.card().classes('w-full'):
+                self.run_title = ui.refreshable(self._run_title)
+                self.run_title()
+                self.panel = RunPanel()
+                self.timeline = StepTimeline(self._step_actions)
+                self.plan_section = ui.refreshable(self._plan)
+                self.plan_section()
+            self.history_section = ui.refreshable(self._history)
+            self.documents_section = ui.refreshable(self._documents)
+            self.audit_section = ui.refreshable(self._audit)
+            for section in (self.history_section, self.documents_section, self.audit_section):
+                with ui.card().classes('w-full'):
+                    section()
+        self.panel.update(self.detail)
+        self.timeline.update(self.detail)
+        self.timer = ui.timer(FAST_POLL_S, self._tick, immediate=False)
+
+    # -- reading and redrawing ---------------------------------------------------------------------
+
+    async def _tick(self) -> None:
+        """Every half second while the run on show is active, every few seconds otherwise."""
+        if _active(self.detail) or time.monotonic() - self._read_at >= SLOW_POLL_S:
+            await self.refresh()
+
+    async def refresh(self, *, everything: bool = False) -> None:
+        """Re-read the run on show (one small read); redraw the rest only when the run moved on."""
+        async with self._lock:
+            self._read_at = time.monotonic()
+            detail = await _off_loop(self._read_run)
+            before, self.detail = _milestone(self.detail), detail
+            if self.selected_run_id is None:
+                self.latest_id = detail['id'] if detail else None
+            self.panel.update(detail)
+            self.timeline.update(detail)
+            if everything or _milestone(detail) != before:
+                self.actions_section.refresh()  # at once, with the timeline; the rest after its reads
+                await self._reload_sections()
+
+    def _read_run(self) -> dict[str, Any] | None:
+        db = database()
+        if self.selected_run_id is not None:
+            with contextlib.suppress(NotFound):
+                return runs.run_detail(db, self.selected_run_id)
+            self.selected_run_id = None
+        if self.detail is not None and _active(self.detail):  # no other run can start meanwhile
+            return runs.run_detail(db, self.detail['id'])
+        return runs.latest_run_detail(db, self.tenant_id)
+
+    async def _load_sections(self) -> None:
+        db = database()
+        self.header = await _off_loop(tenant_view.tenant_header, db, self.tenant_id)
+        self.history = await _off_loop(tenant_view.run_history, db, self.tenant_id, limit=HISTORY_PAGE,
+                                          offset=self.history_offset)
+        self.documents = await _off_loop(tenant_view.created_documents, db, self.tenant_id)
+        self.trail = await _off_loop(tenant_view.audit_trail, db, self.tenant_id, limit=AUDIT_PAGE,
+                                        offset=self.audit_offset)
+        first = self.history if self.history_offset == 0 else await _off_loop(
+            tenant_view.run_history, db, self.tenant_id, limit=1)
+        self.newest = first.items[0] if first.items else None
+
+    async def _reload_sections(self) -> None:
+        await self._load_sections()
+        for section in (self.header_section, self.actions_section, self.run_title, self.plan_section,
+                        self.history_section, self.documents_section, self.audit_section):
+            section.refresh()
+
+    # -- sections ----------------------------------------------------------------------------------
+
+    def _header(self) -> None:
+        h = self.header
+        with ui.card().classes('w-full').mark('tenant-header'):
+            with ui.row().classes('items-center gap-3'):
+                ui.label(h.name).classes('text-2xl font-semibold break-all').mark('tenant-name')
+                status_badge(h.status).mark('tenant-status')
+            facts = [('company', h.company_name), ('abbreviation', h.abbr or '— (set by the company step)'),
+                     ('engine', h.engine_name), ('stores', h.stores), ('admin e-mail', h.admin_email),
+                     ('country / currency', f'{h.country} / {h.currency}'),
+                     ('created', f'{fmt_time(h.created_at)} by {h.created_by or "—"}')]
+            with ui.grid(columns='auto 1fr').classes('gap-x-4 gap-y-0 text-sm'):
+                for label, value in facts:
+                    ui.label(label).classes('text-gray-600')
+                    ui.label(str(value)).classes('break-all')
+            if h.last_error:
+                ui.label(f'Last error: {h.last_error}').classes('text-red-800 break-words') \
+                    .mark('tenant-error')
+
+    def _actions(self) -> None:
+        latest = self.detail if self.selected_run_id is None else None
+        active = _active(latest) if latest else self._latest_active()
+        with ui.row().classes('gap-2').mark('tenant-actions'):
+            if may(self.user, SUPPORT_PLUS) and not active:
+                ui.button('Provision', icon='play_arrow', on_click=self._provision).mark('action-provision')
+                ui.button('Plan', icon='fact_check', on_click=self._plan_run).props('outline') \
+                    .mark('action-plan')
+            if may(self.user, SUPPORT_PLUS) and latest and latest['status'] in RETRYABLE_RUN:
+                ui.button('Retry run', icon='replay',
+                          on_click=functools.partial(self._retry_run, latest['id'])).mark('action-retry-run')
+            if may(self.user, ADMIN_ONLY) and latest and _active(latest):
+                ui.button('Cancel', icon='cancel', color='negative',
+                          on_click=functools.partial(self._cancel, latest['id'])).mark('action-cancel')
+
+    def _run_title(self) -> None:
+        with ui.row().classes('w-full items-center gap-2'):
+            if self.selected_run_id is None:
+                ui.label('Current run').classes('text-lg font-semibold')
+            else:
+                ui.label(f'Run #{self.selected_run_id} (an earlier run)').classes('text-lg font-semibold')
+                ui.button('Back to the newest run', on_click=lambda: self._select(None)).props('flat dense') \
+                    .mark('show-latest')
+
+    def _plan(self) -> None:
+        detail = self.detail
+        if not detail or detail.get('mode') != 'plan':
+            return
+        with ui.column().classes('w-full gap-2 border-t pt-2').mark('plan-report'):
+            ui.label('Plan: what a provisioning run would do').classes('text-lg font-semibold')
+            if _active(detail):
+                ui.label('The plan is looking ERPNext up…').classes('text-gray-600')
+            else:
+                plan_report(tenant_view.plan_report(detail))
+
+    def _history(self) -> None:
+        ui.label('Run history').classes('text-lg font-semibold')
+        if not self.history.items:
+            ui.label('No runs yet.').classes('text-gray-600')
+            return
+        with ui.grid(columns='auto auto auto auto minmax(0, 1fr)') \
+                .classes('w-full items-center gap-x-3 gap-y-0 text-sm').mark('run-history'):
+            for item in self.history.items:
+                ui.button(f'#{item.id}', on_click=lambda _, i=item.id: self._select(i)) \
+                    .props('flat dense no-caps').mark(f'history-run-{item.id}')
+                status_badge(item.status)
+                who = item.requested_by or '—'
+                ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}')
+                ui.label(f'started {fmt_time(item.started_at)} · took {fmt_seconds(item.duration_s)}') \
+                    .classes('text-gray-600')
+                error = ui.label(item.error_message or '').classes('text-red-800 truncate')
+                if item.error_message:
+                    error.tooltip(item.error_message)
+        _pager(self.history_offset, HISTORY_PAGE, self.history.has_more, self._page_history, 'history')
+
+    def _documents(self) -> None:
+        ui.label('ERPNext documents').classes('text-lg font-semibold')
+        if not self.documents:
+            ui.label('No documents yet: they are listed once a provisioning run has created or found them.') \
+                .classes('text-gray-600')
+            return
+        with ui.grid(columns='auto auto 1fr auto').classes('w-full gap-x-4 gap-y-1 text-sm') \
+                .mark('documents'):
+            for doc in self.documents:
+                ui.label(doc.doctype).classes('text-gray-600')
+                ui.link(doc.name, doc.url, new_tab=True).classes('break-all').mark(f'doc-{doc.doctype}')
+                ui.label(doc.note)
+                origin = 'created by Provisioner' if doc.created else 'existing, used'
+                ui.label(origin).classes('text-gray-600')
+
+    def _audit(self) -> None:
+        ui.label('Audit trail').classes('text-lg font-semibold')
+        if not self.trail.items:
+            ui.label('No events yet.').classes('text-gray-600')
+            return
+        with ui.column().classes('w-full gap-0 divide-y').mark('audit-trail'):
+            for event in self.trail.items:
+                with ui.row().classes('w-full items-start gap-3 py-1 text-sm flex-nowrap'):
+                    ui.label(fmt_time(event.at)).classes('text-gray-600 shrink-0')
+                    ui.label(event.actor).classes('font-medium shrink-0')
+                    ui.label(event.action).classes('shrink-0').mark('audit-action')
+                    where = ' '.join(part for part in (f'run #{event.run_id}' if event.run_id else '',
+                                                       event.step_key or '') if part)
+                    ui.label(where).classes('text-gray-600 shrink-0')
+                    ui.label(event.details).classes('break-all min-w-0')
+        more = self.audit_offset + AUDIT_PAGE < self.trail.total
+        _pager(self.audit_offset, AUDIT_PAGE, more, self._page_audit, 'audit', total=self.trail.total)
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def _step_actions(self, step: dict[str, Any]) -> list[StepAction]:
+        detail = self.detail
+        if (not may(self.user, ADMIN_ONLY) or not detail or self.selected_run_id is not None
+                or _active(detail) or detail.get('mode') != 'provision'):
+            return []
+        key, status = step['key'], step['status']
+        offered = (('Retry step', 'replay', 'retry', ('FAILED', 'SKIPPED'), self._retry_step),
+                   ('Skip step', 'redo', 'skip', ('FAILED', 'PENDING'), self._skip_step),
+                   ('Mark succeeded', 'task_alt', 'mark', ('FAILED', 'PENDING', 'SKIPPED'), self._mark_step))
+        return [StepAction(label, icon, f'{name}-step-{key}', functools.partial(handler, detail['id'], step))
+                for label, icon, name, statuses, handler in offered if status in statuses]
+
+    async def _provision(self) -> None:
+        await self._act('Provision', f"Queue a provisioning run of all 11 steps for '{self.header.name}' on "
+                        f"engine '{self.header.engine_name}'?", 'Provisioning run queued.',
+                        lambda _: runs.request_provision(database(), self.tenant_id,
+                                                         actor=self.user.username))
+
+    async def _plan_run(self) -> None:
+        await self._act('Plan', 'Look ERPNext up and report, per step, what exists and what would be '
+                        'created. Nothing is written.', 'Plan queued: its report appears below when it ends.',
+                        lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username,
+                                                         plan=True))
+
+    async def _retry_run(self, run_id: int) -> None:
+        await self._act('Retry run', f'Queue run #{run_id} again? It resumes at its first unfinished step.',
+                        f'Run #{run_id} queued again.',
+                        lambda _: runs.retry_run(database(), run_id, actor=self.user.username))
+
+    async def _cancel(self, run_id: int) -> None:
+        await self._act('Cancel run', f'Cancel run #{run_id}? Steps in flight finish; nothing else starts.',
+                        f'Run #{run_id} cancelled.', lambda _: runs.cancel_run(database(), run_id,
+                                                                                actor=self.user.username),
+                        danger=True)
+
+    async def _retry_step(self, run_id: int, step: dict[str, Any]) -> None:
+        await self._act('Retry step', f"Run '{step['title']}' of run #{run_id} again (and whatever is still "
+                        'unfinished after it)?', f"'{step['title']}' queued again.",
+                        lambda _: runs.retry_step(database(), run_id, step['key'], actor=self.user.username))
+
+    async def _skip_step(self, run_id: int, step: dict[str, Any]) -> None:
+        await self._act('Skip step', f"Skip '{step['title']}' in run #{run_id}? The run goes on without it; "
+                        'steps that need its output will fail saying so.', f"'{step['title']}' skipped.",
+                        lambda reason: runs.skip_step(database(), run_id, step['key'],
+                                                      actor=self.user.username, reason=reason),
+                        reason_label='Reason (required, goes into the audit log)', danger=True)
+
+    async def _mark_step(self, run_id: int, step: dict[str, Any]) -> None:
+        await self._act('Mark succeeded', f"Record that '{step['title']}' was done by hand in ERPNext (run "
+                        f'#{run_id})? The run goes on as if it had succeeded.',
+                        f"'{step['title']}' marked succeeded.",
+                        lambda reason: runs.mark_step_succeeded(database(), run_id, step['key'],
+                                                                actor=self.user.username, reason=reason),
+                        reason_label='Reason (required, goes into the audit log)')
+
+    async def _act(self, title: str, message: str, done: str, call: Callable[[str], Any], *,
+                   reason_label: str | None = None, danger: bool = False) -> None:
+        """Confirm, call the service (it checks the role and audits), wake the dispatcher, tell the user."""
+        with self.root:  # the button that started this may be redrawn away meanwhile
+            answer = await confirm(title, message, confirm_label=title, reason_label=reason_label,
+                                   danger=danger)
+            if answer is None:
+                return
+            try:
+                await _off_loop(call, answer.reason)
+            except ServiceError as exc:
+                ui.notify(exc.message, type='negative', multi_line=True)
+                await self.refresh(everything=True)  # what made it fail is likely worth seeing
+                return
+            await _wake_dispatcher()
+            ui.notify(done, type='positive')
+            self.selected_run_id, self.detail = None, None
+            await self.refresh(everything=True)
+
+    async def _select(self, run_id: int | None) -> None:
+        self.selected_run_id = None if run_id == self.latest_id else run_id
+        self.detail = None
+        await self.refresh(everything=True)
+
+    async def _page_history(self, offset: int) -> None:
+        self.history_offset = max(0, offset)
+        await self._reload_sections()
+
+    async def _page_audit(self, offset: int) -> None:
+        self.audit_offset = max(0, offset)
+        await self._reload_sections()
+
+    def _latest_active(self) -> bool:
+        return bool(self.newest and self.newest.status in ACTIVE)
+
+
+# -- helpers -----------------------------------------------------------------------------------------
+
+def _no_such_tenant(tenant_id: str) -> None:
+    with ui.card().classes('bg-orange-50'):
+        ui.label(f'No such tenant: there is no tenant with id {tenant_id[:40]}.').mark('no-such-tenant')
+        ui.link('Back to the tenants', '/tenants')
+
+
+def _pager(offset: int, size: int, has_more: bool, go: Callable, name: str, *,
+           total: int | None = None) -> None:
+    if offset == 0 and not has_more:
+        return
+    with ui.row().classes('items-center gap-2'):
+        ui.button('Newer', icon='chevron_left', on_click=lambda: go(offset - size)) \
+            .props('flat dense no-caps').mark(f'{name}-newer').set_enabled(offset > 0)
+        last = offset + size if total is None else min(offset + size, total)
+        ui.label(f'{offset + 1}–{last}' + (f' of {total}' if total is not None else '')).classes('text-sm')
+        ui.button('Older', icon='chevron_right', on_click=lambda: go(offset + size)) \
+            .props('flat dense no-caps').mark(f'{name}-older').set_enabled(has_more)
+
+
+def _active(detail: dict[str, Any] | None) -> bool:
+    return bool(detail) and detail['status'] in ACTIVE
+
+
+def _milestone(detail: dict[str, Any] | None) -> tuple | None:
+    """What, when it changes, makes the header, actions, history, documents and audit worth re-reading."""
+    if detail is None:
+        return None
+    return (detail['id'], detail['status'], detail['attempt'], detail.get('next_retry_at'),
+            bool(detail.get('stuck')))
+
+
+async def _off_loop(fn: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run a blocking service call in a worker thread. NiceGUI answers None instead when the app is
+    shutting down: stop whatever is waiting for the answer (a timer tick ends quietly)."""
+    result = await run.io_bound(fn, *args, **kwargs)
+    if result is None and app.is_stopping:
+        raise asyncio.CancelledError
+    return result
+
+
+async def _wake_dispatcher() -> None:
+    """Let the dispatcher claim the new work now instead of at its next tick."""
+    dispatcher = getattr(app.state, 'dispatcher', None)
+    if dispatcher is not None:
+        await dispatcher.tick()
