@@ -17,7 +17,7 @@ ALERT_REFRESH_S = 10.0
 NAVIGATION = (  # (label, path, icon, roles)
     ('Overview', '/', 'dashboard', ANY_ROLE),
     ('Tenants', '/tenants', 'storefront', ANY_ROLE),
-    ('Metrics', '/metrics', 'insights', MANAGER_PLUS),
+    ('Metrics', '/charts', 'insights', MANAGER_PLUS),
     ('Engines', '/engines', 'dns', ADMIN_ONLY),
     ('Users', '/users', 'group', ADMIN_ONLY),
     ('Audit log', '/audit', 'history', ADMIN_ONLY),

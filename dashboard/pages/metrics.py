@@ -26,7 +26,7 @@ BUCKET_LABELS = {'hour': 'Hourly', 'day': 'Daily'}
 REFRESH_S = 60.0
 
 
-@guarded_page('/metrics', title='Metrics', roles=MANAGER_PLUS)
+@guarded_page('/charts', title='Metrics', roles=MANAGER_PLUS)
 async def metrics_page(user: User, period: str = '24h', bucket: str = 'hour') -> None:
     problems = [f"unknown {name} '{value}'" for name, value, known in
                 (('period', period, PERIODS), ('bucket', bucket, BUCKET_LABELS)) if value not in known]
@@ -58,7 +58,7 @@ class MetricsView:
         self.period, self.bucket = period or self.period, bucket or self.bucket
         query = {key: value for key, value in (('period', self.period), ('bucket', self.bucket))
                  if value != {'period': '24h', 'bucket': 'hour'}[key]}
-        ui.navigate.history.replace(f'/metrics?{urlencode(query)}' if query else '/metrics')
+        ui.navigate.history.replace(f'/charts?{urlencode(query)}' if query else '/charts')
         self.problem.set_text('')
         await self.load(force=True)
 

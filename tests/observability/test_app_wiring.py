@@ -26,8 +26,6 @@ async def test_the_alert_rules_are_evaluated_by_a_scheduled_job(user: User) -> N
     assert job is not None and job.trigger.interval.total_seconds() == EVALUATE_EVERY_SECONDS
 
 
-@pytest.mark.xfail(strict=True, reason='the dashboard page registered at /metrics (dashboard/pages/metrics.py) '
-                                       'shadows the Prometheus endpoint DESIGN.md puts there; move the page')
 async def test_metrics_answers_prometheus_text_with_the_database_gauges(user: User) -> None:
     await user.open('/login')
     response = await user.http_client.get('/metrics')

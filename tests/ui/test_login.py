@@ -11,8 +11,8 @@ from engine.services import audit
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
 
-ALL_PAGES = ['/', '/tenants', '/metrics', '/engines', '/users', '/audit']
-VISIBLE = {'admin': set(ALL_PAGES), 'support': {'/', '/tenants'}, 'manager': {'/', '/tenants', '/metrics'}}
+ALL_PAGES = ['/', '/tenants', '/charts', '/engines', '/users', '/audit']
+VISIBLE = {'admin': set(ALL_PAGES), 'support': {'/', '/tenants'}, 'manager': {'/', '/tenants', '/charts'}}
 
 
 async def test_anonymous_visitors_are_sent_to_the_login_form(user: User) -> None:

@@ -52,7 +52,7 @@ async def chart(user: User, mark: str) -> ui.plotly:
 
 
 async def test_without_runs_the_page_says_so_instead_of_drawing_empty_charts(user: User) -> None:
-    await sign_in(user, 'manager', next_path='/metrics')
+    await sign_in(user, 'manager', next_path='/charts')
     await user.should_see('No data yet')
     await user.should_not_see(kind=ui.plotly)
     with user.scope(marker='kpi-success-rate'):
@@ -66,7 +66,7 @@ async def test_after_runs_every_chart_is_drawn_from_the_numbers(user: User) -> N
     await sandbox_fault(method='POST', doctype='Company', status=403, count=10)
     assert await provision('Gamma Goods') == 'FAILED'
 
-    await user.open('/metrics')
+    await user.open('/charts')
 
     await user.should_not_see('No data yet')
     for mark in CHARTS:
@@ -91,7 +91,7 @@ async def test_after_runs_every_chart_is_drawn_from_the_numbers(user: User) -> N
 async def test_the_period_and_bucket_come_from_the_url_and_switch(user: User) -> None:
     await sign_in(user, 'admin')
     assert await provision('Acme Retail') == 'SUCCEEDED'
-    await user.open('/metrics?period=30d&bucket=day')
+    await user.open('/charts?period=30d&bucket=day')
 
     timeline = (await chart(user, 'chart-success-rate')).figure
     assert len(timeline.data[0].x) in (30, 31)  # one point a day, empty days included
@@ -105,7 +105,7 @@ async def test_the_period_and_bucket_come_from_the_url_and_switch(user: User) ->
 
 
 async def test_a_bad_period_in_the_url_is_named_and_ignored(user: User) -> None:
-    await sign_in(user, 'manager', next_path='/metrics?period=1y')
+    await sign_in(user, 'manager', next_path='/charts?period=1y')
     await user.should_see("unknown period '1y'")
     await user.should_see('No data yet')
 
