@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from dashboard.api import audit, auth, engines, metrics, runs, tenants, users
+from dashboard.api.errors import ERROR_RESPONSES
 
 API_PREFIX = '/api/v1'
 ROUTERS = (auth.router, users.router, engines.router, tenants.router, runs.router, audit.router,
@@ -16,7 +17,7 @@ ROUTERS = (auth.router, users.router, engines.router, tenants.router, runs.route
 
 
 def build_api_router() -> APIRouter:
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for resource in ROUTERS:
         router.include_router(resource)
     return router

@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.services.users import AccountLocked, AuthenticationFailed
@@ -28,6 +29,27 @@ from engine.validation import (
 )
 
 API_PREFIX = '/api/'
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API: `detail` in words; `errors` per field for invalid input."""
+
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+# Declared on the API router, so the OpenAPI document shows the bodies these handlers really send
+# (instead of FastAPI's default 422 body, whose `detail` is a list).
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    422: {'model': ErrorBody, 'description': 'invalid input'},
+    '4XX': {'model': ErrorBody, 'description': 'refused: 401 sign in, 403 role, 404 unknown id, 409 conflict, '
+                                               '429 rate limited (see Retry-After)'},
+}
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (

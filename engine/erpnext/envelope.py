@@ -74,12 +74,12 @@ def error_message(body: Any, status: int) -> str:
         texts = server_messages(body)
         if texts:
             return '; '.join(texts)
-        if body.get('_error_message'):
-            return plain_text(str(body['_error_message']))
-        if isinstance(body.get('exception'), str):
-            return plain_text(body['exception'].split(': ', 1)[-1])
-        if body.get('exc_type'):
-            return str(body['exc_type'])
+        candidates = (str(body.get('_error_message') or ''),
+                      body['exception'].split(': ', 1)[-1] if isinstance(body.get('exception'), str) else '',
+                      str(body.get('exc_type') or ''))
+        for candidate in candidates:  # the first that is not empty once the HTML is gone
+            if text := plain_text(candidate):
+                return text
     return f'HTTP {status}'
 
 
