@@ -1,21 +1,28 @@
-# Provisioner: one process serving the UI, the REST API and the metrics.
+# Provisioner: one process serving the UI, the REST API and the metrics, and running the jobs.
+#   docker build -t provisioner .
+#   docker run -p 8080:8080 -v provisioner-data:/data -e PROVISIONER_ADMIN_PASSWORD=… provisioner
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
-    UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv \
+    UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv UV_COMPILE_BYTECODE=1 \
     PROVISIONER_HOST=0.0.0.0 PROVISIONER_PORT=8080 \
-    PROVISIONER_DATABASE_URL=sqlite:////data/provisioner.db PROVISIONER_DATA_DIR=/data
+    PROVISIONER_DATABASE_URL=sqlite:////data/provisioner.db PROVISIONER_DATA_DIR=/data \
+    NICEGUI_STORAGE_PATH=/data/.nicegui
 
 WORKDIR /app
 RUN pip install --no-cache-dir 'uv==0.13.9'
+# Dependencies first (a layer that survives code changes), exactly as locked, without the dev group.
 COPY pyproject.toml uv.lock ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY . .
 
-RUN useradd --system --uid 10001 --home /app provisioner && mkdir -p /data && chown provisioner /data
+# The code belongs to root and is read-only for the service; everything it writes lives in /data
+# (database, secret.key, the embedded sandbox's documents, UI session files).
+RUN useradd --system --uid 10001 --no-create-home --home-dir /data provisioner \
+    && mkdir -p /data && chown provisioner /data && chmod 0700 /data
 USER provisioner
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-  CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8080/healthz').status != 200)"
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["/app/.venv/bin/python", "-c", "import os, sys, urllib.request; port = os.environ.get('PROVISIONER_PORT', '8080'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status != 200)"]
 CMD ["/app/.venv/bin/python", "main.py"]
