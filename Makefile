@@ -32,3 +32,7 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver postgresql >/dev/null; \
 	fi
+
+# Benchmarks (issue 7): one table on stdout, see bench/README.md. Not part of `make test`.
+bench: system-deps $(UV)
+	$(UV) run --locked python -m bench

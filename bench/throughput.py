@@ -1,0 +1,133 @@
+"""Figure 3: a queue of tenants worked off by the real dispatcher and runner, at a given concurrency.
+
+The dispatcher is ticked the way the process's APScheduler job ticks it (every TICK_SECONDS); in
+`eager` mode it is also ticked as soon as a run ends, which is what the dispatcher would need to do
+to keep every slot busy (see docs/BENCHMARKS.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyinstrument import Profiler
+from sqlmodel import col, func, select
+
+from bench import floor
+from bench.sandbox_server import SandboxServer
+from bench.timeline import by_run
+from bench.world import World
+from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
+from engine.services import runs
+from storage.tables import Run
+
+NO_BUDGET = 1_000_000  # requests per second: the per-engine budget out of the way (see `shipped_budget`)
+
+
+@dataclass
+class Throughput:
+    database: str
+    concurrency: int
+    tenants: int
+    eager: bool
+    seconds: float
+    succeeded: int
+    requests_per_second: int
+    cpu_ours: float = 0.0  # CPU seconds of this process (engine, database, event loop) for the whole queue
+    cpu_erpnext: float = 0.0  # CPU seconds of the sandbox process
+    request_median: float = 0.0  # seconds, as the engine saw them (20 ms is ERPNext's injected latency)
+    floor_seconds: float = 0.0  # the same requests replayed by plain threads at the same concurrency
+    floor_mismatches: int = 0
+
+    @property
+    def per_minute(self) -> float:
+        return self.succeeded * 60 / self.seconds
+
+    @property
+    def floor_per_minute(self) -> float:
+        return self.tenants * 60 / self.floor_seconds if self.floor_seconds else 0.0
+
+    @property
+    def cpu_ms_per_tenant(self) -> tuple[float, float]:
+        """(ours, ERPNext's) CPU milliseconds per tenant."""
+        return self.cpu_ours * 1000 / self.tenants, self.cpu_erpnext * 1000 / self.tenants
+
+    def ideal_per_minute(self, single_wall: float) -> float:
+        return self.concurrency * 60 / single_wall
+
+
+async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concurrency: int, eager: bool,
+                  requests_per_second: int = NO_BUDGET, profile_to: Path | None = None,
+                  with_floor: bool = True) -> Throughput:
+    erp.reset()
+    world = World.build(database_url, erp.url, max_concurrent_runs=concurrency,
+                        requests_per_second=requests_per_second)
+    try:
+        ids = world.add_tenants(range(tenants))
+        runs.bulk_provision(world.db, ids, actor='bench')
+        dispatcher = Dispatcher(world.db, world.runner, max_concurrent=concurrency)
+        profiler = Profiler(async_mode='disabled') if profile_to else None
+        if profiler:
+            profiler.start()
+        cpu, erp_cpu, started = time.process_time(), erp.cpu_seconds(), time.perf_counter()
+        await _work_off(world, dispatcher, tenants, eager=eager)
+        seconds = time.perf_counter() - started
+        cpu, erp_cpu = time.process_time() - cpu, erp.cpu_seconds() - erp_cpu
+        if profiler:
+            profiler.stop()
+            profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        exchanges = world.recorder.take()
+        result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds, _succeeded(world),
+                            requests_per_second, cpu, erp_cpu,
+                            statistics.median(x.duration for x in exchanges) if exchanges else 0.0)
+        if with_floor:
+            erp.reset()
+            result.floor_seconds, result.floor_mismatches = await asyncio.to_thread(
+                floor.replay_many, by_run(exchanges), concurrency)
+        return result
+    finally:
+        await world.aclose()
+
+
+async def _work_off(world: World, dispatcher: Dispatcher, total: int, *, eager: bool) -> None:
+    """Tick (and renew leases) like the scheduler does until no run is queued or running."""
+    ended = asyncio.Event()
+    finished = 0
+    renewed = time.monotonic()
+
+    def on_end(_task: asyncio.Task) -> None:
+        nonlocal finished
+        finished += 1
+        ended.set()
+
+    while finished < total or await asyncio.to_thread(_active, world):
+        for run_id in await dispatcher.tick():
+            dispatcher.tasks[run_id].add_done_callback(on_end)
+        if time.monotonic() - renewed >= RENEW_EVERY_SECONDS:
+            await dispatcher.renew_leases()
+            renewed = time.monotonic()
+        ended.clear()
+        if eager:
+            try:
+                await asyncio.wait_for(ended.wait(), TICK_SECONDS)
+            except TimeoutError:
+                pass
+        else:
+            await asyncio.sleep(TICK_SECONDS)
+
+
+def _active(world: World) -> bool:
+    with world.db.session() as session:
+        return session.exec(select(func.count()).select_from(Run).where(
+            col(Run.status).in_(['QUEUED', 'RUNNING']))).one() > 0
+
+
+def _succeeded(world: World) -> int:
+    with world.db.session() as session:
+        return session.exec(select(func.count()).select_from(Run).where(Run.status == 'SUCCEEDED')).one()
+
+
+def _database_kind(url: str) -> str:
+    return 'PostgreSQL' if url.startswith('postgresql') else 'SQLite'
