@@ -1,0 +1,37 @@
+"""One look for every status in the dashboard: a coloured badge with an icon and the status text."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+# status → (Quasar colour, Material icon)
+STYLES: dict[str, tuple[str, str]] = {
+    'NOT_STARTED': ('grey-6', 'radio_button_unchecked'),
+    'PENDING': ('grey-6', 'radio_button_unchecked'),
+    'QUEUED': ('blue-grey-6', 'schedule'),
+    'RUNNING': ('blue-7', 'autorenew'),
+    'PROVISIONING': ('blue-7', 'autorenew'),
+    'SUCCEEDED': ('green-7', 'check_circle'),
+    'PROVISIONED': ('green-7', 'check_circle'),
+    'FAILED': ('red-7', 'error'),
+    'CANCELLED': ('orange-8', 'cancel'),
+    'SKIPPED': ('orange-8', 'redo'),
+    'online': ('green-7', 'cloud_done'),
+    'offline': ('red-7', 'cloud_off'),
+    'unknown': ('grey-6', 'help'),
+}
+
+
+def style_of(status: str) -> tuple[str, str]:
+    return STYLES.get(str(status), ('grey-6', 'help'))
+
+
+def status_icon(status: str) -> ui.icon:
+    colour, icon = style_of(status)
+    return ui.icon(icon, color=colour).props(f'aria-label="{status}"')
+
+
+def status_badge(status: str) -> ui.badge:
+    """A badge reading `status` (as text: never HTML)."""
+    colour, _icon = style_of(status)
+    return ui.badge(str(status), color=colour).classes('px-2 py-1')
