@@ -50,7 +50,7 @@ def server_messages(body: dict[str, Any]) -> list[str]:
     try:
         items = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
-        return [plain_text(str(raw))]
+        return [text] if (text := plain_text(str(raw))) else []
     texts = []
     for item in items if isinstance(items, list) else [items]:
         texts.append(_message_text(item))
