@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ADMIN_PASSWORD
+from browser_helpers import ADMIN_PASSWORD
 
 
 def sign_in(page, password: str = ADMIN_PASSWORD) -> None:
