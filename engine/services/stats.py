@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from engine.steps import STEP_TITLES, STEPS
 from engine.validation import InvalidInput
 from storage.db import Database
@@ -103,17 +105,9 @@ def success_rate_over_time(db: Database, *, since: datetime, bucket: str = 'hour
     """Succeeded, failed and success rate per UTC hour or day from `since` to now, empty buckets
     included (rate None), oldest first."""
     since, now = _window(since, now)
-    step = _bucket_step(bucket, since, now)
+    _check_buckets(bucket, since, now)
     with db.session() as session:
-        counts = {row.bucket: row for row in queries.outcomes_by_bucket(session, since=since, bucket=bucket)}
-    points = []
-    start = _floor(since, bucket)
-    while start <= now:
-        row = counts.get(start.replace(tzinfo=None))
-        ok, failed = (row.succeeded, row.failed) if row else (0, 0)
-        points.append(SuccessPoint(start=start, succeeded=ok, failed=failed, rate=_ratio(ok, ok + failed)))
-        start += step
-    return points
+        return _timeline(session, since, now, bucket)
 
 
 def runs_by_outcome(db: Database, *, since: datetime) -> dict[str, int]:
@@ -121,9 +115,7 @@ def runs_by_outcome(db: Database, *, since: datetime) -> dict[str, int]:
     (every status present, zeros included)."""
     since, _ = _window(since, None)
     with db.session() as session:
-        finished = queries.finished_runs_by_status(session, since=since)
-        active = queries.active_runs_by_status(session)
-    return {status.value: finished.get(status, 0) + active.get(status, 0) for status in RunStatus}
+        return _by_status(session, since)
 
 
 def provisioning_time(db: Database, *, since: datetime) -> Distribution:
@@ -137,40 +129,37 @@ def provisioning_time_histogram(db: Database, *, since: datetime) -> list[Histog
     """Succeeded runs per provisioning-time bucket (HISTOGRAM_EDGES_S), every bucket present."""
     since, _ = _window(since, None)
     with db.session() as session:
-        counts = queries.run_duration_histogram(session, since=since, edges_s=HISTOGRAM_EDGES_S)
-    lows = (0.0, *HISTOGRAM_EDGES_S)
-    highs = (*HISTOGRAM_EDGES_S, None)
-    return [HistogramBar(low, high, counts.get(index, 0))
-            for index, (low, high) in enumerate(zip(lows, highs, strict=True))]
+        return _histogram(session, since)
 
 
 def step_stats(db: Database, *, since: datetime) -> list[StepStats]:
     """Executions, error and retry rates and p50/p95 durations of every step, in workflow order."""
     since, _ = _window(since, None)
     with db.session() as session:
-        found = {row.key: row for row in queries.step_aggregates(session, since=since)}
-    return [_step_stats(step.key, found.get(step.key)) for step in STEPS]
+        return _steps(session, since)
 
 
 def snapshot(db: Database, *, since: datetime, bucket: str = 'hour',
              now: datetime | None = None) -> MetricsSnapshot:
-    """Everything for the metrics page."""
+    """Everything for the metrics page, read in one transaction (one consistent view)."""
     since, now = _window(since, now)
-    by_status = runs_by_outcome(db, since=since)
-    return MetricsSnapshot(
-        since=since, until=now, bucket=bucket,
-        timeline=success_rate_over_time(db, since=since, bucket=bucket, now=now),
-        by_status=by_status, success_rate=_success_rate(by_status),
-        durations=provisioning_time(db, since=since),
-        histogram=provisioning_time_histogram(db, since=since),
-        steps=step_stats(db, since=since))
+    _check_buckets(bucket, since, now)
+    with db.session() as session:
+        by_status = _by_status(session, since)
+        return MetricsSnapshot(
+            since=since, until=now, bucket=bucket, timeline=_timeline(session, since, now, bucket),
+            by_status=by_status, success_rate=_success_rate(by_status),
+            durations=queries.run_durations(session, since=since), histogram=_histogram(session, since),
+            steps=_steps(session, since))
 
 
 def summary(db: Database, since: datetime | None = None) -> dict[str, Any]:
     """The numbers of `GET /api/v1/metrics/summary` (JSON-ready)."""
     since, now = _window(since or default_since(), None)
-    by_status = runs_by_outcome(db, since=since)
-    durations = provisioning_time(db, since=since)
+    with db.session() as session:
+        by_status = _by_status(session, since)
+        durations = queries.run_durations(session, since=since)
+        steps = _steps(session, since)
     return {
         'since': since, 'until': now,
         'success_rate': _success_rate(by_status),
@@ -179,11 +168,41 @@ def summary(db: Database, since: datetime | None = None) -> dict[str, Any]:
         'duration_seconds': {'count': durations.count, 'mean': durations.mean, 'p50': durations.p50,
                              'p95': durations.p95, 'max': durations.maximum,
                              'target': DURATION_TARGET_S},
-        'steps': [asdict(step) for step in step_stats(db, since=since)],
+        'steps': [asdict(step) for step in steps],
     }
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+
+def _timeline(session: Session, since: datetime, now: datetime, bucket: str) -> list[SuccessPoint]:
+    counts = {row.bucket: row for row in queries.outcomes_by_bucket(session, since=since, bucket=bucket)}
+    points, start = [], _floor(since, bucket)
+    while start <= now:
+        row = counts.get(start.replace(tzinfo=None))
+        ok, failed = (row.succeeded, row.failed) if row else (0, 0)
+        points.append(SuccessPoint(start=start, succeeded=ok, failed=failed, rate=_ratio(ok, ok + failed)))
+        start += BUCKETS[bucket]
+    return points
+
+
+def _by_status(session: Session, since: datetime) -> dict[str, int]:
+    finished = queries.finished_runs_by_status(session, since=since)
+    active = queries.active_runs_by_status(session)
+    return {status.value: finished.get(status, 0) + active.get(status, 0) for status in RunStatus}
+
+
+def _histogram(session: Session, since: datetime) -> list[HistogramBar]:
+    counts = queries.run_duration_histogram(session, since=since, edges_s=HISTOGRAM_EDGES_S)
+    lows, highs = (0.0, *HISTOGRAM_EDGES_S), (*HISTOGRAM_EDGES_S, None)
+    return [HistogramBar(low, high, counts.get(index, 0))
+            for index, (low, high) in enumerate(zip(lows, highs, strict=True))]
+
+
+def _steps(session: Session, since: datetime) -> list[StepStats]:
+    found = {row.key: row for row in queries.step_aggregates(session, since=since)}
+    return [_step_stats(step.key, found.get(step.key)) for step in STEPS]
+
+
 
 def _window(since: datetime, now: datetime | None) -> tuple[datetime, datetime]:
     """`since` (naive means UTC) and `now` as aware UTC datetimes; InvalidInput when out of range."""
@@ -196,13 +215,11 @@ def _window(since: datetime, now: datetime | None) -> tuple[datetime, datetime]:
     return since, (now or utcnow()).astimezone(UTC)
 
 
-def _bucket_step(bucket: str, since: datetime, now: datetime) -> timedelta:
+def _check_buckets(bucket: str, since: datetime, now: datetime) -> None:
     if bucket not in BUCKETS:
         raise InvalidInput('bucket', f'must be one of {", ".join(BUCKETS)}')
-    step = BUCKETS[bucket]
-    if (now - since) / step > MAX_BUCKETS:
+    if (now - since) / BUCKETS[bucket] > MAX_BUCKETS:
         raise InvalidInput('since', f'too far back for {bucket} buckets (at most {MAX_BUCKETS})')
-    return step
 
 
 def _floor(moment: datetime, bucket: str) -> datetime:
