@@ -55,26 +55,35 @@ class RunPanel:
 
 
 class StepTimeline:
-    """Eleven rows, one per step, each redrawn only when its step (or its available actions) changed."""
+    """One row per step in workflow order, each redrawn only when its step (or its actions) changed.
+
+    With no run yet it lists the eleven provisioning steps; a run whose steps differ (another kind of
+    run) gets its own rows."""
 
     def __init__(self, actions_for: StepActions) -> None:
         self.actions_for = actions_for
         self.rows: dict[str, ui.element] = {}
         self._shown: dict[str, tuple] = {}
-        with ui.column().classes('w-full gap-0 divide-y').mark('step-timeline'):
-            for step in STEPS:
-                self.rows[step.key] = ui.row().classes('w-full items-start gap-3 py-2 flex-nowrap') \
-                    .mark(f'step-{step.key}')
+        self.container = ui.column().classes('w-full gap-0 divide-y').mark('step-timeline')
 
     def update(self, run: dict[str, Any] | None) -> None:
-        by_key = {step['key']: step for step in (run or {}).get('steps', [])}
-        for position, step in enumerate(STEPS, start=1):
-            shown = by_key.get(step.key) or _not_run(step, position)
-            actions = self.actions_for(shown) if run else []
-            signature = (_step_signature(shown), tuple(action.label for action in actions))
-            if self._shown.get(step.key) != signature:
-                self._shown[step.key] = signature
-                self._draw(self.rows[step.key], shown, actions)
+        steps = (run or {}).get('steps') or [_not_run(step, n) for n, step in enumerate(STEPS, start=1)]
+        if [step['key'] for step in steps] != list(self.rows):
+            self._make_rows([step['key'] for step in steps])
+        for step in steps:
+            actions = self.actions_for(step) if run else []
+            signature = (_step_signature(step), tuple(action.label for action in actions))
+            if self._shown.get(step['key']) != signature:
+                self._shown[step['key']] = signature
+                self._draw(self.rows[step['key']], step, actions)
+
+    def _make_rows(self, keys: list[str]) -> None:
+        self.container.clear()
+        self.rows, self._shown = {}, {}
+        with self.container:
+            for key in keys:
+                self.rows[key] = ui.row().classes('w-full items-start gap-3 py-2 flex-nowrap') \
+                    .mark(f'step-{key}')
 
     def _draw(self, row: ui.element, step: dict[str, Any], actions: list[StepAction]) -> None:
         row.clear()

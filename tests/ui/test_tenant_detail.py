@@ -241,6 +241,24 @@ async def test_a_scheduled_automatic_retry_is_announced(user: User) -> None:
     await user.should_see(marker='run-next-retry', content=f'{retry_at:%Y-%m-%d %H:%M:%S} UTC', retries=WAIT)
 
 
+async def test_the_audit_trail_pages_newest_first(user: User) -> None:
+    tenant_id = new_tenant()
+    with app.state.db.session() as session:
+        for number in range(1, 13):
+            audit.record(session, actor='tests', action=f'test.event_{number:02}', tenant_id=tenant_id)
+    await sign_in(user, 'manager', next_path=f'/tenants/{tenant_id}')
+    await user.should_see(marker='audit-action', content='test.event_12')
+    await user.should_not_see(marker='audit-action', content='test.event_02')
+    await user.should_see('1–10 of 13')
+
+    user.find(marker='audit-older').click()
+
+    await user.should_see(marker='audit-action', content='test.event_02')
+    await user.should_see(marker='audit-action', content='tenant.created')
+    await user.should_not_see(marker='audit-action', content='test.event_12')
+    await user.should_see('11–13 of 13')
+
+
 async def test_manager_sees_the_failure_but_no_action_buttons(user: User) -> None:
     await fail_at_pos_profiles(user, 'manager')
     await user.should_see(marker='error-create_pos_profiles')
