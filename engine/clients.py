@@ -1,4 +1,5 @@
-"""One ERPNext client (and so one connection pool) per engine, built from its stored settings."""
+"""One ERPNext client (and so one connection pool and one request budget) per engine, built from
+its stored settings."""
 
 from __future__ import annotations
 
@@ -9,21 +10,27 @@ import httpx
 
 from engine.erpnext import ERPNextClient
 from engine.erpnext.client import DEFAULT_TIMEOUT
+from engine.erpnext.throttle import Throttle
 from engine.security import SecretBox
 from storage.db import Database
 from storage.tables import Engine
 
 TransportFor = Callable[[Engine], httpx.AsyncBaseTransport | None]
+# Outbound requests per second to one engine from one process (a burst ceiling: real runs are
+# latency-bound well below it); ERPNext's 429 Retry-After pauses the engine on top of this.
+ENGINE_REQUESTS_PER_SECOND = 50
 
 
 class EngineClients:
     """Hands out the shared client of an engine; `forget` it when the engine's settings change."""
 
     def __init__(self, db: Database, secrets: SecretBox, *, timeout: float = DEFAULT_TIMEOUT,
-                 transport_for: TransportFor | None = None) -> None:
+                 transport_for: TransportFor | None = None,
+                 requests_per_second: int = ENGINE_REQUESTS_PER_SECOND) -> None:
         self.db = db
         self.secrets = secrets
         self.timeout = timeout
+        self.requests_per_second = requests_per_second
         self.transport_for = transport_for or (lambda engine: None)
         self._clients: dict[int, ERPNextClient] = {}
         self._lock = asyncio.Lock()
@@ -36,9 +43,10 @@ class EngineClients:
             return self._clients[engine_id]
 
     def build(self, engine: Engine) -> ERPNextClient:
-        """A new client for `engine` (its own pool); callers close it unless it came from get()."""
+        """A new client for `engine` (its own pool and budget); callers close it unless it came from get()."""
         return ERPNextClient(engine.base_url, engine.api_key, self.secrets.decrypt(engine.api_secret_encrypted),
-                             timeout=self.timeout, transport=self.transport_for(engine))
+                             timeout=self.timeout, transport=self.transport_for(engine),
+                             throttle=Throttle(self.requests_per_second))
 
     async def forget(self, engine_id: int) -> None:
         async with self._lock:

@@ -3,7 +3,17 @@
 A claim is a lease: the run is RUNNING, owned by this process until `lease_expires_at`, and the
 lease is renewed while the run works. When a process dies its leases expire and any process
 (itself after a restart, or another one sharing the PostgreSQL database) claims the run again; the
-runner then resumes at the first unfinished step.
+runner then resumes at the first unfinished step. Timing: leases last LEASE_SECONDS and are
+renewed every RENEW_EVERY_SECONDS, the dispatcher ticks every TICK_SECONDS, so a dead process's
+runs are claimed again at most LEASE_SECONDS + TICK_SECONDS (21 s) after its last renewal.
+
+Limits: at most `max_concurrent` runs in this process (PROVISIONER_MAX_CONCURRENT_RUNS), and at
+most `Engine.max_concurrent_runs` runs of an engine across all processes (counted in the
+database under a lock of the engine rows on PostgreSQL, under SQLite's write lock otherwise).
+Runs of an engine whose health check says offline are not claimed: they wait.
+
+Each claim is recorded in the run's metadata (`claims`: owner and time, the last 20), which is
+the evidence of who executed a run when; the runner's checkpoints are fenced by the lease.
 """
 
 from __future__ import annotations
@@ -19,13 +29,15 @@ from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
 from storage.db import Database, is_postgres
+from storage.queries import claims
 from storage.queries import runs as queries
-from storage.tables import Engine, Run, RunStatus, utcnow
+from storage.tables import EngineHealth, Run, RunStatus, utcnow
 
 log = structlog.get_logger('dispatcher')
-LEASE_SECONDS = 30.0
-RENEW_EVERY_SECONDS = 10.0
+LEASE_SECONDS = 20.0
+RENEW_EVERY_SECONDS = 5.0
 TICK_SECONDS = 1.0
+MAX_CLAIMS_KEPT = 20
 
 
 def process_owner() -> str:
@@ -59,9 +71,15 @@ class Dispatcher:
             return claimed
 
     async def renew_leases(self) -> None:
-        """Extend the leases of the runs this process is working on."""
-        if self.tasks:
-            await asyncio.to_thread(self._renew, list(self.tasks))
+        """Extend the leases of the runs this process is working on; stop working on any run that
+        another process took over (our lease had expired: this process stalled for too long)."""
+        if not self.tasks:
+            return
+        for run_id in await asyncio.to_thread(self._renew, list(self.tasks)):
+            task = self.tasks.get(run_id)
+            if task is not None:
+                log.warning('run.lease_lost', run_id=run_id)
+                task.cancel()
 
     async def drain(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming, let steps in flight end (up to the grace period), hand runs back to the queue."""
@@ -75,9 +93,11 @@ class Dispatcher:
             await asyncio.gather(*pending, return_exceptions=True)
         await asyncio.to_thread(self._release)
 
-    async def _execute(self, run_id: int) -> None:
+    async def _execute(self, run_id: int) -> str | None:
+        """Run it; returns how the runner left it (a final status, INTERRUPTED, PARKED, LEASE_LOST)."""
+        status = None
         try:
-            status = await self.runner.execute(run_id)
+            status = await self.runner.execute(run_id, self.owner)
             if status == INTERRUPTED:
                 await asyncio.to_thread(self._release, [run_id])
         except asyncio.CancelledError:
@@ -86,34 +106,48 @@ class Dispatcher:
             log.exception('run.crashed', run_id=run_id)  # the lease expires and the run is resumed
         finally:
             self.tasks.pop(run_id, None)
+        return status
 
     def _claim(self, free: int) -> list[int]:
         now = utcnow()
+        postgres = is_postgres(self.db.engine)
+        taken: list[int] = []
         with self.db.session() as session:
-            postgres = is_postgres(self.db.engine)
-            engines = select(Engine.id, Engine.max_concurrent_runs)
-            # PostgreSQL: lock the engine rows so concurrent claimers count per-engine load one at a time.
-            limits = dict(session.exec(engines.with_for_update() if postgres else engines).all())
+            engines = claims.engines_for_claiming(session, lock=postgres)
             busy = queries.leased_runs_by_engine(session, now=now)
-            taken = []
-            for run in queries.claimable_runs(session, now=now, limit=free * 4 + 8, skip_locked=postgres):
-                if len(taken) == free:
-                    break
-                if busy.get(run.engine_id, 0) >= limits.get(run.engine_id, 1):
+            waiting = claims.oldest_claimable_by_engine(session, now=now)
+            for engine_id in sorted(waiting, key=waiting.__getitem__):  # the longest-waiting engine first
+                engine = engines.get(engine_id)
+                if engine is None or engine.health == EngineHealth.OFFLINE:
+                    continue  # an outage fails nothing: the runs wait until the health check sees it again
+                room = min(free - len(taken), engine.max_concurrent_runs - busy.get(engine_id, 0))
+                if room <= 0:
                     continue
-                run.status, run.lease_owner, run.lease_expires_at = RunStatus.RUNNING, self.owner, now + self.lease
-                busy[run.engine_id] = busy.get(run.engine_id, 0) + 1
-                session.add(run)
-                taken.append(run.id)
+                for run in claims.claimable_runs_of_engine(session, engine_id, now=now, limit=room,
+                                                           skip_locked=postgres):
+                    self._lease(run, now)
+                    session.add(run)
+                    taken.append(run.id)
+                if len(taken) >= free:
+                    break
         if taken:
             log.info('runs.claimed', run_ids=taken)
         return taken
 
-    def _renew(self, run_ids: list[int]) -> None:
+    def _lease(self, run: Run, now) -> None:
+        run.status, run.lease_owner, run.lease_expires_at = RunStatus.RUNNING, self.owner, now + self.lease
+        claim = {'owner': self.owner, 'at': now.isoformat()}
+        run.meta = {**run.meta, 'claims': [*run.meta.get('claims', []), claim][-MAX_CLAIMS_KEPT:]}
+
+    def _renew(self, run_ids: list[int]) -> list[int]:
+        """Extend our live leases; returns the runs among `run_ids` that another process holds now."""
         with self.db.session() as session:
             session.execute(update(Run).where(Run.lease_owner == self.owner, col(Run.id).in_(run_ids),
-                                           Run.status == RunStatus.RUNNING)
-                         .values(lease_expires_at=utcnow() + self.lease))
+                                              Run.status == RunStatus.RUNNING)
+                            .values(lease_expires_at=utcnow() + self.lease))
+            rows = session.exec(select(Run.id, Run.lease_owner).where(
+                col(Run.id).in_(run_ids), col(Run.status).in_((RunStatus.QUEUED, RunStatus.RUNNING)))).all()
+        return [run_id for run_id, owner in rows if owner != self.owner]
 
     def _release(self, run_ids: list[int] | None = None) -> None:
         """Give this process's running runs back to the queue (they resume where they stopped)."""

@@ -1,29 +1,34 @@
 """The long-lived objects of one Provisioner process, built from the settings and started on the
-event loop: database, key, clients, runner, dispatcher and the APScheduler jobs that drive them."""
+event loop: database, key, clients, runner, dispatcher, rate limiters and the APScheduler jobs that
+drive them (dispatch every second, lease renewal, engine health, automatic retries, alerts)."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.alerting import EVALUATE_EVERY_SECONDS, Alerting
+from engine.auto_retry import AUTO_RETRY_EVERY_SECONDS, AutoRetry, AutoRetryPolicy
 from engine.clients import EmbeddedSandboxTransport, EngineClients
 from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
+from engine.rate_limits import LoginLimiter, ProvisionLimiter
 from engine.runner import Runner
 from engine.security import SecretBox, ensure_secret_key
 from engine.services import engines as engine_service
 from engine.services import users
 from engine.settings import Settings
 from storage.db import Database
-from storage.tables import Engine
+from storage.tables import Engine, EngineHealth, utcnow
 
 log = structlog.get_logger('process')
-HEALTH_EVERY_SECONDS = 30.0
+HEALTH_EVERY_SECONDS = 30.0  # an online engine is checked this often
+OFFLINE_RECHECK_SECONDS = 5.0  # an offline one this often: its waiting runs resume soon after it is back
 
 
 @dataclass
@@ -36,6 +41,9 @@ class Process:
     clients: EngineClients
     runner: Runner
     dispatcher: Dispatcher
+    auto_retry: AutoRetry
+    login_limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    provision_limiter: ProvisionLimiter = field(default_factory=ProvisionLimiter)
     sandbox_url: str | None = None
     sandbox_app: object | None = None
     scheduler: AsyncIOScheduler | None = None
@@ -57,9 +65,11 @@ class Process:
             return EmbeddedSandboxTransport(sandbox_url, sandbox_app) if sandbox_app is not None else None
 
         clients = EngineClients(db, secrets, transport_for=transport_for)
-        runner = Runner(db, clients.get)
+        retry_policy = AutoRetryPolicy(limit=settings.auto_retry_limit)
+        runner = Runner(db, clients.get, auto_retry=retry_policy)
         dispatcher = Dispatcher(db, runner, max_concurrent=settings.max_concurrent_runs)
         return cls(settings=settings, db=db, secrets=secrets, clients=clients, runner=runner, dispatcher=dispatcher,
+                   auto_retry=AutoRetry(db, retry_policy),
                    sandbox_url=sandbox_url, sandbox_app=sandbox_app, generated_admin_password=password,
                    storage_secret=hashlib.sha256(b'nicegui-storage:' + key).hexdigest())
 
@@ -71,8 +81,9 @@ class Process:
         scheduler = AsyncIOScheduler(job_defaults={'coalesce': True, 'max_instances': 1, 'misfire_grace_time': 30})
         scheduler.add_job(self.dispatcher.tick, 'interval', seconds=TICK_SECONDS, id='dispatch')
         scheduler.add_job(self.dispatcher.renew_leases, 'interval', seconds=RENEW_EVERY_SECONDS, id='leases')
-        scheduler.add_job(self.check_engines, 'interval', seconds=HEALTH_EVERY_SECONDS, id='health')
-        scheduler.add_job(self.check_engines, 'date', id='health-now')
+        scheduler.add_job(self.check_engines, 'interval', seconds=OFFLINE_RECHECK_SECONDS, id='health')
+        scheduler.add_job(self.check_engines, 'date', kwargs={'due_only': False}, id='health-now')
+        scheduler.add_job(self.auto_retry.tick, 'interval', seconds=AUTO_RETRY_EVERY_SECONDS, id='auto-retry')
         alerting = Alerting.from_settings(self.db, self.settings)  # rules, Alert rows, webhook, DB gauges
         scheduler.add_job(alerting.run_job, 'interval', seconds=EVALUATE_EVERY_SECONDS, id='alerts')
         scheduler.start()
@@ -88,9 +99,12 @@ class Process:
         await asyncio.to_thread(self.db.dispose)
         log.info('process.stopped')
 
-    async def check_engines(self) -> None:
-        """Periodic health check of every engine (online / offline and the error)."""
+    async def check_engines(self, *, due_only: bool = True) -> None:
+        """Periodic health check of the engines (online / offline and the error): each online one
+        every HEALTH_EVERY_SECONDS, each offline one every OFFLINE_RECHECK_SECONDS."""
         for engine in await asyncio.to_thread(engine_service.list_engines, self.db):
+            if due_only and not _health_check_due(engine):
+                continue
             try:
                 await engine_service.check_engine(self.db, self.secrets, engine.id,
                                                   transport=self.transport_for(engine))
@@ -100,3 +114,10 @@ class Process:
     @property
     def scheduler_running(self) -> bool:
         return bool(self.scheduler and self.scheduler.running)
+
+
+def _health_check_due(engine: Engine) -> bool:
+    if engine.last_checked_at is None:
+        return True
+    every = OFFLINE_RECHECK_SECONDS if engine.health == EngineHealth.OFFLINE else HEALTH_EVERY_SECONDS
+    return utcnow() - engine.last_checked_at >= timedelta(seconds=every - 0.5)  # 0.5: the job's own jitter

@@ -2,17 +2,26 @@
 
 Synchronous on purpose (the runner calls it through `asyncio.to_thread`): SQLite and psycopg are
 blocking drivers, and a transaction must never stay open across an await on ERPNext.
+
+Fencing: when the runner works for a dispatcher, every checkpoint names the lease `owner` and is
+refused (LeaseLost) once another process holds the run, so a run is executed by one process at
+a time even if a process stalled past its lease.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlmodel import Session
+
+from engine.services import audit
 from storage.db import Database
 from storage.queries import runs as run_queries
 from storage.tables import (
+    Engine,
+    EngineHealth,
     ErrorCategory,
     Run,
     RunMode,
@@ -24,6 +33,13 @@ from storage.tables import (
     utcnow,
 )
 from engine.steps.base import TenantSpec
+
+if TYPE_CHECKING:
+    from engine.auto_retry import AutoRetryPolicy
+
+
+class LeaseLost(Exception):
+    """Another process holds this run now (our lease expired): stop working on it, write nothing."""
 
 
 @dataclass
@@ -56,11 +72,14 @@ class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def start(self, run_id: int) -> RunSnapshot | None:
-        """Mark the run RUNNING and reset unfinished steps; None when it is no longer runnable."""
+    def start(self, run_id: int, owner: str | None = None) -> RunSnapshot | None:
+        """Mark the run RUNNING and reset unfinished steps; None when it is no longer runnable
+        (or, with an `owner`, no longer leased to it)."""
         with self.db.session() as session:
-            run = session.get(Run, run_id)
+            run = session.get(Run, run_id, with_for_update=True)
             if run is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+                return None
+            if owner is not None and run.lease_owner != owner:
                 return None
             tenant = session.get(Tenant, run.tenant_id)
             run.status = RunStatus.RUNNING
@@ -72,16 +91,19 @@ class RunStore:
             session.add_all([run, tenant])
             return snapshot
 
-    def step_attempt(self, run_id: int, key: str, attempts: int, started_at: datetime) -> None:
+    def step_attempt(self, run_id: int, key: str, attempts: int, started_at: datetime,
+                     owner: str | None = None) -> None:
         with self.db.session() as session:
+            _check_lease(session, run_id, owner)
             step = run_queries.step_of_run(session, run_id, key)
             step.status, step.attempts = StepStatus.RUNNING, attempts
             step.started_at = started_at
             step.finished_at = step.error_category = step.error_message = None
             session.add(step)
 
-    def step_finished(self, run_id: int, key: str, outcome: StepOutcome) -> None:
+    def step_finished(self, run_id: int, key: str, outcome: StepOutcome, owner: str | None = None) -> None:
         with self.db.session() as session:
+            _check_lease(session, run_id, owner)
             step = run_queries.step_of_run(session, run_id, key)
             step.status, step.attempts = outcome.status, outcome.attempts
             step.started_at, step.finished_at = outcome.started_at, utcnow()
@@ -95,18 +117,25 @@ class RunStore:
             run.meta = {**run.meta, 'intents': intents}
             session.add(run)
 
-    def status(self, run_id: int) -> str | None:
+    def status(self, run_id: int, owner: str | None = None) -> str | None:
+        """The run's status; with an `owner`, LeaseLost once another process holds the run."""
         with self.db.session() as session:
             run = session.get(Run, run_id)
+            if run is not None and _taken_over(run, owner):
+                raise LeaseLost(run_id)
             return run.status if run else None
 
     def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
-               abbr: str | None) -> tuple[str, float | None]:
-        """Close the run (unless it was cancelled meanwhile) and bring the tenant's status in line.
+               abbr: str | None, owner: str | None = None,
+               auto_retry: AutoRetryPolicy | None = None) -> tuple[str, float | None]:
+        """Close the run (unless it was cancelled meanwhile) and bring the tenant's status in line;
+        a transient failure gets its automatic retry time from `auto_retry`.
         Returns the final status and the run's duration in seconds (None if it ended elsewhere)."""
         with self.db.session() as session:
-            run = session.get(Run, run_id)
+            run = session.get(Run, run_id, with_for_update=True)
             tenant = session.get(Tenant, run.tenant_id)
+            if _taken_over(run, owner):
+                raise LeaseLost(run_id)
             if abbr and run.mode == RunMode.PROVISION:
                 tenant.abbr = abbr
             run.warnings = warnings
@@ -117,12 +146,34 @@ class RunStore:
                 if failed:
                     run.error_step, run.error_category, message = failed
                     run.error_message = _clip(message)
+                    run.next_retry_at = auto_retry.next_retry_at(run, run.finished_at) if auto_retry else None
                 if run.mode == RunMode.PROVISION:
                     status = TenantStatus.FAILED if failed else TenantStatus.PROVISIONED
                     _set_tenant(tenant, status, run.error_message)
             session.add_all([run, tenant])
             duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
             return run.status, duration
+
+    def park(self, run_id: int, *, owner: str | None, step: str, note: str, engine_error: str) -> bool:
+        """The engine went away mid-run: put the run back in the queue as waiting (not failed), with
+        a readable `note`, and mark the engine offline so that nothing is claimed for it until its
+        health check sees it again. False when the run is no longer ours to park."""
+        with self.db.session() as session:
+            run = session.get(Run, run_id, with_for_update=True)
+            if run is None or run.status != RunStatus.RUNNING or (owner is not None and run.lease_owner != owner):
+                return False
+            now = utcnow()
+            run.status, run.queued_at, run.lease_owner, run.lease_expires_at = RunStatus.QUEUED, now, None, None
+            run.error_step, run.error_category, run.error_message = step, ErrorCategory.TRANSIENT, _clip(note)
+            if run.mode == RunMode.PROVISION:
+                _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.QUEUED, run.error_message)
+            engine = session.get(Engine, run.engine_id)
+            engine.health, engine.last_checked_at, engine.last_error = EngineHealth.OFFLINE, now, _clip(engine_error)
+            audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.parked', tenant_id=run.tenant_id,
+                         run_id=run.id, step_key=step, correlation_id=run.correlation_id,
+                         details={'engine_id': run.engine_id, 'reason': engine_error})
+            session.add_all([run, engine])
+            return True
 
 
 def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
@@ -144,6 +195,22 @@ def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
     return snapshot
 
 
+def _check_lease(session: Session, run_id: int, owner: str | None) -> None:
+    """Refuse a checkpoint of a process whose lease on the run was taken over (PostgreSQL: the
+    run's row stays locked until the checkpoint commits, so no claim slips in between)."""
+    if owner is None:
+        return
+    run = session.get(Run, run_id, with_for_update=True)
+    if run is None or _taken_over(run, owner):
+        raise LeaseLost(run_id)
+
+
+def _taken_over(run: Run, owner: str | None) -> bool:
+    """Whether the run is active under someone else's lease (or back in the queue) while `owner`
+    still works on it. A cancelled or finished run is not taken over: steps in flight may record."""
+    return owner is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and run.lease_owner != owner
+
+
 def _reset(step: StepRun) -> None:
     """A step that was running when the process died, or that failed, runs again (idempotently)."""
     step.status = StepStatus.PENDING
@@ -158,4 +225,4 @@ def _clip(message: str | None) -> str | None:
     return message if message is None or len(message) <= 2000 else message[:1999] + '…'
 
 
-__all__ = ['ErrorCategory', 'RunSnapshot', 'RunStore', 'StepOutcome']
+__all__ = ['ErrorCategory', 'LeaseLost', 'RunSnapshot', 'RunStore', 'StepOutcome']

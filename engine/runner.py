@@ -5,6 +5,11 @@ create_company → resolve_accounts → configure_payment_modes → create_pos_p
 Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
 full-jitter exponential backoff (honouring ERPNext's Retry-After), bounded by attempts and by a
 per-step time budget; each attempt has its own timeout.
+
+Two ways a run ends without finishing: when a critical step failed for a transient reason and
+ERPNext no longer answers a ping, the run is parked back in the queue as waiting (not failed) and
+the engine marked offline; and when another process took the run over (our lease expired), the
+runner stops at the next checkpoint and writes nothing more.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, stop_after_delay
@@ -28,15 +33,20 @@ from engine.errors import (
     ProvisioningError,
     TransientProvisioningError,
 )
-from engine.run_store import RunSnapshot, RunStore, StepOutcome
+from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepOutcome
 from engine.steps import STEPS, Step, StepContext
 from engine.steps.base import IntentLog
 from storage.db import Database
-from storage.tables import RunStatus, StepStatus, utcnow
+from storage.tables import ErrorCategory, RunStatus, StepStatus, utcnow
+
+if TYPE_CHECKING:
+    from engine.auto_retry import AutoRetryPolicy
 
 log = structlog.get_logger('runner')
 SETTLED = (StepStatus.SUCCEEDED, StepStatus.SKIPPED, StepStatus.FAILED)
-INTERRUPTED = 'INTERRUPTED'
+INTERRUPTED = 'INTERRUPTED'  # shutdown: the dispatcher hands the run back to the queue
+PARKED = 'PARKED'  # the engine went away: the run waits in the queue for it
+LEASE_LOST = 'LEASE_LOST'  # another process holds the run now
 ClientFor = Callable[[int], Awaitable[ERPNextClient]]
 
 
@@ -68,8 +78,10 @@ class Runner:
 
     def __init__(self, db: Database, client_for: ClientFor, *, steps: tuple[type[Step], ...] = STEPS,
                  policy: RetryPolicy = RetryPolicy(), sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 on_step_finished: Callable[[str, StepOutcome], None] | None = None) -> None:
+                 on_step_finished: Callable[[str, StepOutcome], None] | None = None,
+                 auto_retry: AutoRetryPolicy | None = None) -> None:
         self.store = RunStore(db)
+        self.auto_retry = auto_retry
         self.client_for = client_for
         self.steps = {step.key: step() for step in steps}
         self.order = [step.key for step in steps]
@@ -78,9 +90,10 @@ class Runner:
         self.on_step_finished = on_step_finished
         self.draining = False  # set on shutdown: start no new step, let the ones in flight end
 
-    async def execute(self, run_id: int) -> str | None:
-        """Run (or resume) `run_id` to its end; returns the run's final status."""
-        snapshot = await asyncio.to_thread(self.store.start, run_id)
+    async def execute(self, run_id: int, owner: str | None = None) -> str | None:
+        """Run (or resume) `run_id` to its end; returns the run's final status (or INTERRUPTED,
+        PARKED, LEASE_LOST). `owner`: the dispatcher's lease name, checked at every checkpoint."""
+        snapshot = await asyncio.to_thread(self.store.start, run_id, owner)
         if snapshot is None:
             return None
         bound = structlog.contextvars.bound_contextvars(
@@ -89,7 +102,10 @@ class Runner:
             log.info('run.started', plan=snapshot.plan)
             metrics.RUNS_EXECUTING.inc()
             try:
-                return await _Execution(self, snapshot).run()
+                return await _Execution(self, snapshot, owner).run()
+            except LeaseLost:
+                log.warning('run.lease_lost', owner=owner)
+                return LEASE_LOST
             finally:
                 metrics.RUNS_EXECUTING.dec()
 
@@ -100,9 +116,10 @@ class Runner:
 class _Execution:
     """One pass over a run's steps: start what is ready, settle what ends, stop on a critical failure."""
 
-    def __init__(self, runner: Runner, snapshot: RunSnapshot) -> None:
+    def __init__(self, runner: Runner, snapshot: RunSnapshot, owner: str | None = None) -> None:
         self.runner = runner
         self.snap = snapshot
+        self.owner = owner
         self.status = dict(snapshot.steps)
         self.failure: tuple[str, str, str] | None = None
         self.warnings = 0
@@ -130,9 +147,14 @@ class _Execution:
                 status not in SETTLED for status in self.status.values()):
             log.info('run.interrupted', reason='shutdown')
             return INTERRUPTED  # the dispatcher hands the run back to the queue
+        if self.failure and self.failure[1] == ErrorCategory.TRANSIENT:
+            unreachable = await _engine_unreachable(client)
+            if unreachable and await self._park(unreachable):
+                return PARKED
         abbr = self.snap.outputs.get('create_company', {}).get('abbr')
-        final, duration_s = await asyncio.to_thread(self.runner.store.finish, self.snap.run_id,
-                                                    failed=self.failure, warnings=self.warnings, abbr=abbr)
+        final, duration_s = await asyncio.to_thread(
+            self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
+            owner=self.owner, auto_retry=self.runner.auto_retry)
         if not self.snap.plan:
             metrics.run_finished(final, duration_s)
         log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
@@ -164,7 +186,19 @@ class _Execution:
             self.runner.on_step_finished(key, outcome)
 
     async def _cancelled(self) -> bool:
-        return await asyncio.to_thread(self.runner.store.status, self.snap.run_id) == RunStatus.CANCELLED
+        """Whether someone cancelled the run (LeaseLost when another process took it over)."""
+        return await asyncio.to_thread(self.runner.store.status, self.snap.run_id, self.owner) == RunStatus.CANCELLED
+
+    async def _park(self, reason: str) -> bool:
+        key = self.failure[0]
+        note = (f"Waiting for ERPNext: the engine stopped answering during '{self.runner.steps[key].title}' "
+                f'({reason}). The run continues from this step by itself once the engine answers again; '
+                'nothing to do unless the outage lasts.')
+        parked = await asyncio.to_thread(self.runner.store.park, self.snap.run_id, owner=self.owner, step=key,
+                                         note=note, engine_error=reason)
+        if parked:
+            log.warning('run.parked', step=key, reason=reason)
+        return parked
 
     async def _step(self, key: str, client: ERPNextClient) -> StepOutcome:
         step, policy = self.runner.steps[key], self.runner.policy
@@ -179,7 +213,7 @@ class _Execution:
                     with attempt:
                         attempts += 1
                         await asyncio.to_thread(self.runner.store.step_attempt, self.snap.run_id, key, attempts,
-                                                started_at)
+                                                started_at, self.owner)
                         output, warnings = await self._attempt(step, client)
                 outcome = StepOutcome(StepStatus.SUCCEEDED, attempts, started_at, _ms(started),
                                       {**output, **({'warnings': warnings} if warnings else {})})
@@ -187,7 +221,7 @@ class _Execution:
                 category = exc.category if step.critical else 'non_critical'
                 outcome = StepOutcome(StepStatus.FAILED, attempts, started_at, _ms(started), {}, category, exc.message)
                 log.warning('step.failed', category=category, error=exc.message, attempts=attempts)
-            await asyncio.to_thread(self.runner.store.step_finished, self.snap.run_id, key, outcome)
+            await asyncio.to_thread(self.runner.store.step_finished, self.snap.run_id, key, outcome, self.owner)
         return outcome
 
     async def _attempt(self, step: Step, client: ERPNextClient) -> tuple[dict[str, Any], list[str]]:
@@ -209,6 +243,17 @@ class _Execution:
                 f'Unexpected {type(exc).__name__} in this step. This is a Provisioner bug: report it with the '
                 'correlation id of the run.')) from exc
         return output, ctx.warnings
+
+
+async def _engine_unreachable(client: ERPNextClient) -> str | None:
+    """Why ERPNext does not answer a ping right now (None: it answers, or refuses for another reason)."""
+    try:
+        await client.ping()
+    except (erp.UnavailableError, erp.RequestTimeoutError) as exc:
+        return exc.message
+    except erp.ERPNextError:
+        return None
+    return None
 
 
 def _from_erpnext(step: Step, exc: erp.ERPNextError) -> ProvisioningError:

@@ -2,22 +2,19 @@
 
 main.py sets `app.state.db` (Database), `app.state.settings` (Settings) and `app.state.secrets`
 (SecretBox). Optional: `app.state.erpnext_transport` (an httpx transport for ERPNext calls, tests
-point it at the sandbox app) and `app.state.login_limiter` (created on first use).
+point it at the sandbox app). The rate limiters are `app.state.process`'s (shared with the UI);
+an app without a process keeps its own in `app.state.login_limiter` / `provision_limiter`.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from typing import Annotated
 
 import httpx
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
+from engine.rate_limits import LoginLimiter, ProvisionLimiter
 from engine.security import SecretBox
 from engine.services import users
 from engine.settings import Settings
@@ -92,37 +89,42 @@ ManagerPlus = Annotated[User, Depends(require_roles(Role.MANAGER, Role.ADMIN))]
 AdminOnly = Annotated[User, Depends(require_roles(Role.ADMIN))]
 
 
-class LoginLimiter:
-    """Moving-window limits on login attempts, per username and per client address (in memory)."""
-
-    def __init__(self, per_username: str = '10/minute', per_client: str = '30/minute') -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._rules = (('username', parse(per_username)), ('client', parse(per_client)))
-
-    def hit(self, username: str, client: str) -> int | None:
-        """Count one attempt; None when allowed, else the seconds to wait before the next one."""
-        keys = {'username': username.strip().lower()[:64], 'client': client}
-        for kind, rule in self._rules:
-            if not self._limiter.test(rule, 'login', kind, keys[kind]):
-                return self._retry_after(rule, kind, keys[kind])
-        for kind, rule in self._rules:
-            self._limiter.hit(rule, 'login', kind, keys[kind])
-        return None
-
-    def _retry_after(self, rule, kind: str, key: str) -> int:
-        reset_time = self._limiter.get_window_stats(rule, 'login', kind, key).reset_time
-        return max(1, math.ceil(reset_time - time.time()))
-
-
 async def get_login_limiter(request: Request) -> LoginLimiter:
     # async: runs on the event loop, so two first requests cannot both create one
-    limiter = getattr(request.app.state, 'login_limiter', None)
+    return _limiter(request, 'login_limiter', LoginLimiter)
+
+
+async def get_provision_limiter(request: Request) -> ProvisionLimiter:
+    return _limiter(request, 'provision_limiter', ProvisionLimiter)
+
+
+def _limiter(request: Request, name: str, factory):
+    """The process's limiter (shared with the UI), else one kept on `app.state` (bare API apps, tests)."""
+    process = getattr(request.app.state, 'process', None)
+    if process is not None:
+        return getattr(process, name)
+    limiter = getattr(request.app.state, name, None)
     if limiter is None:
-        limiter = request.app.state.login_limiter = LoginLimiter()
+        limiter = factory()
+        setattr(request.app.state, name, limiter)
     return limiter
 
 
 LimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
+
+
+def provision_rate_limit(user: Annotated[User, Depends(require_roles(Role.SUPPORT, Role.ADMIN))],
+                         limiter: Annotated[ProvisionLimiter, Depends(get_provision_limiter)]) -> User:
+    """Support+ only, and at most PROVISION_PER_USER provision requests per user (429 + Retry-After)."""
+    wait = limiter.hit(user.username)
+    if wait is not None:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            f'too many provision requests: try again in {wait} seconds',
+                            headers={'Retry-After': str(wait)})
+    return user
+
+
+ProvisioningUser = Annotated[User, Depends(provision_rate_limit)]
 
 
 def _unauthenticated(detail: str) -> HTTPException:

@@ -1,16 +1,18 @@
-"""Provisioning and runs: request (202), bulk, read, retry, cancel, and the admin step actions."""
+"""Provisioning and runs: request (202), bulk, read, retry, cancel, and the admin step actions.
+
+Provision requests (single and bulk) are rate limited per user: 429 with Retry-After.
+"""
 
 from __future__ import annotations
 
 import asyncio
-
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, status
 from pydantic import BaseModel, Field
 
-from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SupportPlus
+from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, ProvisioningUser, SettingsDep, SupportPlus
 from engine.services import runs
 from engine.validation import MAX_ID
 
@@ -57,6 +59,7 @@ class RunPublic(BaseModel):
     requested_by: str | None
     correlation_id: str
     attempt: int
+    auto_retries: int
     warnings: int
     error_category: str | None
     error_message: str | None
@@ -68,6 +71,7 @@ class RunPublic(BaseModel):
 
 
 class RunDetail(RunPublic):
+    stuck: bool = Field(description='RUNNING longer than PROVISIONER_STUCK_AFTER_MINUTES: needs a person')
     steps: list[StepPublic]
 
 
@@ -77,7 +81,8 @@ class BulkResult(BaseModel):
 
 
 @router.post('/tenants/bulk-provision', status_code=status.HTTP_202_ACCEPTED)
-async def bulk_provision(body: BulkProvisionRequest, user: SupportPlus, db: DbDep, request: Request) -> BulkResult:
+async def bulk_provision(body: BulkProvisionRequest, user: ProvisioningUser, db: DbDep,
+                         request: Request) -> BulkResult:
     """Queue a run for each tenant; those that cannot be queued are listed under `refused`."""
     result = await asyncio.to_thread(runs.bulk_provision, db, body.tenant_ids, actor=user.username)
     await _wake(request)
@@ -85,56 +90,63 @@ async def bulk_provision(body: BulkProvisionRequest, user: SupportPlus, db: DbDe
 
 
 @router.post('/tenants/{tenant_id}/provision', status_code=status.HTTP_202_ACCEPTED)
-async def provision(tenant_id: IdPath, user: SupportPlus, db: DbDep, request: Request,
+async def provision(tenant_id: IdPath, user: ProvisioningUser, db: DbDep, settings: SettingsDep, request: Request,
                     body: Annotated[ProvisionRequest | None, Body()] = None) -> RunDetail:
     """Queue a provisioning run (or a plan) of the tenant; 409 when one is already active."""
     run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username,
                                   plan=bool(body and body.plan))
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+    return await _detail(db, settings, run.id)
 
 
 @router.get('/runs/{run_id}')
-def get_run(run_id: IdPath, _: AnyUser, db: DbDep) -> RunDetail:
-    return RunDetail(**runs.run_detail(db, run_id))
+async def get_run(run_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> RunDetail:
+    return await _detail(db, settings, run_id)
 
 
 @router.post('/runs/{run_id}/retry', status_code=status.HTTP_202_ACCEPTED)
-async def retry_run(run_id: IdPath, user: SupportPlus, db: DbDep, request: Request) -> RunDetail:
+async def retry_run(run_id: IdPath, user: SupportPlus, db: DbDep, settings: SettingsDep,
+                    request: Request) -> RunDetail:
     """Resume a failed or cancelled run from its first unfinished step."""
     await asyncio.to_thread(runs.retry_run, db, run_id, actor=user.username)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+    return await _detail(db, settings, run_id)
 
 
 @router.post('/runs/{run_id}/cancel', status_code=status.HTTP_202_ACCEPTED)
-def cancel_run(run_id: IdPath, user: AdminOnly, db: DbDep) -> RunDetail:
-    runs.cancel_run(db, run_id, actor=user.username)
-    return RunDetail(**runs.run_detail(db, run_id))
+async def cancel_run(run_id: IdPath, user: AdminOnly, db: DbDep, settings: SettingsDep) -> RunDetail:
+    await asyncio.to_thread(runs.cancel_run, db, run_id, actor=user.username)
+    return await _detail(db, settings, run_id)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/retry', status_code=status.HTTP_202_ACCEPTED)
-async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbDep, request: Request) -> RunDetail:
+async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbDep, settings: SettingsDep,
+                     request: Request) -> RunDetail:
     await asyncio.to_thread(runs.retry_step, db, run_id, step_key, actor=user.username)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+    return await _detail(db, settings, run_id)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/skip', status_code=status.HTTP_202_ACCEPTED)
 async def skip_step(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user: AdminOnly, db: DbDep,
-                    request: Request) -> RunDetail:
+                    settings: SettingsDep, request: Request) -> RunDetail:
     await asyncio.to_thread(runs.skip_step, db, run_id, step_key, actor=user.username, reason=body.reason)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+    return await _detail(db, settings, run_id)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/mark-succeeded', status_code=status.HTTP_202_ACCEPTED)
 async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user: AdminOnly,
-                              db: DbDep, request: Request) -> RunDetail:
+                              db: DbDep, settings: SettingsDep, request: Request) -> RunDetail:
     await asyncio.to_thread(runs.mark_step_succeeded, db, run_id, step_key, actor=user.username,
                             reason=body.reason)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run_id))
+    return await _detail(db, settings, run_id)
+
+
+async def _detail(db, settings, run_id: int) -> RunDetail:
+    detail = await asyncio.to_thread(runs.run_detail, db, run_id, stuck_after_minutes=settings.stuck_after_minutes)
+    return RunDetail(**detail)
 
 
 def _public(run) -> RunPublic:

@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import app, ui
 
 from dashboard import session
+from engine.rate_limits import wait_message
 from engine.services.users import AccountLocked, AuthenticationFailed
 
 
@@ -31,6 +32,10 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
         error.set_text('')
         if not username.value or not password.value:
             error.set_text('Enter your username and password.')
+            return
+        wait = app.state.process.login_limiter.hit(username.value, client)  # the API's limiter too
+        if wait is not None:
+            error.set_text(wait_message('sign-in attempts', wait))
             return
         try:
             session.log_in(username.value, password.value, client=client)

@@ -3,7 +3,8 @@
 One `ERPNextClient` per engine owns an httpx connection pool; `bound(request_id)` gives a cheap
 view that shares the pool and sends the run's correlation id as `X-Request-ID` and counts its own
 requests. Every failure leaves this module as an `ERPNextError` (see errors.py): steps never see
-httpx exceptions.
+httpx exceptions. With a `Throttle` (throttle.py) every request waits for the engine's request
+budget, and a 429's Retry-After pauses the whole engine.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import httpx
 import structlog
 
 from engine.erpnext import envelope, errors
+from engine.erpnext.throttle import Throttle
 
 log = structlog.get_logger('erpnext')
 
@@ -31,10 +33,11 @@ class ERPNextClient:
 
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
-                 _http: httpx.AsyncClient | None = None) -> None:
+                 throttle: Throttle | None = None, _http: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip('/')
         self._secret = api_secret
         self.request_id = request_id
+        self.throttle = throttle  # shared by every view of this engine's client
         self.requests: Counter[str] = Counter()
         self._owns_http = _http is None
         self._http = _http or httpx.AsyncClient(
@@ -45,7 +48,8 @@ class ERPNextClient:
 
     def bound(self, request_id: str) -> ERPNextClient:
         """A view on the same connection pool that tags every request with `request_id`."""
-        return ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id, _http=self._http)
+        return ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id,
+                             throttle=self.throttle, _http=self._http)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -138,6 +142,8 @@ class ERPNextClient:
         if not auth:
             headers['Authorization'] = ''
         context = {'method': method, 'doctype': doctype, 'name': name, 'request_id': self.request_id}
+        if self.throttle is not None:
+            await self.throttle.acquire()
         started = time.perf_counter()
         try:
             response = await self._http.request(method, path, params=params, json=json, headers=headers)
@@ -175,7 +181,10 @@ class ERPNextClient:
         message = envelope.shorten(self._redact(text))
         kwargs = dict(status=status, exc_type=exc_type if isinstance(exc_type, str) else None, **context)
         if cls is errors.RateLimitedError:
-            return cls(message, retry_after=envelope.retry_after(response.headers.get('Retry-After')), **kwargs)
+            retry_after = envelope.retry_after(response.headers.get('Retry-After'))
+            if self.throttle is not None:
+                self.throttle.pause(retry_after)  # every run on this engine waits, not only this one
+            return cls(message, retry_after=retry_after, **kwargs)
         return cls(message, **kwargs)
 
     def _doc(self, body: Any, doctype: str, method: str, name: str | None) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from engine.services import audit
+from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.steps import STEP_TITLES, STEPS
 from engine.validation import Conflict, InvalidInput, NotFound
 from storage.db import Database
@@ -74,7 +75,7 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
         audit.record(session, actor=actor, action='run.retried' if trigger != RunTrigger.AUTO_RETRY
                      else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
                      correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
-        _requeue(session, run, trigger)
+        requeue(session, run, trigger)
     return _change_run(db, run_id, change)
 
 
@@ -102,7 +103,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
         session.add(step)
         audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                      step_key=step_key, correlation_id=run.correlation_id)
-        _requeue(session, run, RunTrigger.RETRY)
+        requeue(session, run, RunTrigger.RETRY)
     return _change_run(db, run_id, change)
 
 
@@ -116,21 +117,28 @@ def mark_step_succeeded(db: Database, run_id: int, step_key: str, *, actor: str,
     return _settle_by_hand(db, run_id, step_key, actor=actor, reason=reason, status=StepStatus.SUCCEEDED)
 
 
-def run_detail(db: Database, run_id: int) -> dict[str, Any]:
-    """The run with its steps in workflow order, as the UI and the API show it."""
+def run_detail(db: Database, run_id: int, *,
+               stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any]:
+    """The run with its steps in workflow order, as the UI and the API show it.
+
+    `next_retry_at` is when a transient failure is retried by itself (None: no automatic retry);
+    `stuck` is True while the run has been RUNNING longer than `stuck_after_minutes` (pass
+    PROVISIONER_STUCK_AFTER_MINUTES): it needs a person (cancel, retry or skip a step, mark one done)."""
     with db.session() as session:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound(f'Run {run_id} does not exist.')
         steps = queries.steps_of_run(session, run_id)
-        return {**run.model_dump(), 'metadata': run.meta, 'steps': [_step_view(step) for step in steps]}
+        return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
+                'steps': [_step_view(step) for step in steps]}
 
 
-def latest_run_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
+def latest_run_detail(db: Database, tenant_id: int, *,
+                      stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
     """The tenant's newest run (plans included) with its steps, or None if it never ran."""
     with db.session() as session:
         run = queries.latest_run_for_tenant(session, tenant_id)
-    return run_detail(db, run.id) if run else None
+    return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -147,10 +155,14 @@ def _new_run(session: Session, tenant: Tenant, *, actor: str, plan: bool, trigge
     return run
 
 
-def _requeue(session: Session, run: Run, trigger: str) -> None:
+def requeue(session: Session, run: Run, trigger: str) -> None:
+    """Queue a finished run again as its next attempt (it resumes at its first unfinished step).
+    A retry by a person also gives the run its automatic retries back."""
     run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
-    run.queued_at, run.finished_at, run.next_retry_at = utcnow(), None, None
+    run.queued_at, run.started_at, run.finished_at, run.next_retry_at = utcnow(), None, None, None
     run.error_category = run.error_message = run.error_step = None
+    if trigger != RunTrigger.AUTO_RETRY:
+        run.auto_retries = 0
     if run.mode == RunMode.PROVISION:
         _set_tenant(session, run.tenant_id, TenantStatus.QUEUED, None)
 
@@ -170,7 +182,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
                      step_key=step_key, correlation_id=run.correlation_id, details={'reason': reason[:MAX_REASON]})
         if any(s.status != StepStatus.SUCCEEDED and s.status != StepStatus.SKIPPED
                for s in queries.steps_of_run(session, run.id) if s.step_key != step_key):
-            _requeue(session, run, RunTrigger.RETRY)
+            requeue(session, run, RunTrigger.RETRY)
         elif run.mode == RunMode.PROVISION and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
             _set_tenant(session, run.tenant_id, TenantStatus.PROVISIONED, None)

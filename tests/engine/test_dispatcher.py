@@ -132,3 +132,116 @@ async def test_expired_lease_counts_as_free_capacity(db, runner, make_tenant, en
     dispatcher = Dispatcher(db, runner, max_concurrent=1, owner='p1')
     assert await dispatcher.tick() == [run.id]
     await finish(dispatcher)
+
+
+def set_engine(db, engine_id, **fields) -> None:
+    with db.session() as session:
+        engine = session.get(Engine, engine_id)
+        for name, value in fields.items():
+            setattr(engine, name, value)
+        session.add(engine)
+
+
+def second_engine(db, secrets, **fields) -> Engine:
+    with db.session() as session:
+        engine = Engine(name='Second ERP', base_url='http://sandbox', api_key='sandbox',
+                        api_secret_encrypted=secrets.encrypt('sandbox'), **fields)
+        session.add(engine)
+    return engine
+
+
+async def test_an_offline_engine_holds_its_runs_and_others_go_ahead(db, secrets, runner, make_tenant, engine_row,
+                                                                   sandbox):
+    waiting = [runs.request_provision(db, make_tenant().id, actor='t') for _ in range(3)]  # older
+    other = second_engine(db, secrets)
+    later = make_tenant('Other Co')
+    with db.session() as session:
+        tenant = session.get(type(later), later.id)
+        tenant.engine_id = other.id
+        session.add(tenant)
+    ready = runs.request_provision(db, later.id, actor='t')
+    set_engine(db, engine_row.id, health='offline')
+    dispatcher = Dispatcher(db, runner, max_concurrent=4, owner='p1')
+
+    assert await dispatcher.tick() == [ready.id]
+    await finish(dispatcher)
+    assert await dispatcher.tick() == []
+    assert {read_run(db, r.id).status for r in waiting} == {'QUEUED'}  # waiting, not failed
+
+    set_engine(db, engine_row.id, health='online')
+    assert sorted(await dispatcher.tick()) == sorted(r.id for r in waiting)
+    await finish(dispatcher)
+    assert {read_run(db, r.id).status for r in waiting} == {'SUCCEEDED'}
+
+
+async def test_a_busy_engine_does_not_starve_another(db, secrets, runner, make_tenant, engine_row, sandbox):
+    set_engine(db, engine_row.id, max_concurrent_runs=1)
+    for _ in range(12):  # more than the claim window of one tick
+        runs.request_provision(db, make_tenant().id, actor='t')
+    other = second_engine(db, secrets, max_concurrent_runs=2)
+    newest = []
+    for name in ('Late One', 'Late Two'):
+        late = make_tenant(name)
+        with db.session() as session:
+            tenant = session.get(type(late), late.id)
+            tenant.engine_id = other.id
+            session.add(tenant)
+        newest.append(runs.request_provision(db, late.id, actor='t').id)
+    dispatcher = Dispatcher(db, runner, max_concurrent=8, owner='p1')
+
+    claimed = await dispatcher.tick()
+
+    assert len(claimed) == 3 and set(newest) <= set(claimed)  # 1 of the busy engine, 2 of the other
+    await dispatcher.drain(grace_seconds=10)
+
+
+async def test_each_claim_is_recorded_in_the_run(db, runner, make_tenant, sandbox):
+    run = runs.request_provision(db, make_tenant().id, actor='t')
+    dispatcher = Dispatcher(db, runner, max_concurrent=1, owner='p1')
+    await dispatcher.tick()
+    await finish(dispatcher)
+
+    [claim] = read_run(db, run.id).meta['claims']
+    assert claim['owner'] == 'p1' and claim['at']
+
+
+def take_over(db, run_id, owner) -> None:
+    """What another process does once our lease expired: claim the run for itself."""
+    with db.session() as session:
+        run = session.get(Run, run_id)
+        run.lease_owner, run.lease_expires_at = owner, utcnow() + timedelta(seconds=30)
+        session.add(run)
+
+
+async def test_a_run_taken_over_by_another_process_stops_at_the_next_checkpoint(db, clients, make_tenant, sandbox):
+    await fault(sandbox, latency_ms=30)
+    run = runs.request_provision(db, make_tenant('Acme Retail').id, actor='t')
+    seen = []
+    runner = Runner(db, clients.get, policy=FAST_RETRIES, on_step_finished=lambda key, outcome: seen.append(key))
+    stalled = Dispatcher(db, runner, max_concurrent=1, owner='p1')
+    [claimed] = await stalled.tick()
+    while 'create_company' not in seen:
+        await asyncio.sleep(0.01)
+
+    take_over(db, run.id, 'p2')
+    [status] = await asyncio.gather(stalled.tasks[claimed])
+
+    assert status == 'LEASE_LOST'
+    after = read_run(db, run.id)
+    assert (after.status, after.lease_owner) == ('RUNNING', 'p2')  # p1 neither finished nor released it
+    assert 'verify_provisioning' not in seen
+
+
+async def test_lease_renewal_stops_work_on_a_run_taken_over(db, runner, make_tenant, sandbox):
+    await fault(sandbox, latency_ms=50)
+    run = runs.request_provision(db, make_tenant().id, actor='t')
+    dispatcher = Dispatcher(db, runner, max_concurrent=1, owner='p1')
+    [claimed] = await dispatcher.tick()
+    task = dispatcher.tasks[claimed]
+
+    take_over(db, run.id, 'p2')
+    await dispatcher.renew_leases()
+
+    await asyncio.gather(task, return_exceptions=True)
+    assert task.cancelled() and dispatcher.tasks == {}
+    assert read_run(db, run.id).lease_owner == 'p2'

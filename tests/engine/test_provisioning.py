@@ -97,19 +97,19 @@ async def test_ten_tenants_at_once_all_keep_their_payment_mode_rows(db, runner, 
     assert len({tenant(db, t.id).abbr for t in tenants}) == 10
 
 
-async def test_offline_engine_fails_check_engine_and_the_tenant(db, runner, make_tenant, sandbox):
+async def test_offline_engine_parks_the_run_as_waiting_not_failed(db, runner, make_tenant, sandbox):
     acme = make_tenant('Acme Retail')
     await fault(sandbox, offline=True)
     detail = await provision(db, runner, acme.id)
 
     check = steps(detail)['check_engine']
-    assert detail['status'] == 'FAILED' and check['status'] == 'FAILED'
+    assert detail['status'] == 'QUEUED' and check['status'] == 'FAILED'  # an outage fails no run
     assert check['attempts'] == 4  # transient: retried before giving up
     assert 'retrying is safe' in check['error'] and 'HTTP 503' in check['error']
-    assert detail['error_step'] == 'check_engine'
+    assert detail['error_step'] == 'check_engine' and detail['error_category'] == 'transient'
     assert all(s['status'] == 'PENDING' for s in detail['steps'][1:])
-    assert tenant(db, acme.id).status == 'FAILED'
-    assert 'Check ERPNext' in tenant(db, acme.id).last_error
+    assert tenant(db, acme.id).status == 'QUEUED'
+    assert "Waiting for ERPNext: the engine stopped answering during 'Check ERPNext'" in tenant(db, acme.id).last_error
 
 
 async def test_deleted_cash_account_gives_an_actionable_error(db, runner, make_tenant, sandbox):
