@@ -63,8 +63,9 @@ class AutoRetry:
 
     def _retry_due(self, now: datetime) -> list[int]:
         with self.db.session() as session:
-            due = list(session.exec(select(Run.id).where(
-                Run.status == RunStatus.FAILED, col(Run.next_retry_at).is_not(None), col(Run.next_retry_at) <= now)
+            due = list(session.exec(
+                select(Run.id).where(Run.status == RunStatus.FAILED, col(Run.next_retry_at).is_not(None),
+                                     col(Run.next_retry_at) <= now)
                 .order_by(col(Run.next_retry_at)).limit(BATCH)).all())
         return [run_id for run_id in due if self._retry_one(run_id, now)]
 
@@ -81,10 +82,11 @@ class AutoRetry:
                     session.add(run)
                     return False
                 retries = run.auto_retries + 1
-                audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.auto_retried', tenant_id=run.tenant_id,
-                             run_id=run.id, step_key=run.error_step, correlation_id=run.correlation_id,
-                             details={'auto_retry': retries, 'limit': self.policy.limit, 'attempt': run.attempt + 1,
-                                      'error': run.error_message})
+                audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.auto_retried',
+                             tenant_id=run.tenant_id, run_id=run.id, step_key=run.error_step,
+                             correlation_id=run.correlation_id,
+                             details={'auto_retry': retries, 'limit': self.policy.limit,
+                                      'attempt': run.attempt + 1, 'error': run.error_message})
                 requeue(session, run, RunTrigger.AUTO_RETRY)
                 run.auto_retries = retries
                 session.add(run)

@@ -26,7 +26,8 @@ def running_since(run: Run) -> datetime | None:
 
 def is_stuck(run: Run, now: datetime, after_minutes: float) -> bool:
     since = running_since(run)
-    return run.status == RunStatus.RUNNING and since is not None and since < now - timedelta(minutes=after_minutes)
+    cutoff = now - timedelta(minutes=after_minutes)
+    return run.status == RunStatus.RUNNING and since is not None and since < cutoff
 
 
 def stuck_runs(session: Session, now: datetime, after_minutes: float) -> list[Run]:

@@ -17,6 +17,7 @@ from engine.services import runs
 from engine.validation import MAX_ID
 
 router = APIRouter(tags=['runs'])
+RATE_LIMITED = {429: {'description': 'too many provision requests from this user (see Retry-After)'}}
 StepKey = Annotated[str, Path(pattern=r'^[a-z_]{1,64}$', description='a step key, e.g. create_company')]
 
 
@@ -80,7 +81,7 @@ class BulkResult(BaseModel):
     refused: dict[int, str]
 
 
-@router.post('/tenants/bulk-provision', status_code=status.HTTP_202_ACCEPTED)
+@router.post('/tenants/bulk-provision', status_code=status.HTTP_202_ACCEPTED, responses=RATE_LIMITED)
 async def bulk_provision(body: BulkProvisionRequest, user: ProvisioningUser, db: DbDep,
                          request: Request) -> BulkResult:
     """Queue a run for each tenant; those that cannot be queued are listed under `refused`."""
@@ -89,7 +90,7 @@ async def bulk_provision(body: BulkProvisionRequest, user: ProvisioningUser, db:
     return BulkResult(queued=[_public(run) for run in result.queued], refused=result.refused)
 
 
-@router.post('/tenants/{tenant_id}/provision', status_code=status.HTTP_202_ACCEPTED)
+@router.post('/tenants/{tenant_id}/provision', status_code=status.HTTP_202_ACCEPTED, responses=RATE_LIMITED)
 async def provision(tenant_id: IdPath, user: ProvisioningUser, db: DbDep, settings: SettingsDep, request: Request,
                     body: Annotated[ProvisionRequest | None, Body()] = None) -> RunDetail:
     """Queue a provisioning run (or a plan) of the tenant; 409 when one is already active."""
@@ -145,7 +146,8 @@ async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonReq
 
 
 async def _detail(db, settings, run_id: int) -> RunDetail:
-    detail = await asyncio.to_thread(runs.run_detail, db, run_id, stuck_after_minutes=settings.stuck_after_minutes)
+    detail = await asyncio.to_thread(runs.run_detail, db, run_id,
+                                     stuck_after_minutes=settings.stuck_after_minutes)
     return RunDetail(**detail)
 
 
