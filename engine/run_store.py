@@ -52,6 +52,7 @@ class RunSnapshot:
     plan: bool
     tenant: TenantSpec
     intents: dict[str, list[str]]
+    mode: str = RunMode.PROVISION
     steps: dict[str, str] = field(default_factory=dict)  # key → status
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
@@ -87,6 +88,8 @@ class RunStore:
             run.error_category = run.error_message = run.error_step = None
             if run.mode == RunMode.PROVISION:
                 _set_tenant(tenant, TenantStatus.PROVISIONING, None)
+            elif run.mode == RunMode.DEPROVISION:
+                _set_tenant(tenant, TenantStatus.DEPROVISIONING, None)
             snapshot = _snapshot(session, run, tenant)
             session.add_all([run, tenant])
             return snapshot
@@ -150,6 +153,13 @@ class RunStore:
                 if run.mode == RunMode.PROVISION:
                     status = TenantStatus.FAILED if failed else TenantStatus.PROVISIONED
                     _set_tenant(tenant, status, run.error_message)
+                    if not failed:  # its verification passed: ERPNext matches what was recorded
+                        tenant.drifted, tenant.drift_detail = False, None
+                elif run.mode == RunMode.DEPROVISION:  # a failed teardown stays DEPROVISIONING, retryable
+                    status = TenantStatus.DEPROVISIONING if failed else TenantStatus.DEPROVISIONED
+                    _set_tenant(tenant, status, run.error_message)
+                    if not failed:
+                        tenant.drifted, tenant.drift_detail = False, None
             session.add_all([run, tenant])
             duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
             return run.status, duration
@@ -167,8 +177,11 @@ class RunStore:
             run.error_step, run.error_category, run.error_message = step, ErrorCategory.TRANSIENT, _clip(note)
             if run.mode == RunMode.PROVISION:
                 _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.QUEUED, run.error_message)
+            elif run.mode == RunMode.DEPROVISION:
+                _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.DEPROVISIONING, run.error_message)
             engine = session.get(Engine, run.engine_id)
-            engine.health, engine.last_checked_at, engine.last_error = EngineHealth.OFFLINE, now, _clip(engine_error)
+            engine.health, engine.last_checked_at = EngineHealth.OFFLINE, now
+            engine.last_error = _clip(engine_error)
             audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.parked', tenant_id=run.tenant_id,
                          run_id=run.id, step_key=step, correlation_id=run.correlation_id,
                          details={'engine_id': run.engine_id, 'reason': engine_error})
@@ -181,7 +194,7 @@ def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
                       currency=tenant.currency, admin_email=tenant.admin_email, stores=tenant.stores,
                       abbr=tenant.abbr)
     snapshot = RunSnapshot(run_id=run.id, engine_id=run.engine_id, correlation_id=run.correlation_id,
-                           plan=run.mode == RunMode.PLAN, tenant=spec,
+                           plan=run.mode == RunMode.PLAN, mode=run.mode, tenant=spec,
                            intents=run_queries.intents_of_tenant(session, tenant.id))
     for step in run_queries.steps_of_run(session, run.id):
         if step.status in (StepStatus.RUNNING, StepStatus.FAILED):

@@ -36,8 +36,9 @@ from engine.errors import (
 from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepOutcome
 from engine.steps import STEPS, Step, StepContext
 from engine.steps.base import IntentLog
+from engine.workflows import WORKFLOWS
 from storage.db import Database
-from storage.tables import ErrorCategory, RunStatus, StepStatus, utcnow
+from storage.tables import ErrorCategory, RunMode, RunStatus, StepStatus, utcnow
 
 if TYPE_CHECKING:
     from engine.auto_retry import AutoRetryPolicy
@@ -73,6 +74,10 @@ class wait_retry_after(wait_base):
         return max(self.backoff(retry_state), after)
 
 
+def _workflow(steps: tuple[type[Step], ...]) -> tuple[dict[str, Step], list[str]]:
+    return {step.key: step() for step in steps}, [step.key for step in steps]
+
+
 class Runner:
     """Executes runs against ERPNext; every state change goes to the database first."""
 
@@ -83,8 +88,10 @@ class Runner:
         self.store = RunStore(db)
         self.auto_retry = auto_retry
         self.client_for = client_for
-        self.steps = {step.key: step() for step in steps}
-        self.order = [step.key for step in steps]
+        # Provisioning steps (tests may pass their own) and, by run mode, the other workflows.
+        self.workflows = {mode: _workflow(steps if mode in (RunMode.PROVISION, RunMode.PLAN) else others)
+                          for mode, others in WORKFLOWS.items()}
+        self.steps, self.order = self.workflows[RunMode.PROVISION]
         self.policy = policy
         self.sleep = sleep
         self.on_step_finished = on_step_finished
@@ -120,6 +127,7 @@ class _Execution:
         self.runner = runner
         self.snap = snapshot
         self.owner = owner
+        self.steps, self.order = runner.workflows.get(snapshot.mode, runner.workflows[RunMode.PROVISION])
         self.status = dict(snapshot.steps)
         self.failure: tuple[str, str, str] | None = None
         self.warnings = 0
@@ -155,15 +163,15 @@ class _Execution:
         final, duration_s = await asyncio.to_thread(
             self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
             owner=self.owner, auto_retry=self.runner.auto_retry)
-        if not self.snap.plan:
+        if self.snap.mode == RunMode.PROVISION:
             metrics.run_finished(final, duration_s)
         log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
         return final
 
     def _ready(self, running) -> list[str]:
         ready = []
-        for key in self.runner.order:
-            step = self.runner.steps[key]
+        for key in self.order:
+            step = self.steps[key]
             if self.status.get(key) != StepStatus.PENDING or key in running:
                 continue
             if all(self.status.get(dep) in SETTLED for dep in (*step.needs, *step.after)):
@@ -175,11 +183,11 @@ class _Execution:
         if outcome.status == StepStatus.SUCCEEDED:
             self.snap.outputs[key] = outcome.output
             self.warnings += len(outcome.output.get('warnings', []))
-        elif self.runner.steps[key].critical:
-            self.failure = self.failure or (key, outcome.category, f'{self.runner.steps[key].title}: {outcome.message}')
+        elif self.steps[key].critical:
+            self.failure = self.failure or (key, outcome.category, f'{self.steps[key].title}: {outcome.message}')
         else:
             self.warnings += 1
-        if not self.snap.plan:
+        if self.snap.mode == RunMode.PROVISION:
             metrics.step_finished(key, status=outcome.status, attempts=outcome.attempts,
                                   duration_s=outcome.duration_ms / 1000, category=outcome.category)
         if self.runner.on_step_finished:
@@ -187,11 +195,12 @@ class _Execution:
 
     async def _cancelled(self) -> bool:
         """Whether someone cancelled the run (LeaseLost when another process took it over)."""
-        return await asyncio.to_thread(self.runner.store.status, self.snap.run_id, self.owner) == RunStatus.CANCELLED
+        status = await asyncio.to_thread(self.runner.store.status, self.snap.run_id, self.owner)
+        return status == RunStatus.CANCELLED
 
     async def _park(self, reason: str) -> bool:
         key = self.failure[0]
-        note = (f"Waiting for ERPNext: the engine stopped answering during '{self.runner.steps[key].title}' "
+        note = (f"Waiting for ERPNext: the engine stopped answering during '{self.steps[key].title}' "
                 f'({reason}). The run continues from this step by itself once the engine answers again; '
                 'nothing to do unless the outage lasts.')
         parked = await asyncio.to_thread(self.runner.store.park, self.snap.run_id, owner=self.owner, step=key,
@@ -201,7 +210,7 @@ class _Execution:
         return parked
 
     async def _step(self, key: str, client: ERPNextClient) -> StepOutcome:
-        step, policy = self.runner.steps[key], self.runner.policy
+        step, policy = self.steps[key], self.runner.policy
         started_at, started, attempts = utcnow(), time.monotonic(), 0
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientProvisioningError), wait=wait_retry_after(policy),

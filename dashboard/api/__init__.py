@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from dashboard.api import audit, auth, engines, metrics, runs, tenants, users
+from dashboard.api import audit, auth, engines, lifecycle, metrics, runs, tenants, users
 from dashboard.api.errors import ERROR_RESPONSES
 
 API_PREFIX = '/api/v1'
 ROUTERS = (auth.router, users.router, engines.router, tenants.router, runs.router, audit.router,
-           metrics.router)
+           metrics.router, lifecycle.router)
 
 
 def build_api_router() -> APIRouter:

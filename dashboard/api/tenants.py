@@ -28,6 +28,9 @@ class TenantPublic(BaseModel):
     engine_id: int
     status: str
     last_error: str | None
+    drifted: bool = False
+    drift_detail: str | None = None
+    drift_checked_at: datetime | None = None
     created_by: str | None
     created_at: datetime
     updated_at: datetime

@@ -15,7 +15,8 @@ from sqlmodel import Session
 
 from engine.services import audit
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
-from engine.steps import STEP_TITLES, STEPS
+from engine.steps import STEPS
+from engine.workflows import ALL_STEP_TITLES
 from engine.validation import Conflict, InvalidInput, NotFound
 from storage.db import Database
 from storage.queries import runs as queries
@@ -33,6 +34,8 @@ from storage.tables import (
 )
 
 MAX_REASON = 500
+# A run settled by hand to the end leaves its tenant in this status, by run mode.
+DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,9 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
         if run.mode == RunMode.PROVISION:
             _set_tenant(session, run.tenant_id, TenantStatus.FAILED,
                         f'Run #{run.id} was cancelled by {actor}: provision again or retry the run to continue.')
+        elif run.mode == RunMode.DEPROVISION:
+            _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING,
+                        f'Deprovisioning run #{run.id} was cancelled by {actor}: retry it to finish the teardown.')
         audit.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
                      correlation_id=run.correlation_id)
     return _change_run(db, run_id, change)
@@ -165,6 +171,8 @@ def requeue(session: Session, run: Run, trigger: str) -> None:
         run.auto_retries = 0
     if run.mode == RunMode.PROVISION:
         _set_tenant(session, run.tenant_id, TenantStatus.QUEUED, None)
+    elif run.mode == RunMode.DEPROVISION:
+        _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING, None)
 
 
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
@@ -183,9 +191,9 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         if any(s.status != StepStatus.SUCCEEDED and s.status != StepStatus.SKIPPED
                for s in queries.steps_of_run(session, run.id) if s.step_key != step_key):
             requeue(session, run, RunTrigger.RETRY)
-        elif run.mode == RunMode.PROVISION and run.status != RunStatus.SUCCEEDED:
+        elif run.mode in DONE_STATUS and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
-            _set_tenant(session, run.tenant_id, TenantStatus.PROVISIONED, None)
+            _set_tenant(session, run.tenant_id, DONE_STATUS[run.mode], None)
     return _change_run(db, run_id, change)
 
 
@@ -203,7 +211,7 @@ def _change_run(db: Database, run_id: int, change) -> Run:
 
 
 def _idle_step(session: Session, run: Run, step_key: str) -> StepRun:
-    if step_key not in STEP_TITLES:
+    if step_key not in ALL_STEP_TITLES:
         raise NotFound(f"There is no step '{step_key}'.")
     if run.status in ACTIVE_RUN_STATUSES:
         raise Conflict(f'Run #{run.id} is {run.status}: wait for it to end or cancel it first.')
@@ -234,7 +242,7 @@ def _already_active(db: Database, tenant_id: int) -> Conflict:
 
 
 def _step_view(step: StepRun) -> dict[str, Any]:
-    return {'key': step.step_key, 'title': STEP_TITLES.get(step.step_key, step.step_key),
+    return {'key': step.step_key, 'title': ALL_STEP_TITLES.get(step.step_key, step.step_key),
             'position': step.position, 'critical': step.critical, 'status': step.status,
             'attempts': step.attempts, 'started_at': step.started_at, 'finished_at': step.finished_at,
             'duration_ms': step.duration_ms, 'error_category': step.error_category, 'error': step.error_message,

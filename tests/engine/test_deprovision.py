@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from helpers import documents, fault, names, provision, stats, steps, writes
 
-from conftest import FAST_RETRIES
 from engine.runner import Runner
 from engine.services import deprovision, runs
 from engine.teardown import TEARDOWN_STEPS
@@ -17,8 +16,8 @@ DOCTYPES = ('Company', 'Account', 'Cost Center', 'Warehouse', 'Mode of Payment',
 
 
 @pytest.fixture
-def teardown_runner(db, clients) -> Runner:
-    return Runner(db, clients.get, steps=TEARDOWN_STEPS, policy=FAST_RETRIES)
+def teardown_runner(db, clients, runner) -> Runner:
+    return Runner(db, clients.get, steps=TEARDOWN_STEPS, policy=runner.policy)
 
 
 async def snapshot(sandbox) -> dict[str, dict[str, dict]]:

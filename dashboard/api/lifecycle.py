@@ -1,0 +1,80 @@
+"""The tenant lifecycle beyond provisioning: deprovision (plan or run), drift check, repair."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
+from dashboard.api.runs import RunDetail, _wake
+from engine import drift
+from engine.clients import EngineClients
+from engine.services import deprovision, runs, tenants
+
+router = APIRouter(tags=['lifecycle'])
+
+
+class DeprovisionRequest(BaseModel):
+    plan: bool = Field(False, description='only list what would be deleted or changed; write nothing')
+
+
+class PlannedChange(BaseModel):
+    step: str
+    doctype: str
+    name: str
+    change: str | None = None
+
+
+class DeprovisionPlan(BaseModel):
+    tenant_id: int
+    tenant: str
+    delete: list[PlannedChange]
+    change: list[PlannedChange]
+    note: str
+
+
+class DriftCheck(BaseModel):
+    tenant_id: int
+    checked: bool = Field(description='false when ERPNext could not be asked (nothing changed)')
+    drifted: bool
+    detail: str | None
+
+
+@router.post('/tenants/{tenant_id}/deprovision', status_code=status.HTTP_202_ACCEPTED,
+             responses={200: {'model': DeprovisionPlan, 'description': 'the plan (with `plan: true`)'}})
+async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, request: Request,
+                             body: Annotated[DeprovisionRequest | None, Body()] = None) -> Any:
+    """Queue a teardown of exactly what the tenant's runs created (202), or with `plan: true`
+    answer 200 with every document that would be deleted or changed."""
+    if body is not None and body.plan:
+        planned = await asyncio.to_thread(deprovision.plan, db, tenant_id)
+        return JSONResponse(DeprovisionPlan(**planned).model_dump(mode='json'))
+    run = await asyncio.to_thread(deprovision.request, db, tenant_id, actor=user.username)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+
+
+@router.post('/tenants/{tenant_id}/drift-check')
+async def check_drift(tenant_id: IdPath, user: SupportPlus, db: DbDep, secrets: SecretsDep,
+                      transport: TransportDep) -> DriftCheck:
+    """Re-verify a provisioned tenant against ERPNext with look-ups only and store the outcome."""
+    await asyncio.to_thread(tenants.get_tenant, db, tenant_id)  # unknown → 404
+    clients = EngineClients(db, secrets, transport_for=lambda engine: transport)
+    try:
+        result = await drift.check_tenant(db, clients.get, tenant_id, actor=user.username)
+    finally:
+        await clients.aclose()
+    return DriftCheck(tenant_id=tenant_id, checked=result.checked, drifted=result.drifted, detail=result.detail)
+
+
+@router.post('/tenants/{tenant_id}/repair', status_code=status.HTTP_202_ACCEPTED)
+async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, request: Request) -> RunDetail:
+    """Provision again: every step adopts what exists and recreates only what is missing."""
+    run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username)
+    await _wake(request)
+    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+
