@@ -7,7 +7,6 @@ from helpers import documents, fault, names, provision, stats, steps, writes
 
 from engine.runner import Runner
 from engine.services import deprovision, runs
-from engine.teardown import TEARDOWN_STEPS
 from storage.tables import Tenant
 
 # DocTypes provisioning touches, whose documents we compare before and after.
@@ -15,23 +14,18 @@ DOCTYPES = ('Company', 'Account', 'Cost Center', 'Warehouse', 'Mode of Payment',
             'POS Profile', 'User', 'User Permission')
 
 
-@pytest.fixture
-def teardown_runner(db, clients, runner) -> Runner:
-    return Runner(db, clients.get, steps=TEARDOWN_STEPS, policy=runner.policy)
-
-
 async def snapshot(sandbox) -> dict[str, dict[str, dict]]:
     return {doctype: {doc['name']: doc for doc in await documents(sandbox, doctype)} for doctype in DOCTYPES}
 
 
-async def deprovision_tenant(db, teardown_runner, tenant_id: int) -> dict:
+async def deprovision_tenant(db, runner: Runner, tenant_id: int) -> dict:
     run = deprovision.request(db, tenant_id, actor='tests')
-    await teardown_runner.execute(run.id)
+    await runner.execute(run.id)
     return runs.run_detail(db, run.id)
 
 
 async def test_deprovision_leaves_exactly_the_other_tenant_and_what_existed_before(
-        db, runner, teardown_runner, make_tenant, sandbox):
+        db, runner, make_tenant, sandbox):
     before_either = await snapshot(sandbox)
     acme = make_tenant('Acme Retail', stores=2, admin_email='ada@acme.test')
     assert (await provision(db, runner, acme.id))['status'] == 'SUCCEEDED'
@@ -40,7 +34,7 @@ async def test_deprovision_leaves_exactly_the_other_tenant_and_what_existed_befo
     assert (await provision(db, runner, beta.id))['status'] == 'SUCCEEDED'
     with_both = await snapshot(sandbox)
 
-    detail = await deprovision_tenant(db, teardown_runner, acme.id)
+    detail = await deprovision_tenant(db, runner, acme.id)
 
     assert detail['status'] == 'SUCCEEDED', {k: s['error'] for k, s in steps(detail).items() if s['error']}
     after = await snapshot(sandbox)
@@ -73,14 +67,14 @@ async def test_the_plan_lists_what_would_go_and_writes_nothing(db, runner, make_
     assert planned['delete'][-1]['doctype'] == 'Company'  # the company goes last
 
 
-async def test_an_adopted_document_is_never_deleted(db, runner, teardown_runner, make_tenant, sandbox):
+async def test_an_adopted_document_is_never_deleted(db, runner, make_tenant, sandbox):
     # The admin's ERPNext user existed before: provisioning adopts nothing and must not delete it.
     await sandbox.post('/api/resource/User', json={'email': 'ada@acme.test', 'first_name': 'Ada',
                                                    'send_welcome_email': 0})
     acme = make_tenant('Acme Retail', admin_email='ada@acme.test')
     await provision(db, runner, acme.id)
 
-    detail = await deprovision_tenant(db, teardown_runner, acme.id)
+    detail = await deprovision_tenant(db, runner, acme.id)
 
     assert detail['status'] == 'SUCCEEDED'
     assert 'ada@acme.test' in await names(sandbox, 'User')
@@ -89,13 +83,13 @@ async def test_an_adopted_document_is_never_deleted(db, runner, teardown_runner,
     assert 'Bank Transfer' not in await names(sandbox, 'Mode of Payment')
 
 
-async def test_a_refused_delete_stops_safely_and_the_retry_finishes(db, runner, teardown_runner, make_tenant,
+async def test_a_refused_delete_stops_safely_and_the_retry_finishes(db, runner, make_tenant,
                                                                     sandbox):
     acme = make_tenant('Acme Retail', admin_email='ada@acme.test')
     await provision(db, runner, acme.id)
     rule = await fault(sandbox, method='DELETE', doctype='Company', status=417)
 
-    failed = await deprovision_tenant(db, teardown_runner, acme.id)
+    failed = await deprovision_tenant(db, runner, acme.id)
 
     assert failed['status'] == 'FAILED'
     error = steps(failed)['delete_company']['error']
@@ -103,7 +97,7 @@ async def test_a_refused_delete_stops_safely_and_the_retry_finishes(db, runner, 
     await sandbox.delete(f'/__sandbox__/faults/{rule["id"]}')
     before = (await stats(sandbox))['requests']
     runs.retry_run(db, failed['id'], actor='tests')
-    await teardown_runner.execute(failed['id'])
+    await runner.execute(failed['id'])
     done = runs.run_detail(db, failed['id'])
     assert done['status'] == 'SUCCEEDED'
     deletes = writes({k: v - before.get(k, 0) for k, v in (await stats(sandbox))['requests'].items()})
@@ -111,16 +105,16 @@ async def test_a_refused_delete_stops_safely_and_the_retry_finishes(db, runner, 
     assert await names(sandbox, 'Company', company_name='Acme Retail') == []
 
 
-async def test_an_interrupted_teardown_resumes_without_deleting_twice(db, runner, teardown_runner, make_tenant,
+async def test_an_interrupted_teardown_resumes_without_deleting_twice(db, runner, make_tenant,
                                                                       sandbox):
     acme = make_tenant('Acme Retail', stores=2, admin_email='ada@acme.test')
     await provision(db, runner, acme.id)
     rule = await fault(sandbox, method='DELETE', doctype='Warehouse', status=503)
-    first = await deprovision_tenant(db, teardown_runner, acme.id)
+    first = await deprovision_tenant(db, runner, acme.id)
     assert first['status'] == 'FAILED'
     await sandbox.delete(f'/__sandbox__/faults/{rule["id"]}')
     runs.retry_run(db, first['id'], actor='tests')
-    await teardown_runner.execute(first['id'])
+    await runner.execute(first['id'])
 
     assert runs.run_detail(db, first['id'])['status'] == 'SUCCEEDED'
     log = (await sandbox.get('/__sandbox__/requests')).json()
