@@ -48,6 +48,7 @@ from storage.tables import (
     StepRun,
     StepStatus,
     Tenant,
+    TenantStatus,
     utcnow,
 )
 
@@ -169,9 +170,18 @@ def step_failure_rate_high(session: Session, now: datetime, limits: Thresholds) 
     return conditions
 
 
+def tenant_drifted(session: Session, now: datetime, limits: Thresholds) -> list[Condition]:
+    query = (select(Tenant.name, Tenant.drift_detail)
+             .where(col(Tenant.drifted).is_(True), Tenant.status == TenantStatus.PROVISIONED).order_by(Tenant.name))
+    return [Condition('tenant_drifted', name, WARNING,
+                      f"Tenant '{name}' no longer matches ERPNext: {detail or 'see its page'}. "
+                      'Open the tenant and click Repair (provisioning again recreates only what is missing).')
+            for name, detail in session.exec(query).all()]
+
+
 Rule = Callable[[Session, datetime, Thresholds], list[Condition]]
 RULES: dict[str, Rule] = {rule.__name__: rule for rule in (
-    success_rate_low, run_stuck, engine_offline, queue_depth_high, step_failure_rate_high)}
+    success_rate_low, run_stuck, engine_offline, queue_depth_high, step_failure_rate_high, tenant_drifted)}
 
 
 def conditions_now(session: Session, now: datetime, limits: Thresholds) -> list[Condition]:

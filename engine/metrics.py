@@ -24,7 +24,7 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from storage.db import Database
-from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, utcnow
+from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, Tenant, TenantStatus, utcnow
 
 # Resolve a 50 ms step as well as a 5-minute run.
 BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300, 450, 600, 1200, 1800)
@@ -43,6 +43,8 @@ OLDEST_RUNNING_AGE = Gauge('provisioner_oldest_running_run_age_seconds',
                            'Age of the oldest RUNNING run (0 when none): compare with the stuck limit.')
 ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last health check (1) or not (0);'
                   ' no sample before its first check.', ['engine'])
+TENANTS_DRIFTED = Gauge('provisioner_tenants_drifted',
+                        'Provisioned tenants whose last drift check found ERPNext changed (from the DB).')
 ALERTS_OPEN = Gauge('provisioner_alerts_open', 'Alerts open now, by rule (from the database).', ['rule'])
 ALERT_NOTIFICATIONS = Counter('provisioner_alert_notifications_total',
                               'Alert webhook notifications by this process, by outcome (sent, failed).',
@@ -72,6 +74,7 @@ class SystemState:
     oldest_running_age_s: float
     engine_health: dict[str, str] = field(default_factory=dict)  # engine name → health
     open_alerts: dict[str, int] = field(default_factory=dict)  # rule → open alerts
+    drifted: int = 0  # provisioned tenants flagged by the drift check
 
 
 def read_system_state(session: Session, now: datetime | None = None) -> SystemState:
@@ -88,8 +91,10 @@ def read_system_state(session: Session, now: datetime | None = None) -> SystemSt
     running, oldest = counts.get(RunStatus.RUNNING, (0, None))
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     health = dict(session.exec(select(Engine.name, Engine.health)).all())
+    drifted = session.exec(select(func.count()).select_from(Tenant).where(
+        col(Tenant.drifted).is_(True), Tenant.status == TenantStatus.PROVISIONED)).one()
     return SystemState(queued=queued, running=running, oldest_running_age_s=age, engine_health=health,
-                       open_alerts=_open_alerts_by_rule(session))
+                       open_alerts=_open_alerts_by_rule(session), drifted=drifted)
 
 
 def publish_system_state(state: SystemState) -> None:
@@ -97,6 +102,7 @@ def publish_system_state(state: SystemState) -> None:
     QUEUE_DEPTH.set(state.queued)
     RUNS_IN_PROGRESS.set(state.running)
     OLDEST_RUNNING_AGE.set(state.oldest_running_age_s)
+    TENANTS_DRIFTED.set(state.drifted)
     ENGINE_UP.clear()
     for name, health in state.engine_health.items():
         if health in (EngineHealth.ONLINE, EngineHealth.OFFLINE):

@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from engine.alerting import EVALUATE_EVERY_SECONDS, Alerting
 from engine.auto_retry import AUTO_RETRY_EVERY_SECONDS, AutoRetry, AutoRetryPolicy
+from engine import drift
 from engine.clients import EmbeddedSandboxTransport, EngineClients
 from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
 from engine.rate_limits import LoginLimiter, ProvisionLimiter
@@ -28,6 +29,7 @@ from storage.tables import Engine, EngineHealth, utcnow
 
 log = structlog.get_logger('process')
 HEALTH_EVERY_SECONDS = 30.0  # an online engine is checked this often
+DRIFT_CHECK_EVERY_SECONDS = 900.0  # provisioned tenants are re-verified (look-ups only) in batches
 OFFLINE_RECHECK_SECONDS = 5.0  # an offline one this often: its waiting runs resume soon after it is back
 
 
@@ -84,6 +86,7 @@ class Process:
         scheduler.add_job(self.check_engines, 'interval', seconds=OFFLINE_RECHECK_SECONDS, id='health')
         scheduler.add_job(self.check_engines, 'date', kwargs={'due_only': False}, id='health-now')
         scheduler.add_job(self.auto_retry.tick, 'interval', seconds=AUTO_RETRY_EVERY_SECONDS, id='auto-retry')
+        scheduler.add_job(self.check_drift, 'interval', seconds=DRIFT_CHECK_EVERY_SECONDS, id='drift')
         alerting = Alerting.from_settings(self.db, self.settings)  # rules, Alert rows, webhook, DB gauges
         scheduler.add_job(alerting.run_job, 'interval', seconds=EVALUATE_EVERY_SECONDS, id='alerts')
         scheduler.start()
@@ -98,6 +101,16 @@ class Process:
         await self.clients.aclose()
         await asyncio.to_thread(self.db.dispose)
         log.info('process.stopped')
+
+    async def check_drift(self) -> None:
+        """The drift job: re-verify the provisioned tenants checked longest ago (see engine/drift.py)."""
+        try:
+            results = await drift.check_all(self.db, self.clients.get)
+        except Exception:  # a job must never die: the next interval tries again
+            log.exception('drift.job_failed')
+            return
+        if results:
+            log.info('drift.checked', tenants=len(results), drifted=sum(r.drifted for r in results))
 
     async def check_engines(self, *, due_only: bool = True) -> None:
         """Periodic health check of the engines (online / offline and the error): each online one

@@ -69,3 +69,23 @@ async def test_an_unreachable_engine_changes_nothing(db, runner, clients, make_t
 
     assert not result.checked
     assert not tenant(db, acme.id).drifted
+
+
+async def test_drift_opens_an_alert_that_repair_resolves(db, runner, clients, make_tenant, sandbox):
+    from engine.alerting import Alerting
+    from engine.services.alerts import open_alerts
+
+    alerting = Alerting(db)
+    acme = make_tenant('Acme Retail', stores=1)
+    await provision(db, runner, acme.id)
+    profile = (await names(sandbox, 'POS Profile', company='Acme Retail'))[0]
+    await sandbox.delete(f'/api/resource/POS Profile/{profile}')
+    await drift.check_tenant(db, clients.get, acme.id)
+
+    opened = await alerting.evaluate()
+
+    assert [(a.rule, a.subject) for a in opened.opened] == [('tenant_drifted', 'Acme Retail')]
+    assert profile in open_alerts(db)[0].message
+    await provision(db, runner, acme.id)  # Repair
+    resolved = await alerting.evaluate()
+    assert [(a.rule, a.subject) for a in resolved.resolved] == [('tenant_drifted', 'Acme Retail')]
