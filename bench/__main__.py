@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -54,6 +55,7 @@ def main() -> None:
     if args.no_postgres:
         sizes = Sizes(**{**asdict(sizes), 'postgres': False})
     configure_logging('json', stream=open(os.devnull, 'w'))  # as in production, but not on the console
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the sandbox and PostgreSQL on the way out
     started = time.perf_counter()
     rows, raw = asyncio.run(run_all(sizes, set(SECTIONS) - set(args.skip), args.profile))
     print(table(rows))

@@ -39,8 +39,8 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
     missing = [name for name in docs if name not in existing]
     if missing:
         await ctx.record_intents(doctype, missing)
-    created = dict(zip(missing, await asyncio.gather(*(_create(ctx, doctype, name, docs[name]) for name in missing)),
-                       strict=True))
+    answers = await asyncio.gather(*(_create(ctx, doctype, name, docs[name]) for name in missing))
+    created = dict(zip(missing, answers, strict=True))
     return [created[name] if name in created else (existing[name], False) for name in docs]
 
 

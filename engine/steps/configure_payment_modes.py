@@ -8,13 +8,21 @@ TimestampMismatchError and we read again. Other companies' rows are never droppe
 One look-up reads the three modes with all their rows (a child-table column joins the rows, as
 SQL's LEFT JOIN: a mode without rows comes back once with empty row columns); the modes that need
 a change are then created or updated at the same time.
+
+Runs of one process take turns on each shared mode (`ModeTurns`) instead of racing each other into
+TimestampMismatchError: a run whose look-up is older than the last save of its turn reads the mode
+again before its PUT, so tenants provisioned together cost one read and one PUT per mode each, not
+read-PUT-retry rounds over a table that grows with every tenant. Other processes still race, and
+still re-read on TimestampMismatchError.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
@@ -41,8 +49,8 @@ class ConfigurePaymentModes(Step):
         accounts = ctx.output('resolve_accounts')['accounts']
         modes = await read_modes(ctx)
         await ctx.record_intents('Mode of Payment', [mode for mode in MODES if mode not in modes])
-        results = await asyncio.gather(*(
-            _configure(ctx, mode, kind, accounts[purpose], modes.get(mode)) for mode, (kind, purpose) in MODES.items()))
+        results = await asyncio.gather(*(_configure(ctx, mode, kind, accounts[purpose], modes.get(mode))
+                                         for mode, (kind, purpose) in MODES.items()))
         added = [mode for mode, result in zip(MODES, results, strict=True) if result != 'configured']
         return {'modes': {mode: accounts[p] for mode, (_, p) in MODES.items()}, 'rows_added': added}
 
@@ -93,26 +101,55 @@ async def _create_mode(ctx: StepContext, mode: str, kind: str, account: str) -> 
 
 async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any] | None) -> str:
     """Append this company's row, keeping every other row; re-read and retry on a stale `modified`."""
-    for attempt in range(MAX_SAVE_RACES):
-        doc = doc or await ctx.get_doc('Mode of Payment', mode)
-        if company_row(doc, ctx.company):
-            return 'configured'
-        rows = doc.get('accounts') or []
-        kept = [_row(row) for row in rows if row.get('company') != ctx.company]
-        table = [*kept, {'company': ctx.company, 'default_account': account}]
-        try:
-            await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
-            return 'row added'
-        except erp.TimestampMismatchError:
-            doc = None  # somebody saved in between: read it again
-            await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-        except erp.ValidationError as exc:
-            raise CriticalProvisioningError(
-                f"ERPNext refused to add company '{ctx.company}' to Mode of Payment '{mode}': {exc.message}. "
-                f"Check the account '{account}' in ERPNext, then retry 'Configure payment modes'.") from exc
+    if doc is not None and company_row(doc, ctx.company):
+        return 'configured'
+    turn = ModeTurns.of(ctx.erp.base_url, mode)
+    async with turn.lock:
+        if doc is not None and _stale(doc, turn.last_saved):
+            doc = None  # another run of ours saved it after our look-up
+        for attempt in range(MAX_SAVE_RACES):
+            doc = doc or await ctx.get_doc('Mode of Payment', mode)
+            if company_row(doc, ctx.company):
+                return 'configured'
+            rows = doc.get('accounts') or []
+            kept = [_row(row) for row in rows if row.get('company') != ctx.company]
+            table = [*kept, {'company': ctx.company, 'default_account': account}]
+            try:
+                saved = await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
+                turn.last_saved = str(saved.get('modified'))
+                return 'row added'
+            except erp.TimestampMismatchError:
+                doc = None  # another process saved in between: read it again
+                await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+            except erp.ValidationError as exc:
+                raise CriticalProvisioningError(
+                    f"ERPNext refused to add company '{ctx.company}' to Mode of Payment '{mode}': {exc.message}. "
+                    f"Check the account '{account}' in ERPNext, then retry 'Configure payment modes'.") from exc
     raise TransientProvisioningError(
         f"Mode of Payment '{mode}' kept changing while we added company '{ctx.company}' (other tenants are "
         'being provisioned at the same time): retry.')
+
+
+@dataclass
+class ModeTurns:
+    """One shared Mode of Payment of one ERPNext site, as this process's runs see it: whose turn it is
+    to save it, and the `modified` ERPNext gave our last save of it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_saved: str | None = None
+
+    _by_loop: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()  # a lock serves one loop
+
+    @classmethod
+    def of(cls, site: str, mode: str) -> ModeTurns:
+        turns = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
+        return turns.setdefault((site, mode), cls())
+
+
+def _stale(looked_up: dict[str, Any], last_saved: str | None) -> bool:
+    """True when our last save of the mode came after this look-up (or the look-up has no `modified`)."""
+    modified = looked_up.get('modified')
+    return not modified or (last_saved is not None and last_saved > str(modified))
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:

@@ -26,9 +26,11 @@ class CreatePosProfiles(Step):
         warehouses = ctx.output('create_warehouses')['warehouses']
         names = [profile_name(ctx.abbr, n) for n in range(1, len(warehouses) + 1)]
         existing = by_name(await ctx.get_list('POS Profile', fields=FIELDS, filters=[['name', 'in', names]]))
-        docs = {name: profile_document(ctx, name, warehouse) for name, warehouse in zip(names, warehouses, strict=True)}
+        docs = {name: profile_document(ctx, name, warehouse)
+                for name, warehouse in zip(names, warehouses, strict=True)}
         saved = await _ensure(ctx, docs, existing)
-        return {'profiles': [doc['name'] for doc, _ in saved], 'created': [doc['name'] for doc, new in saved if new]}
+        return {'profiles': [doc['name'] for doc, _ in saved],
+                'created': [doc['name'] for doc, new in saved if new]}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         names = [profile_name(ctx.abbr, n) for n in range(1, ctx.tenant.stores + 1)]
@@ -67,6 +69,6 @@ async def _ensure(ctx: StepContext, docs: dict[str, dict[str, Any]],
         return await ensure_documents(ctx, 'POS Profile', docs, existing)
     except erp.ValidationError as exc:
         raise CriticalProvisioningError(
-            f"ERPNext refused POS Profile '{exc.name or ', '.join(docs)}': {exc.message}. Fix what it names in ERPNext (usually a "
-            "Mode of Payment without an account for this company: retry 'Configure payment modes'), then retry "
-            "'Create POS profiles'.") from exc
+            f"ERPNext refused POS Profile '{exc.name or ', '.join(docs)}': {exc.message}. Fix what it names in "
+            "ERPNext (usually a Mode of Payment without an account for this company: retry 'Configure payment "
+            "modes'), then retry 'Create POS profiles'.") from exc

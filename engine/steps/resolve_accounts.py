@@ -9,7 +9,8 @@ from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
 
-ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled', 'parent_account']
+ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled',
+                  'parent_account']
 BANK_GROUP = 'Bank Accounts'
 BANK_LEDGER = 'Bank'
 
