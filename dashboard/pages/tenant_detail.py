@@ -28,7 +28,8 @@ from dashboard.components.timeline import (
     plan_report,
 )
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
-from engine.services import runs, tenant_view
+from engine import drift
+from engine.services import deprovision, runs, tenant_view
 from engine.validation import MAX_ID, NotFound, ServiceError
 from storage.tables import User
 
@@ -167,6 +168,11 @@ class TenantPage:
             if h.last_error:
                 ui.label(f'Last error: {h.last_error}').classes('text-red-800 break-words') \
                     .mark('tenant-error')
+            if h.drifted:
+                with ui.row().classes('w-full items-center gap-2 bg-orange-100 text-orange-900 p-2 rounded'):
+                    ui.icon('sync_problem')
+                    ui.label(f'Drift found {fmt_time(h.drift_checked_at)}: {h.drift_detail}') \
+                        .classes('break-words').mark('tenant-drift')
 
     def _actions(self) -> None:
         latest = self.detail if self.selected_run_id is None else None
@@ -182,6 +188,15 @@ class TenantPage:
             if may(self.user, ADMIN_ONLY) and latest and _active(latest):
                 ui.button('Cancel', icon='cancel', color='negative',
                           on_click=functools.partial(self._cancel, latest['id'])).mark('action-cancel')
+            status = self.header.status
+            if may(self.user, SUPPORT_PLUS) and not active and status == 'PROVISIONED':
+                ui.button('Check drift', icon='rule', on_click=self._check_drift).props('outline') \
+                    .mark('action-check-drift')
+                if self.header.drifted:
+                    ui.button('Repair', icon='build', on_click=self._repair).mark('action-repair')
+            if may(self.user, ADMIN_ONLY) and not active and status in deprovision.DEPROVISIONABLE:
+                ui.button('Deprovision', icon='delete_sweep', color='negative', on_click=self._deprovision) \
+                    .props('outline').mark('action-deprovision')
 
     def _run_title(self) -> None:
         with ui.row().classes('w-full items-center gap-2'):
@@ -261,7 +276,7 @@ class TenantPage:
     def _step_actions(self, step: dict[str, Any]) -> list[StepAction]:
         detail = self.detail
         if (not may(self.user, ADMIN_ONLY) or not detail or self.selected_run_id is not None
-                or _active(detail) or detail.get('mode') != 'provision'):
+                or _active(detail) or detail.get('mode') not in ('provision', 'deprovision')):
             return []
         key, status = step['key'], step['status']
         offered = (('Retry step', 'replay', 'retry', ('FAILED', 'SKIPPED'), self._retry_step),
@@ -281,6 +296,42 @@ class TenantPage:
                         'created. Nothing is written.', 'Plan queued: its report appears below when it ends.',
                         lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username,
                                                          plan=True))
+
+    async def _check_drift(self) -> None:
+        """Look everything up in ERPNext again (no confirmation: it only reads)."""
+        process = getattr(app.state, 'process', None)
+        if process is None:
+            ui.notify('The drift check needs the running service.', type='negative')
+            return
+        result = await drift.check_tenant(database(), process.clients.get, self.tenant_id, actor=self.user.username)
+        if not result.checked:
+            ui.notify(f'ERPNext could not be asked: {result.detail or "no answer"}. Nothing was changed.',
+                      type='warning', multi_line=True)
+        elif result.drifted:
+            ui.notify('Drift found: see the tenant header; Repair recreates what is missing.', type='warning')
+        else:
+            ui.notify('No drift: everything Provisioner created is still there.', type='positive')
+        await self.refresh(everything=True)
+
+    async def _repair(self) -> None:
+        await self._act('Repair', f"Provision '{self.header.name}' again? Every step adopts what still exists "
+                        'and recreates only what is missing.', 'Repair run queued.',
+                        lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username))
+
+    async def _deprovision(self) -> None:
+        try:
+            planned = await _off_loop(deprovision.plan, database(), self.tenant_id)
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative', multi_line=True)
+            return
+        lines = [f"delete {item['doctype']} {item['name']}" for item in planned['delete']]
+        lines += [f"change {item['doctype']} {item['name']}: {item['change']}" for item in planned['change']]
+        listing = '\n'.join(f'• {line}' for line in lines) or '• nothing recorded: only the status changes'
+        await self._act('Deprovision', f"Tear down '{self.header.name}' in ERPNext? This deletes exactly what "
+                        f"Provisioner created for it, last the company:\n{listing}\n\n{planned['note']}",
+                        'Deprovisioning run queued.',
+                        lambda _: deprovision.request(database(), self.tenant_id, actor=self.user.username),
+                        danger=True)
 
     async def _retry_run(self, run_id: int) -> None:
         await self._act('Retry run', f'Queue run #{run_id} again? It resumes at its first unfinished step.',

@@ -45,6 +45,9 @@ class TenantHeader:
     engine_url: str
     created_by: str | None
     created_at: datetime
+    drifted: bool = False
+    drift_detail: str | None = None
+    drift_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,8 @@ def tenant_header(db: Database, tenant_id: int) -> TenantHeader:
         country=tenant.country, currency=tenant.currency, admin_email=tenant.admin_email,
         stores=tenant.stores, status=tenant.status, last_error=tenant.last_error, engine_id=tenant.engine_id,
         engine_name=engine.name if engine else '?', engine_url=engine.base_url if engine else '',
-        created_by=tenant.created_by, created_at=tenant.created_at)
+        created_by=tenant.created_by, created_at=tenant.created_at, drifted=tenant.drifted,
+        drift_detail=tenant.drift_detail, drift_checked_at=tenant.drift_checked_at)
 
 
 def run_history(db: Database, tenant_id: int, *, limit: int = 20, offset: int = 0) -> RunHistory:
