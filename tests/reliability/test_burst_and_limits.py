@@ -92,9 +92,8 @@ async def test_fifty_simultaneous_provision_calls_make_exactly_one_run(api, db):
         assert session.exec(select(func.count()).select_from(Run).where(Run.tenant_id == tenant_id)).one() == 1
 
 
-async def test_the_request_after_the_limit_is_429_with_retry_after(api, db, database_url):
-    if database_url.startswith('postgresql'):
-        pytest.skip('the limiter keeps its counts in memory: one database is enough')
+@pytest.mark.parametrize('database_url', ['sqlite'], indirect=True)  # the limiter counts in memory
+async def test_the_request_after_the_limit_is_429_with_retry_after(api, db):
     admin = await headers_of(api, 'admin')
     tenant_id = await new_tenant(api, admin)
     allowed = int(PROVISION_PER_USER.split('/')[0])
