@@ -58,10 +58,13 @@ def list_tenants(
     q: Annotated[str | None, Query(max_length=tenants.MAX_QUERY_LENGTH,
                                    description='part of the name, company or admin email')] = None,
     engine_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    drifted: Annotated[bool | None, Query(description='only tenants whose drift check found (true) or did '
+                                                      'not find (false) a difference')] = None,
     limit: Annotated[int, Query(ge=1, le=tenants.MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> TenantPage:
-    page = tenants.list_tenants(db, status=status_, q=q, engine_id=engine_id, limit=limit, offset=offset)
+    page = tenants.list_tenants(db, status=status_, q=q, engine_id=engine_id, drifted=drifted, limit=limit,
+                                offset=offset)
     return TenantPage(items=[TenantPublic.of(tenant) for tenant in page.items], total=page.total)
 
 

@@ -54,6 +54,9 @@ def _tenant_counts(data: Overview) -> None:
                 status_badge(status.value)
                 count = data.tenants_by_status.get(status, 0)
                 ui.label(str(count)).classes('text-lg').mark(f'count-{status.value}')
+        with ui.link(target='/tenants?drifted=1').classes('no-underline flex items-center gap-2'):
+            ui.badge('DRIFTED', color='orange-8').classes('px-2 py-1')
+            ui.label(str(data.drifted)).classes('text-lg').mark('count-DRIFTED')
 
 
 def _success_rates(day: SuccessRate, week: SuccessRate) -> None:

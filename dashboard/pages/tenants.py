@@ -28,9 +28,10 @@ ALL = ''
 
 @guarded_page('/tenants', title='Tenants', roles=ANY_ROLE)
 async def tenants_page(user: User, status: str = '', engine: str = '', q: str = '', page: str = '1',
-                       size: str = '25') -> None:
+                       size: str = '25', drifted: str = '') -> None:
     engines = await run.io_bound(engine_service.list_engines, session.database()) or []
-    view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, engines=engines)
+    view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, engines=engines,
+                                     drifted=drifted)
     await TenantList(user, engines, view, problems).load(fresh=True)
 
 
@@ -43,10 +44,11 @@ class View:
     q: str = ''
     page: int = 1
     size: int = PAGE_SIZES[0]
+    drifted: bool = False  # only tenants whose drift check found a difference
 
     @classmethod
     def from_query(cls, *, status: str, engine: str, q: str, page: str, size: str,
-                   engines: list[Engine]) -> tuple[View, list[str]]:
+                   engines: list[Engine], drifted: str = '') -> tuple[View, list[str]]:
         """The view a URL asks for; parts that make no sense are dropped and named in `problems`."""
         problems = []
         if status and status not in set(TenantStatus):
@@ -57,13 +59,14 @@ class View:
             problems.append(f"unknown engine '{engine}'")
         size_number = int(size) if size.isdecimal() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
         page_number = int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1
-        view = cls(status=status, engine_id=engine_id, q=q.strip(), page=page_number, size=size_number)
+        view = cls(status=status, engine_id=engine_id, q=q.strip(), page=page_number, size=size_number,
+                   drifted=drifted in ('1', 'true'))
         return view, problems
 
     def url(self) -> str:
         query = {'status': self.status, 'engine': self.engine_id or '', 'q': self.q,
                  'page': self.page if self.page > 1 else '',
-                 'size': self.size if self.size != PAGE_SIZES[0] else ''}
+                 'size': self.size if self.size != PAGE_SIZES[0] else '', 'drifted': 1 if self.drifted else ''}
         text = urlencode({key: value for key, value in query.items() if value})
         return f'/tenants?{text}' if text else '/tenants'
 
@@ -103,7 +106,8 @@ class TenantList:
         view = self.view
         try:
             listing = await run.io_bound(tenants.list_tenants_with_runs, self.db, status=view.status or None,
-                                         q=view.q, engine_id=view.engine_id or None, limit=view.size,
+                                         q=view.q, engine_id=view.engine_id or None,
+                                         drifted=True if view.drifted else None, limit=view.size,
                                          offset=(view.page - 1) * view.size)
         except ServiceError as exc:
             self.problem.set_text(exc.message)
@@ -134,6 +138,8 @@ class TenantList:
             ui.select({0: 'All engines', **self.engine_names}, value=self.view.engine_id, label='Engine',
                       on_change=lambda e: self.change(engine_id=e.value or 0, page=1)) \
                 .classes('w-44').mark('tenants-engine')
+            ui.checkbox('Drifted only', value=self.view.drifted,
+                        on_change=lambda e: self.change(drifted=bool(e.value), page=1)).mark('tenants-drifted')
             ui.space()
             if self.can_act:
                 ui.button('New tenant', icon='add', on_click=self.form.open).mark('tenants-new')
@@ -156,7 +162,8 @@ class TenantList:
         table.add_slot('body-cell-name', '''<q-td :props="props">
             <a :href="'/tenants/' + props.row.id" class="text-primary">{{ props.row.name }}</a></q-td>''')
         table.add_slot('body-cell-status', '''<q-td :props="props">
-            <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge></q-td>''')
+            <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge>
+            <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge></q-td>''')
         table.add_slot('body-cell-last_error', '''<q-td :props="props">
             <div class="text-red-9 ellipsis" style="max-width: 22rem" :title="props.value">
             {{ props.value }}</div></q-td>''')
@@ -185,6 +192,7 @@ class TenantList:
                 'abbr': tenant.abbr or '',
                 'engine': self.engine_names.get(tenant.engine_id, f'#{tenant.engine_id}'),
                 'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
+                'drifted': tenant.drifted,
                 'last_error': tenant.last_error or '', 'last_run': last_run,
                 'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M:%S}',
                 'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}

@@ -14,10 +14,10 @@ from sqlalchemy import Float, cast, extract, func
 from sqlmodel import Session, col, select
 
 from engine.services.alerts import open_alerts
-from engine.steps import STEP_TITLES
+from engine.workflows import ALL_STEP_TITLES as STEP_TITLES
 from storage.db import Database
 from storage.queries import tenants as tenant_queries
-from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, utcnow
+from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, TenantStatus, utcnow
 
 SUCCESS_RATE_TARGET = 0.95
 DURATION_TARGET_S = 5 * 60
@@ -87,6 +87,7 @@ class Overview:
     success_7d: SuccessRate
     mean_duration: MeanDuration
     alerts: list[OpenAlert]
+    drifted: int = 0  # provisioned tenants whose last drift check found a difference
 
     @property
     def tenants_total(self) -> int:
@@ -108,6 +109,8 @@ def overview(db: Database, *, now: datetime | None = None) -> Overview:
             success_7d=success_rate(session, since=now - timedelta(days=7)),
             mean_duration=mean_duration(session, since=now - DURATION_WINDOW),
             alerts=alerts,
+            drifted=session.exec(select(func.count()).select_from(Tenant).where(
+                col(Tenant.drifted).is_(True), Tenant.status == TenantStatus.PROVISIONED)).one(),
         )
 
 def success_rate(session: Session, *, since: datetime) -> SuccessRate:

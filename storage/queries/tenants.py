@@ -15,16 +15,20 @@ def tenant_by_name(session: Session, name: str) -> Tenant | None:
 
 
 def tenants_page(session: Session, *, limit: int, offset: int, status: str | None = None,
-                 q: str | None = None, engine_id: int | None = None) -> tuple[list[Tenant], int]:
+                 q: str | None = None, engine_id: int | None = None,
+                 drifted: bool | None = None) -> tuple[list[Tenant], int]:
     """Matching tenants newest first, and how many match in total."""
-    conditions = _conditions(status=status, q=q, engine_id=engine_id)
+    conditions = _conditions(status=status, q=q, engine_id=engine_id, drifted=drifted)
     total = session.exec(select(func.count()).select_from(Tenant).where(*conditions)).one()
     query = select(Tenant).where(*conditions).order_by(col(Tenant.id).desc()).offset(offset).limit(limit)
     return list(session.exec(query)), total
 
 
-def _conditions(*, status: str | None, q: str | None, engine_id: int | None) -> list[Any]:
+def _conditions(*, status: str | None, q: str | None, engine_id: int | None,
+                drifted: bool | None = None) -> list[Any]:
     conditions: list[Any] = []
+    if drifted is not None:
+        conditions.append(col(Tenant.drifted).is_(drifted))
     if status:
         conditions.append(Tenant.status == status)
     if engine_id is not None:

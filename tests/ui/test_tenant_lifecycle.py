@@ -6,6 +6,7 @@ import pytest
 from nicegui import app
 from nicegui.testing import User
 from test_tenant_detail import click_and_confirm, new_tenant, sandbox_control, see_status
+from test_tenants_page import wait_for_rows
 from ui_helpers import sign_in
 
 from engine.services import runs
@@ -60,3 +61,21 @@ async def test_a_manager_sees_no_lifecycle_actions(user: User) -> None:
     await provisioned(user, 'manager')
     for marker in ('action-check-drift', 'action-deprovision', 'action-repair'):
         await user.should_not_see(marker=marker)
+
+
+async def test_drifted_tenants_are_counted_on_the_overview_and_filtered_in_the_list(user: User) -> None:
+    from engine import drift
+
+    tenant_id = await provisioned(user, 'support')
+    new_tenant('Beta Shops')  # not drifted: filtered out
+    async with sandbox_control() as sandbox:
+        await sandbox.delete('/api/resource/POS Profile/AR Store 1',
+                             headers={'Authorization': 'token sandbox:sandbox'})
+    await drift.check_tenant(app.state.db, app.state.process.clients.get, tenant_id)
+
+    await user.open('/')
+    await user.should_see(marker='count-DRIFTED', content='1')
+    await user.open('/tenants?drifted=1')
+    await user.should_see(marker='tenants-table')
+    rows = await wait_for_rows(user, lambda rows: bool(rows))
+    assert [(row['name'], row['drifted']) for row in rows] == [('Acme Retail', True)]
