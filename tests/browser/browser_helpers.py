@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -80,6 +81,11 @@ class Page:
         self.driver = driver
         self.base_url = base_url
 
+    def _wait(self, timeout: float) -> WebDriverWait:
+        """A wait that looks again when a live page redrew the element it was looking at."""
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,))
+
     def open(self, path: str) -> None:
         self.driver.get(self.base_url + path)
 
@@ -89,7 +95,7 @@ class Page:
     def should_see(self, text: str, timeout: float = 20) -> None:
         """Wait for `text` (case-insensitive: Quasar shows button labels in capitals)."""
         try:
-            WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: text.casefold() in self.text().casefold())
+            self._wait(timeout).until(lambda d: text.casefold() in self.text().casefold())
         except Exception:
             raise AssertionError(f'{text!r} not on the page; it shows:\n{self.text()[:3000]}') from None
 
@@ -98,7 +104,7 @@ class Page:
 
     def field(self, label: str):
         """The input of the Quasar field labelled `label`."""
-        return WebDriverWait(self.driver, 10).until(lambda d: d.find_element(
+        return self._wait(10).until(lambda d: d.find_element(
             By.XPATH, f'//label[.//*[normalize-space(text())="{label}"]]//input | '
                       f'//label[.//*[normalize-space(text())="{label}"]]//textarea'))
 
@@ -112,13 +118,52 @@ class Page:
         xpath = (f'//button[.//*[normalize-space(text())="{text}"] or normalize-space(.)="{text}"] | '
                  f'//a[normalize-space(.)="{text}"]')
 
-        def clickable(driver):
-            for element in driver.find_elements(By.XPATH, xpath):
-                if element.is_displayed() and element.is_enabled():
-                    return element
+        def clicked(driver) -> bool:
+            # Live pages redraw: an element found a moment ago may be gone; look again until a click lands.
+            try:
+                for element in driver.find_elements(By.XPATH, xpath):
+                    if element.is_displayed() and element.is_enabled():
+                        element.click()
+                        return True
+            except StaleElementReferenceException:
+                pass
             return False
 
-        WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(clickable).click()
+        try:
+            self._wait(timeout).until(clicked)
+        except TimeoutException:
+            raise AssertionError(f'no button {text!r} to click; the page shows:\n{self.text()[:2000]}') from None
+
+    def click_in_dialog(self, text: str, timeout: float = 10) -> None:
+        """Click the button `text` of the open dialog (the page may have a button of the same name)."""
+        xpath = (f'//div[contains(@class, "q-dialog")]//button[.//*[normalize-space(text())="{text}"] or '
+                 f'normalize-space(.)="{text}"]')
+        self._wait(timeout).until(
+            lambda d: next((e for e in d.find_elements(By.XPATH, xpath) if e.is_displayed()), False)).click()
+        self.wait_no_dialog(timeout)
+
+    def wait_no_dialog(self, timeout: float = 10) -> None:
+        """Until no dialog (nor its fading backdrop) is on the page."""
+        self._wait(timeout).until(lambda d: not d.find_elements(By.CSS_SELECTOR, '.q-dialog, .q-dialog__backdrop'))
+
+    def badges(self, text: str) -> int:
+        """How many status badges read `text`."""
+        return len(self.driver.find_elements(
+            By.XPATH, f'//div[contains(@class, "q-badge") and normalize-space(.)="{text}"]'))
+
+    def wait_for_badges(self, text: str, count: int, timeout: float = 30) -> None:
+        try:
+            self._wait(timeout).until(lambda d: self.badges(text) >= count)
+        except Exception:
+            raise AssertionError(f'{self.badges(text)} badges read {text!r}, wanted {count}:\n'
+                                 f'{self.text()[:3000]}') from None
+
+    def wait_for(self, css: str, timeout: float = 20):
+        try:
+            return self._wait(timeout).until(
+                lambda d: next((e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()), False))
+        except Exception:
+            raise AssertionError(f'no visible {css!r}; the page shows:\n{self.text()[:2000]}') from None
 
     def screenshot(self, name: str) -> None:
         folder = ROOT / 'docs' / 'screenshots'
