@@ -27,6 +27,8 @@ def setup(app: App, settings: Settings) -> Process:
     sandbox_url = f'http://{_reachable_host(settings.host)}:{settings.port}{SANDBOX_PATH}'
     process = Process.build(settings, sandbox_app=sandbox_app, sandbox_url=sandbox_url)
     if sandbox_app is not None:
+        # (NiceGUI's test fixtures run setup() again in one process: the newest sandbox must answer.)
+        app.router.routes[:] = [r for r in app.router.routes if getattr(r, 'path', None) != SANDBOX_PATH]
         app.mount(SANDBOX_PATH, sandbox_app)
         app.state.erpnext_transport = EmbeddedSandboxTransport(sandbox_url, sandbox_app)
     app.state.process = process
