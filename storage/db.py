@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -50,13 +50,25 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == 'postgresql'
 
 
+MIGRATION_LOCK_KEY = 0x6D696772  # "migr": serialises start-up migrations of several processes
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (run on every start)."""
     config = Config()
     config.set_main_option('script_location', str(MIGRATIONS))
     with engine.connect() as connection:
-        config.attributes['connection'] = connection
-        command.upgrade(config, 'head')
+        if is_postgres(engine):  # several processes starting at once: one migrates, the others wait
+            connection.execute(text('SELECT pg_advisory_lock(:key)'), {'key': MIGRATION_LOCK_KEY})
+            connection.commit()
+        try:
+            config.attributes['connection'] = connection
+            command.upgrade(config, 'head')
+        finally:
+            if is_postgres(engine):
+                connection.rollback()
+                connection.execute(text('SELECT pg_advisory_unlock(:key)'), {'key': MIGRATION_LOCK_KEY})
+                connection.commit()
 
 
 class Database:

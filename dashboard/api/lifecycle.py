@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
-from dashboard.api.runs import RunDetail, _wake
+from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SettingsDep, SupportPlus, TransportDep
+from dashboard.api.runs import RunDetail, _detail, _wake
 from engine import drift
 from engine.clients import EngineClients
 from engine.services import deprovision, runs, tenants
@@ -46,7 +46,7 @@ class DriftCheck(BaseModel):
 
 @router.post('/tenants/{tenant_id}/deprovision', status_code=status.HTTP_202_ACCEPTED,
              responses={200: {'model': DeprovisionPlan, 'description': 'the plan (with `plan: true`)'}})
-async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, request: Request,
+async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, settings: SettingsDep, request: Request,
                              body: Annotated[DeprovisionRequest | None, Body()] = None) -> Any:
     """Queue a teardown of exactly what the tenant's runs created (202), or with `plan: true`
     answer 200 with every document that would be deleted or changed."""
@@ -55,7 +55,7 @@ async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, requ
         return JSONResponse(DeprovisionPlan(**planned).model_dump(mode='json'))
     run = await asyncio.to_thread(deprovision.request, db, tenant_id, actor=user.username)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+    return await _detail(db, settings, run.id)
 
 
 @router.post('/tenants/{tenant_id}/drift-check')
@@ -72,9 +72,10 @@ async def check_drift(tenant_id: IdPath, user: SupportPlus, db: DbDep, secrets: 
 
 
 @router.post('/tenants/{tenant_id}/repair', status_code=status.HTTP_202_ACCEPTED)
-async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, request: Request) -> RunDetail:
+async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, settings: SettingsDep,
+                 request: Request) -> RunDetail:
     """Provision again: every step adopts what exists and recreates only what is missing."""
     run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username)
     await _wake(request)
-    return RunDetail(**await asyncio.to_thread(runs.run_detail, db, run.id))
+    return await _detail(db, settings, run.id)
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
-from dashboard.api.deps import AnyUser, DbDep, IdPath, SupportPlus
+from dashboard.api.deps import AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
 from engine.services import runs, tenants
 from engine.validation import MAX_ID, TenantCreate
 from storage.tables import Tenant, TenantStatus
@@ -75,6 +75,7 @@ def create_tenant(body: TenantCreate, user: SupportPlus, db: DbDep) -> TenantPub
 
 
 @router.get('/{tenant_id}')
-def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep) -> TenantDetail:
+def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
     tenant = tenants.get_tenant(db, tenant_id)
-    return TenantDetail(**TenantPublic.of(tenant).model_dump(), latest_run=runs.latest_run_detail(db, tenant_id))
+    return TenantDetail(**TenantPublic.of(tenant).model_dump(), latest_run=runs.latest_run_detail(
+        db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes))

@@ -125,11 +125,11 @@ class TenantPage:
         db = database()
         if self.selected_run_id is not None:
             with contextlib.suppress(NotFound):
-                return runs.run_detail(db, self.selected_run_id)
+                return runs.run_detail(db, self.selected_run_id, stuck_after_minutes=_stuck_after())
             self.selected_run_id = None
         if self.detail is not None and _active(self.detail):  # no other run can start meanwhile
-            return runs.run_detail(db, self.detail['id'])
-        return runs.latest_run_detail(db, self.tenant_id)
+            return runs.run_detail(db, self.detail['id'], stuck_after_minutes=_stuck_after())
+        return runs.latest_run_detail(db, self.tenant_id, stuck_after_minutes=_stuck_after())
 
     async def _load_sections(self) -> None:
         db = database()
@@ -440,6 +440,11 @@ async def _off_loop(fn: Callable, *args: Any, **kwargs: Any) -> Any:
     if result is None and app.is_stopping:
         raise asyncio.CancelledError
     return result
+
+
+def _stuck_after() -> float:
+    """PROVISIONER_STUCK_AFTER_MINUTES of the running service."""
+    return app.state.settings.stuck_after_minutes
 
 
 async def _wake_dispatcher() -> None:

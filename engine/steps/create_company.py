@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from engine.erpnext import errors as erp
-from engine.errors import CriticalProvisioningError
+from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.steps.common import conflict
 
@@ -32,7 +32,9 @@ class CreateCompany(Step):
             created = await self._create(ctx, name, abbr)
             if created is not None:
                 return _output(created, created=True)
-        raise CriticalProvisioningError(
+        # Other tenants with the same initials are being created right now: after a back-off the
+        # race is over, so this is transient (retried in the step, then by the automatic retry).
+        raise TransientProvisioningError(
             f"Could not find a free abbreviation for company '{name}': other companies kept taking them. Retry.")
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:

@@ -53,21 +53,6 @@ def intents_of_tenant(session: Session, tenant_id: int) -> dict[str, list[str]]:
     return merged
 
 
-def claimable_runs(session: Session, *, now, limit: int, skip_locked: bool) -> list[Run]:
-    """QUEUED runs, and RUNNING runs whose lease expired (their process died), oldest first.
-
-    On PostgreSQL the rows are locked with FOR UPDATE SKIP LOCKED, so several processes claiming
-    at once never take the same run; SQLite serialises writers with BEGIN IMMEDIATE instead."""
-    from sqlalchemy import and_, or_
-
-    query = (select(Run).where(or_(Run.status == RunStatus.QUEUED,
-                                   and_(Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) < now)))
-             .order_by(col(Run.queued_at), col(Run.id)).limit(limit))
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.exec(query).all())
-
-
 def leased_runs_by_engine(session: Session, *, now) -> dict[int, int]:
     """How many runs each engine has in flight (RUNNING with a live lease), across processes."""
     from sqlalchemy import func
@@ -75,7 +60,3 @@ def leased_runs_by_engine(session: Session, *, now) -> dict[int, int]:
     rows = session.exec(select(Run.engine_id, func.count()).where(
         Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) >= now).group_by(Run.engine_id)).all()
     return dict(rows)
-
-
-def runs_leased_by(session: Session, owner: str, run_ids) -> list[Run]:
-    return list(session.exec(select(Run).where(Run.lease_owner == owner, col(Run.id).in_(list(run_ids)))).all())
