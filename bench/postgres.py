@@ -27,13 +27,14 @@ class Postgres:
         binaries = sorted(glob.glob('/usr/lib/postgresql/*/bin/initdb'))
         self.bindir = Path(binaries[-1]).parent if binaries else None
         self.port = free_port()
-        self.data = Path(tempfile.mkdtemp(prefix='provisioner-bench-pg-'))
+        self.data = Path()
 
     @property
     def available(self) -> bool:
         return self.bindir is not None
 
     def __enter__(self) -> Postgres:
+        self.data = Path(tempfile.mkdtemp(prefix='provisioner-bench-pg-'))
         if os.geteuid() == 0:
             shutil.chown(self.data, 'postgres', 'postgres')
         self._run('initdb', '-D', str(self.data), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync')

@@ -10,7 +10,7 @@ SQL's LEFT JOIN: a mode without rows comes back once with empty row columns); th
 a change are then created or updated at the same time.
 
 Runs of one process take turns on each shared mode (`ModeTurns`) instead of racing each other into
-TimestampMismatchError: a run whose look-up is older than the last save of its turn reads the mode
+TimestampMismatchError: a run that another run of ours overtook since its look-up reads the mode
 again before its PUT, so tenants provisioned together cost one read and one PUT per mode each, not
 read-PUT-retry rounds over a table that grows with every tenant. Other processes still race, and
 still re-read on TimestampMismatchError.
@@ -47,10 +47,12 @@ class ConfigurePaymentModes(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         accounts = ctx.output('resolve_accounts')['accounts']
+        saves = {mode: ModeTurns.of(ctx.erp.base_url, mode).saves for mode in MODES}  # before the look-up
         modes = await read_modes(ctx)
         await ctx.record_intents('Mode of Payment', [mode for mode in MODES if mode not in modes])
-        results = await asyncio.gather(*(_configure(ctx, mode, kind, accounts[purpose], modes.get(mode))
-                                         for mode, (kind, purpose) in MODES.items()))
+        results = await asyncio.gather(*(
+            _configure(ctx, mode, kind, accounts[purpose], modes.get(mode), saves[mode])
+            for mode, (kind, purpose) in MODES.items()))
         added = [mode for mode, result in zip(MODES, results, strict=True) if result != 'configured']
         return {'modes': {mode: accounts[p] for mode, (_, p) in MODES.items()}, 'rows_added': added}
 
@@ -83,10 +85,11 @@ def company_row(doc: dict[str, Any], company: str) -> dict[str, Any] | None:
                  and row.get('default_account')), None)
 
 
-async def _configure(ctx: StepContext, mode: str, kind: str, account: str, doc: dict[str, Any] | None) -> str:
+async def _configure(ctx: StepContext, mode: str, kind: str, account: str, doc: dict[str, Any] | None,
+                     saves_seen: int) -> str:
     if doc is None:
         return await _create_mode(ctx, mode, kind, account)
-    return await _add_row(ctx, mode, account, doc)
+    return await _add_row(ctx, mode, account, doc, saves_seen)
 
 
 async def _create_mode(ctx: StepContext, mode: str, kind: str, account: str) -> str:
@@ -96,17 +99,18 @@ async def _create_mode(ctx: StepContext, mode: str, kind: str, account: str) -> 
         await ctx.insert('Mode of Payment', doc)
         return 'created'
     except erp.DuplicateError:  # another tenant created it a moment ago: add our row to theirs
-        return await _add_row(ctx, mode, account, None)
+        return await _add_row(ctx, mode, account, None, 0)
 
 
-async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any] | None) -> str:
+async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any] | None,
+                   saves_seen: int) -> str:
     """Append this company's row, keeping every other row; re-read and retry on a stale `modified`."""
     if doc is not None and company_row(doc, ctx.company):
         return 'configured'
     turn = ModeTurns.of(ctx.erp.base_url, mode)
     async with turn.lock:
-        if doc is not None and _stale(doc, turn.last_saved):
-            doc = None  # another run of ours saved it after our look-up
+        if turn.saves != saves_seen:
+            doc = None  # another run of ours saved it since our look-up
         for attempt in range(MAX_SAVE_RACES):
             doc = doc or await ctx.get_doc('Mode of Payment', mode)
             if company_row(doc, ctx.company):
@@ -115,8 +119,8 @@ async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any
             kept = [_row(row) for row in rows if row.get('company') != ctx.company]
             table = [*kept, {'company': ctx.company, 'default_account': account}]
             try:
-                saved = await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
-                turn.last_saved = str(saved.get('modified'))
+                await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
+                turn.saves += 1
                 return 'row added'
             except erp.TimestampMismatchError:
                 doc = None  # another process saved in between: read it again
@@ -133,10 +137,10 @@ async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any
 @dataclass
 class ModeTurns:
     """One shared Mode of Payment of one ERPNext site, as this process's runs see it: whose turn it is
-    to save it, and the `modified` ERPNext gave our last save of it."""
+    to save it, and how many saves our runs made of it."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    last_saved: str | None = None
+    saves: int = 0
 
     _by_loop: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()  # a lock serves one loop
 
@@ -144,12 +148,6 @@ class ModeTurns:
     def of(cls, site: str, mode: str) -> ModeTurns:
         turns = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
         return turns.setdefault((site, mode), cls())
-
-
-def _stale(looked_up: dict[str, Any], last_saved: str | None) -> bool:
-    """True when our last save of the mode came after this look-up (or the look-up has no `modified`)."""
-    modified = looked_up.get('modified')
-    return not modified or (last_saved is not None and last_saved > str(modified))
 
 
 def _row(row: dict[str, Any]) -> dict[str, Any]:
