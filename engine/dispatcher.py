@@ -58,6 +58,7 @@ class Dispatcher:
         self.tasks: dict[int, asyncio.Task] = {}
         self.accepting = True
         self._claiming = asyncio.Lock()
+        self._followups: set[asyncio.Task] = set()  # claims started when a run ended
 
     async def tick(self) -> list[int]:
         """Claim what the limits allow and start it; returns the claimed run ids."""
@@ -106,7 +107,21 @@ class Dispatcher:
             log.exception('run.crashed', run_id=run_id)  # the lease expires and the run is resumed
         finally:
             self.tasks.pop(run_id, None)
+            self._claim_soon()
         return status
+
+    def _claim_soon(self) -> None:
+        """A slot just freed up: claim the next queued run now rather than at the next tick."""
+        if not self.accepting:
+            return
+        task = asyncio.create_task(self.tick(), name='claim-after-run')
+        self._followups.add(task)
+        task.add_done_callback(self._followed_up)
+
+    def _followed_up(self, task: asyncio.Task) -> None:
+        self._followups.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning('dispatcher.claim_failed', error=str(task.exception()))
 
     def _claim(self, free: int) -> list[int]:
         now = utcnow()
