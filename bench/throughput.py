@@ -1,8 +1,8 @@
 """Figure 3: a queue of tenants worked off by the real dispatcher and runner, at a given concurrency.
 
 The dispatcher is ticked the way the process's APScheduler job ticks it (every TICK_SECONDS); in
-`eager` mode it is also ticked as soon as a run ends, which is what the dispatcher would need to do
-to keep every slot busy (see docs/BENCHMARKS.md)."""
+`eager` mode it is also ticked as soon as a run ends, as the dispatcher itself now does to keep
+every slot busy (see docs/BENCHMARKS.md)."""
 
 from __future__ import annotations
 
