@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -24,6 +25,7 @@ from engine.security import SecretBox
 from sandbox import create_app
 from storage.db import Database
 from storage.tables import Engine, Tenant
+from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
 
 CHROMIUM = '/usr/bin/chromium'
 CHROME_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -138,3 +140,26 @@ class LiveServer:
 def live_sandbox(sandbox_app) -> Iterator[LiveServer]:
     with LiveServer(sandbox_app) as server:
         yield server
+
+
+@pytest.fixture(scope='session')
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the whole session (skipped where the server binaries are
+    missing, except under CI=true, where that is a failure: `make system-deps` installs them)."""
+    bin_dir = pg_bin()
+    if bin_dir is None or (os.geteuid() == 0 and shutil.which('runuser') is None):
+        skip_or_fail(MISSING)
+    cluster = Cluster(bin_dir)
+    try:
+        cluster.start()
+    except subprocess.CalledProcessError as exc:
+        cluster.stop()
+        pytest.fail(f'could not start PostgreSQL: {exc.stderr or exc.stdout}')
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty database on the session's cluster (postgresql+psycopg://…)."""
+    return pg_cluster.new_database()

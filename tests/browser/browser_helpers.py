@@ -3,20 +3,15 @@ sandbox) and a few user-level actions on top of Selenium."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.service import ROOT, ServiceProcess, clean_environment
+
 CHROMIUM = '/usr/bin/chromium'
 CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                 '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -24,54 +19,10 @@ CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-qu
 ADMIN_PASSWORD = 'browser-admin-password-1'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-class Service:
-    """`python main.py` on a free port; its output goes to a log file shown when something fails."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        port = _free_port()
-        self.url = f'http://127.0.0.1:{port}'
-        env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'PROVISIONER_'))}
-        env.update(PROVISIONER_DATABASE_URL=f'sqlite:///{tmp_path / "browser.db"}',
-                   PROVISIONER_DATA_DIR=str(tmp_path / 'data'), PROVISIONER_PORT=str(port),
-                   PROVISIONER_ADMIN_PASSWORD=ADMIN_PASSWORD, PROVISIONER_LOG_FORMAT='json')
-        self.log = open(tmp_path / 'service.log', 'w+')  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f'service exited: {self.output()}')
-            try:
-                if httpx.get(f'{self.url}/readyz', timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f'service did not become ready: {self.output()}')
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def api_token(self) -> dict[str, str]:
-        answer = httpx.post(f'{self.url}/api/v1/auth/token', json={'username': 'admin', 'password': ADMIN_PASSWORD})
-        return {'Authorization': f'Bearer {answer.json()["access_token"]}'}
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
+def start_service(tmp_path: Path) -> ServiceProcess:
+    """`python main.py` on a free port with its own SQLite file browser.db; its output goes to service.log."""
+    env = clean_environment(tmp_path, database='browser.db', PROVISIONER_ADMIN_PASSWORD=ADMIN_PASSWORD)
+    return ServiceProcess(env, tmp_path / 'service.log', timeout=30)
 
 
 class Page:

@@ -8,13 +8,15 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from browser_helpers import CHROME_FLAGS, CHROMIUM, Page, Service
+from browser_helpers import CHROME_FLAGS, CHROMIUM, Page, start_service
 from selenium import webdriver
+
+from tests.support.service import ServiceProcess
 
 
 @pytest.fixture
-def service(tmp_path) -> Iterator[Service]:
-    running = Service(tmp_path)
+def service(tmp_path) -> Iterator[ServiceProcess]:
+    running = start_service(tmp_path)
     yield running
     running.stop()
 

@@ -27,7 +27,7 @@ def sign_in(page, password: str = ADMIN_PASSWORD) -> None:
 def api_tenant(service, name: str, **fields) -> int:
     body = {'name': name, 'country': 'Germany', 'currency': 'EUR', 'admin_email': 'ops@example.com',
             'engine': 'Sandbox', **fields}
-    answer = httpx.post(f'{service.url}/api/v1/tenants', headers=service.api_token(), json=body)
+    answer = httpx.post(f'{service.url}/api/v1/tenants', headers=service.token(), json=body)
     assert answer.status_code == 201, answer.text
     return answer.json()['id']
 
@@ -77,7 +77,7 @@ def test_a_failed_critical_step_is_retried_from_the_page(page, service):
     faults = f'{service.url}/sandbox/__sandbox__/faults'
     httpx.post(faults, json={'method': 'POST', 'doctype': 'POS Profile', 'status': 417}).raise_for_status()
     tenant_id = api_tenant(service, 'Faulty Shop')
-    httpx.post(f'{service.url}/api/v1/tenants/{tenant_id}/provision', headers=service.api_token())
+    httpx.post(f'{service.url}/api/v1/tenants/{tenant_id}/provision', headers=service.token())
     sign_in(page)
 
     page.open(f'/tenants/{tenant_id}')

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.service import ROOT, ServiceProcess, clean_environment, free_port
+
 ADMIN_PASSWORD = 'Hardening-Admin-Pw-7731'
 CHROMIUM = '/usr/bin/chromium'
 CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -26,20 +26,10 @@ CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-qu
 PAGE_ROUTE = re.compile(r"""(?:guarded_page|ui\.page)\(\s*['"]([^'"]+)['"]""")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a child `python main.py …`: none of pytest's or the machine's PROVISIONER_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'PROVISIONER_'))}
-    env.update(PROVISIONER_DATABASE_URL=f'sqlite:///{tmp_path / "provisioner.db"}',
-               PROVISIONER_DATA_DIR=str(tmp_path / 'data'), PROVISIONER_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               PROVISIONER_LOG_FORMAT='json', NICEGUI_STORAGE_PATH=str(tmp_path / 'nicegui'))
-    env.update(extra)
-    return env
+    return clean_environment(tmp_path, PROVISIONER_ADMIN_PASSWORD=ADMIN_PASSWORD,
+                             NICEGUI_STORAGE_PATH=str(tmp_path / 'nicegui'), **extra)
 
 
 def run_command(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
@@ -48,51 +38,9 @@ def run_command(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[
                           timeout=120, check=False)
 
 
-class Service:
-    """`python main.py` serving on a free port; its output (the JSON log lines) goes to a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = dict(env, PROVISIONER_PORT=str(free_port()))
-        self.url = f'http://127.0.0.1:{self.env["PROVISIONER_PORT"]}'
-        self.log_path = log_path
-        self.log = open(log_path, 'a+')  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f'service exited: {self.output()}')
-            try:
-                if httpx.get(f'{self.url}/readyz', timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise AssertionError(f'service did not become ready: {self.output()}')
-
-    def output(self) -> str:
-        if not self.log.closed:
-            self.log.flush()
-        return self.log_path.read_text()
-
-    def client(self) -> httpx.Client:
-        """An API client signed in as the first admin."""
-        client = httpx.Client(base_url=self.url, timeout=30)
-        answer = client.post('/api/v1/auth/token', json={'username': 'admin', 'password': ADMIN_PASSWORD})
-        assert answer.status_code == 200, answer.text
-        client.headers['Authorization'] = f'Bearer {answer.json()["access_token"]}'
-        return client
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+def start_service(env: dict[str, str], log_path: Path) -> ServiceProcess:
+    """`python main.py` serving on a new free port; its output (the JSON log lines) goes to `log_path`."""
+    return ServiceProcess(dict(env, PROVISIONER_PORT=str(free_port())), log_path, timeout=40)
 
 
 def wait_for_run(client: httpx.Client, run_id: int, timeout: float = 60) -> dict[str, Any]:

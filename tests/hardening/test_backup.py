@@ -3,22 +3,17 @@ service writes, and PostgreSQL through pg_dump / pg_restore."""
 
 from __future__ import annotations
 
-import glob
-import os
 import shutil
-import socket
-import subprocess
-import tempfile
 import threading
-from collections.abc import Iterator
 
 import pytest
-from hardening_helpers import Service, environment, provision, run_command, table_rows
+from hardening_helpers import environment, provision, run_command, start_service, table_rows
 from sqlalchemy import text
 
 from engine.services import audit
 from storage.db import Database
 from storage.tables import Engine, Tenant
+from tests.support.postgres import skip_or_fail
 
 # Rows of these tables never change once written while the service is idle, so a consistent
 # snapshot of them is exactly a prefix of the live table. (Tokens, engine health and alerts
@@ -28,7 +23,7 @@ APPEND_ONLY = ('tenant', 'run', 'steprun', 'auditevent', 'user')
 
 def test_backup_while_the_service_writes_then_restore_gives_the_same_data(tmp_path):
     env = environment(tmp_path)
-    service = Service(env, tmp_path / 'service.log')
+    service = start_service(env, tmp_path / 'service.log')
     try:
         api = service.client()
         runs = [provision(api, f'Backup Retail {number}') for number in (1, 2)]
@@ -75,7 +70,7 @@ def test_backup_while_the_service_writes_then_restore_gives_the_same_data(tmp_pa
     for table in (*APPEND_ONLY, 'engine', 'apitoken', 'alembic_version'):
         assert restored[table] == copy[table], table
 
-    service = Service(restored_env, tmp_path / 'restored.log')
+    service = start_service(restored_env, tmp_path / 'restored.log')
     try:
         api = service.client()
         assert api.get('/api/v1/tenants').json()['total'] == len(copy['tenant'])
@@ -110,34 +105,12 @@ def test_backup_of_a_missing_database_is_one_clear_line(tmp_path):
 
 # ---- PostgreSQL -------------------------------------------------------------------------------------
 
-@pytest.fixture(scope='module')
-def postgres() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port; yields a URL without the database name."""
-    binaries = sorted(glob.glob('/usr/lib/postgresql/*/bin/initdb'))
-    if not binaries or not shutil.which('pg_dump'):
-        message = 'PostgreSQL server and client tools are not installed (apt-get install postgresql)'
-        pytest.fail(message) if os.environ.get('CI') else pytest.skip(message)
-    bindir = os.path.dirname(binaries[-1])
-    data = tempfile.mkdtemp(prefix='provisioner-hardening-pg-')
-    as_postgres = ['runuser', '-u', 'postgres', '--'] if os.getuid() == 0 else []
-    if os.getuid() == 0:
-        shutil.chown(data, 'postgres', 'postgres')
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    subprocess.run([*as_postgres, f'{bindir}/initdb', '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
-                    '--no-sync'], check=True, capture_output=True)
-    subprocess.run([*as_postgres, f'{bindir}/pg_ctl', '-D', data, '-w', '-t', '30', '-l', f'{data}/server.log',
-                    'start', '-o', f'-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off'],
-                   check=True, capture_output=True)
-    try:
-        for name in ('source', 'target'):
-            subprocess.run([*as_postgres, f'{bindir}/createdb', '-h', '127.0.0.1', '-p', str(port), '-U', 'postgres',
-                            name], check=True, capture_output=True)
-        yield f'postgresql+psycopg://postgres@127.0.0.1:{port}'
-    finally:
-        subprocess.run([*as_postgres, f'{bindir}/pg_ctl', '-D', data, '-m', 'immediate', 'stop'], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
+@pytest.fixture
+def postgres(pg_cluster) -> tuple[str, str]:
+    """Two fresh databases on the session's PostgreSQL cluster: the source and the restore target."""
+    if not shutil.which('pg_dump'):
+        skip_or_fail('PostgreSQL client tools are not installed (apt-get install postgresql)')
+    return pg_cluster.new_database(), pg_cluster.new_database()
 
 
 def pg_rows(url: str) -> dict[str, list[tuple]]:
@@ -162,7 +135,7 @@ def add_tenant(db: Database, name: str) -> None:
 
 
 def test_postgresql_backup_and_restore_with_pg_dump_and_pg_restore(postgres, tmp_path):
-    source_url, target_url = f'{postgres}/source', f'{postgres}/target'
+    source_url, target_url = postgres
     db = Database.from_url(source_url)
     try:
         add_tenant(db, 'Postgres Retail')

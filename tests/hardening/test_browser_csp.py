@@ -4,14 +4,14 @@ styles, the websocket) succeeds, every page draws, and the browser reports no CS
 from __future__ import annotations
 
 import pytest
-from hardening_helpers import Service, browser_sign_in, chrome, environment, page_html, page_routes, provision
+from hardening_helpers import browser_sign_in, chrome, environment, page_html, page_routes, provision, start_service
 
 from dashboard.security_headers import CONTENT_SECURITY_POLICY
 
 
 @pytest.fixture
 def service(tmp_path):
-    running = Service(environment(tmp_path), tmp_path / 'service.log')
+    running = start_service(environment(tmp_path), tmp_path / 'service.log')
     yield running
     running.stop()
 

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 from cryptography.fernet import Fernet
-from hardening_helpers import Service, environment, provision, run_command
+from hardening_helpers import environment, provision, run_command, start_service
 
 from engine.key_rotation import pending_key, reencrypt_engine_secrets
 from engine.process import Process
@@ -38,7 +38,7 @@ def audit_actions(database) -> list[str]:
 
 def test_rotation_reencrypts_every_engine_secret_and_the_service_still_provisions(tmp_path):
     env = environment(tmp_path)
-    service = Service(env, tmp_path / 'first.log')
+    service = start_service(env, tmp_path / 'first.log')
     try:
         api = service.client()
         answer = api.post('/api/v1/engines', json={'name': 'Second ERP', 'base_url': 'https://erp.example.com',
@@ -65,7 +65,7 @@ def test_rotation_reencrypts_every_engine_secret_and_the_service_still_provision
     assert new_box.decrypt(after['Second ERP']) == 'second-secret-value'
     assert audit_actions(database)[-1] == 'secret_key.rotated'
 
-    service = Service(env, tmp_path / 'second.log')
+    service = start_service(env, tmp_path / 'second.log')
     try:
         run = provision(service.client(), 'Rotated Retail')  # the embedded sandbox engine's secret decrypts
         assert run['status'] == 'SUCCEEDED', run

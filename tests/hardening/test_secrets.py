@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from hardening_helpers import (
     ADMIN_PASSWORD,
-    Service,
     browser_sign_in,
     chrome,
     environment,
     page_html,
     page_routes,
     provision,
+    start_service,
     table_rows,
 )
 
@@ -37,7 +37,7 @@ def sandbox_app():
 
 @pytest.fixture
 def service(tmp_path):
-    running = Service(environment(tmp_path), tmp_path / 'service.log')
+    running = start_service(environment(tmp_path), tmp_path / 'service.log')
     yield running
     running.stop()
 

@@ -3,15 +3,8 @@ over the real ops router, and a log capture of the real structlog configuration.
 
 from __future__ import annotations
 
-import functools
-import glob
 import io
 import logging
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -105,29 +98,3 @@ def log_lines() -> Iterator[io.StringIO]:
     """Every log line written during the test, as configure_logging('json') renders it."""
     with captured_logs('json') as stream:
         yield stream
-
-
-@pytest.fixture(scope='session')
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster on a free port (skipped where PostgreSQL is not installed)."""
-    binaries = sorted(glob.glob('/usr/lib/postgresql/*/bin/initdb'))
-    if not binaries:
-        pytest.skip('PostgreSQL is not installed (apt-get install postgresql)')
-    bindir = os.path.dirname(binaries[-1])
-    data = tempfile.mkdtemp(prefix='provisioner-obs-pg-')
-    as_postgres = ['runuser', '-u', 'postgres', '--'] if os.getuid() == 0 else []
-    if os.getuid() == 0:
-        shutil.chown(data, 'postgres', 'postgres')
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        port = sock.getsockname()[1]
-    run = functools.partial(subprocess.run, check=True, capture_output=True)
-    run([*as_postgres, f'{bindir}/initdb', '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync'])
-    run([*as_postgres, f'{bindir}/pg_ctl', '-D', data, '-w', '-t', '30', '-l', f'{data}/server.log', 'start', '-o',
-         f'-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off'])
-    try:
-        run([*as_postgres, f'{bindir}/createdb', '-h', '127.0.0.1', '-p', str(port), '-U', 'postgres', 'observability'])
-        yield f'postgresql+psycopg://postgres@127.0.0.1:{port}/observability'
-    finally:
-        subprocess.run([*as_postgres, f'{bindir}/pg_ctl', '-D', data, '-m', 'immediate', 'stop'], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)

@@ -191,8 +191,8 @@ async def test_a_webhook_that_refuses_the_payload_is_not_retried(db, secrets, en
     assert result.failed == 1 and len(attempts) == 1  # 4xx other than 429 is final
 
 
-async def test_on_postgresql_concurrent_evaluators_open_one_alert_and_notify_once(postgres_url, secrets, receiver):
-    databases = [Database.from_url(postgres_url) for _ in range(3)]  # three processes' connection pools
+async def test_on_postgresql_concurrent_evaluators_open_one_alert_and_notify_once(pg_url, secrets, receiver):
+    databases = [Database.from_url(pg_url) for _ in range(3)]  # three processes' connection pools
     db = databases[0]
     with db.session() as session:
         engine = Engine(name='PG Sandbox', base_url='http://sandbox', api_key='k',

@@ -3,10 +3,6 @@ port, talked to over HTTP, stopped with SIGTERM or killed with SIGKILL."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,72 +10,19 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import service
+from tests.support.service import Child, clean_environment, free_port
+
 FIRST = ('Alpine', 'Birch', 'Cedar', 'Dune', 'Elm', 'Fern', 'Glen', 'Heath', 'Iris', 'Juniper')
 SECOND = ('Kitchens', 'Lamps', 'Markets', 'Notions', 'Optics', 'Papers', 'Quilts', 'Rugs', 'Shoes', 'Toys')
 PASSWORD = 'admin-password-1'
 SANDBOX_AUTH = {'Authorization': 'token sandbox:sandbox'}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def company_name(number: int) -> str:
     """Up to 100 names whose initials (ERPNext's default abbreviation) all differ: concurrent
     companies with the same initials race for abbreviations, which is create_company's business."""
     return f'{FIRST[number // 10 % 10]} {SECOND[number % 10]}'
-
-
-def clean_environment(**extra: str) -> dict[str, str]:
-    """This environment without pytest's, NiceGUI's and our own variables (a child that sees
-    PYTEST_CURRENT_TEST believes it runs under pytest), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'NICEGUI_', 'PROVISIONER_'))}
-    env.update(extra)
-    return env
-
-
-class Child:
-    """A subprocess whose output goes to a log file in the test's directory."""
-
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log = open(log_path, 'w+')  # noqa: SIM115 (closed in stop/kill)
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def wait_until_ready(self, url: str, *, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f'{self.proc.args} exited: {self.output()[-3000:]}')
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f'{self.proc.args} did not become ready: {self.output()[-3000:]}')
-
-    def stop(self, timeout: float = 30) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        """SIGKILL: no drain, no lease released, nothing flushed."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
 
 
 class SandboxProcess(Child):
@@ -108,29 +51,15 @@ class SandboxProcess(Child):
         return answer.json()
 
 
-class ServiceProcess(Child):
+class ServiceProcess(service.ServiceProcess):
     """`python main.py` with the embedded sandbox off; ERPNext is a SandboxProcess."""
 
     def __init__(self, tmp_path: Path, *, database_url: str, port: int | None = None, **extra: str) -> None:
-        self.port = port or free_port()
-        self.url = f'http://127.0.0.1:{self.port}'
-        env = clean_environment(PROVISIONER_DATABASE_URL=database_url, PROVISIONER_DATA_DIR=str(tmp_path / 'data'),
-                                PROVISIONER_PORT=str(self.port), PROVISIONER_SANDBOX='off',
-                                PROVISIONER_ADMIN_PASSWORD=PASSWORD, PROVISIONER_LOG_FORMAT='json', **extra)
-        super().__init__([sys.executable, 'main.py'], env, tmp_path / f'service-{time.monotonic_ns()}.log')
-        self.wait_until_ready(f'{self.url}/readyz')
-        self._headers: dict[str, str] | None = None
-
-    @property
-    def headers(self) -> dict[str, str]:
-        if self._headers is None:
-            answer = httpx.post(f'{self.url}/api/v1/auth/token', json={'username': 'admin', 'password': PASSWORD})
-            answer.raise_for_status()
-            self._headers = {'Authorization': f'Bearer {answer.json()["access_token"]}'}
-        return self._headers
-
-    def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.request(method, f'{self.url}/api/v1{path}', headers=self.headers, timeout=60, **kwargs)
+        env = clean_environment(tmp_path, PROVISIONER_DATABASE_URL=database_url, PROVISIONER_SANDBOX='off',
+                                PROVISIONER_ADMIN_PASSWORD=PASSWORD, **extra)
+        if port:
+            env['PROVISIONER_PORT'] = str(port)
+        super().__init__(env, tmp_path / f'service-{time.monotonic_ns()}.log')
 
     def register_engine(self, sandbox: SandboxProcess, *, max_concurrent_runs: int) -> int:
         answer = self.api('POST', '/engines', json={'name': 'ERPNext', 'base_url': sandbox.url, 'api_key': 'sandbox',

@@ -3,9 +3,6 @@ with SIGTERM. Proves first start, the one-line bad-setting error, and a clean dr
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -16,65 +13,25 @@ from pathlib import Path
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.service import ROOT, ServiceProcess, clean_environment
+
 PASSWORD = 'admin-password-1'
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(('PYTEST_', 'NICEGUI_', 'PROVISIONER_'))}
-    env.update(PROVISIONER_DATABASE_URL=f'sqlite:///{tmp_path / "p.db"}', PROVISIONER_DATA_DIR=str(tmp_path / 'data'),
-               PROVISIONER_PORT=str(free_port()), PROVISIONER_LOG_FORMAT='json')
-    env.update(extra)
-    return env
+    return clean_environment(tmp_path, database='p.db', **extra)
 
 
-class Server:
-    def __init__(self, tmp_path: Path, **extra: str) -> None:
-        self.env = environment(tmp_path, **extra)
-        self.url = f'http://127.0.0.1:{self.env["PROVISIONER_PORT"]}'
-        self.log = open(tmp_path / f'server-{time.monotonic_ns()}.log', 'w+')  # noqa: SIM115
-        self.proc = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f'server exited: {self.output()}')
-            try:
-                if httpx.get(f'{self.url}/readyz', timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f'server did not become ready: {self.output()}')
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout=30)
-
-    def token(self) -> dict[str, str]:
-        answer = httpx.post(f'{self.url}/api/v1/auth/token', json={'username': 'admin', 'password': PASSWORD})
-        return {'Authorization': f'Bearer {answer.json()["access_token"]}'}
+def start_server(tmp_path: Path, **extra: str) -> ServiceProcess:
+    """The service on its own SQLite file p.db and a free port (or `extra`'s PROVISIONER_PORT)."""
+    return ServiceProcess(environment(tmp_path, **extra), tmp_path / f'server-{time.monotonic_ns()}.log', timeout=30)
 
 
 @pytest.fixture
 def server(tmp_path):
-    running = Server(tmp_path, PROVISIONER_ADMIN_PASSWORD=PASSWORD)
+    running = start_server(tmp_path, PROVISIONER_ADMIN_PASSWORD=PASSWORD)
     yield running
-    if running.proc.poll() is None:
-        running.proc.kill()
-        running.proc.wait()
+    running.kill()
 
 
 def test_first_start_prepares_everything(server, tmp_path):
@@ -125,7 +82,8 @@ def test_sigterm_drains_and_the_next_start_resumes(server, tmp_path):
     with sqlite3.connect(tmp_path / 'p.db') as connection:
         status, owner = connection.execute('SELECT status, lease_owner FROM run WHERE id = ?', (run['id'],)).fetchone()
     assert (status, owner) == ('QUEUED', None)
-    restarted = Server(tmp_path, PROVISIONER_ADMIN_PASSWORD=PASSWORD, PROVISIONER_PORT=server.env['PROVISIONER_PORT'])
+    restarted = start_server(tmp_path, PROVISIONER_ADMIN_PASSWORD=PASSWORD,
+                             PROVISIONER_PORT=server.env['PROVISIONER_PORT'])
     try:
         headers = restarted.token()
         for _ in range(150):
@@ -140,10 +98,10 @@ def test_sigterm_drains_and_the_next_start_resumes(server, tmp_path):
 
 
 def test_generated_admin_password_is_printed_once(tmp_path):
-    first = Server(tmp_path)
+    first = start_server(tmp_path)
     assert first.stop() == 0
     assert first.output().count('created user "admin" with password') == 1
-    second = Server(tmp_path, PROVISIONER_PORT=first.env['PROVISIONER_PORT'])
+    second = start_server(tmp_path, PROVISIONER_PORT=first.env['PROVISIONER_PORT'])
     assert second.stop() == 0
     assert 'with password' not in second.output()
 

@@ -3,49 +3,17 @@ SQLite file and on a throwaway PostgreSQL cluster (skipped when its server binar
 
 from __future__ import annotations
 
-import glob
 import math
-import os
-import shutil
-import subprocess
-import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from engine.services import runs, stats
 from engine.steps import STEPS
 from engine.validation import InvalidInput
 from storage.db import Database
 from tests.engine.helpers import fault, provision
-
-PG_PORT = 54341
-
-
-@pytest.fixture(scope='module')
-def postgres_server() -> Iterator[str]:
-    """A private PostgreSQL cluster on a spare port; yields a server URL without a database."""
-    binaries = sorted(glob.glob('/usr/lib/postgresql/*/bin/initdb'))
-    if not binaries:
-        message = 'PostgreSQL server binaries are missing (apt-get install postgresql)'
-        pytest.fail(message) if os.environ.get('CI') else pytest.skip(message)
-    bin_dir = os.path.dirname(binaries[-1])
-    data = tempfile.mkdtemp(prefix='provisioner-stats-pg-')  # not under tmp_path: postgres cannot enter it
-    as_postgres = ['runuser', '-u', 'postgres', '--'] if os.geteuid() == 0 else []
-    if as_postgres:
-        shutil.chown(data, 'postgres', 'postgres')
-    run = lambda *args: subprocess.run([*as_postgres, *args], check=True, capture_output=True)  # noqa: E731
-    run(f'{bin_dir}/initdb', '-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync')
-    run(f'{bin_dir}/pg_ctl', '-D', data, '-l', f'{data}/server.log', '-w', '-t', '30', 'start', '-o',
-        f'-p {PG_PORT} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off')
-    try:
-        yield f'postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}'
-    finally:
-        run(f'{bin_dir}/pg_ctl', '-D', data, '-m', 'fast', '-w', 'stop')
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])
@@ -54,13 +22,7 @@ def db(request, tmp_path) -> Iterator[Database]:
     if request.param == 'sqlite':
         url = f'sqlite:///{tmp_path / "provisioner.db"}'
     else:
-        server = request.getfixturevalue('postgres_server')
-        name = f'stats_{uuid.uuid4().hex[:12]}'
-        admin = create_engine(f'{server}/postgres', isolation_level='AUTOCOMMIT')
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE {name}'))
-        admin.dispose()
-        url = f'{server}/{name}'
+        url = request.getfixturevalue('pg_url')
     database = Database.from_url(url)
     yield database
     database.dispose()

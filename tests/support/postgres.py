@@ -1,6 +1,6 @@
-"""A throwaway PostgreSQL cluster from Debian's server binaries, on a free port, for the tests of
-several processes sharing one queue. Skipped where the binaries are missing, except under CI=true,
-where that is a failure (`make system-deps` installs them)."""
+"""A throwaway PostgreSQL cluster from Debian's server binaries (initdb + pg_ctl) on a free port,
+run as the `postgres` system user when the tests run as root. `tests/conftest.py` starts one per
+test session (`pg_cluster`) and gives each test that asks a fresh database (`pg_url`)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,28 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.reliability.processes import free_port
+from tests.support.service import free_port
+
+MISSING = 'PostgreSQL server binaries are missing: apt-get install -y postgresql (make system-deps)'
 
 
-def _pg_bin() -> Path | None:
+def pg_bin() -> Path | None:
+    """The newest installed server's bin directory."""
     found = sorted(glob.glob('/usr/lib/postgresql/*/bin/initdb'),
                    key=lambda path: int(Path(path).parts[-3]) if Path(path).parts[-3].isdigit() else 0)
     return Path(found[-1]).parent if found else None
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip the test, except under CI=true, where a missing tool is a failure."""
+    if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def _as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -41,6 +50,7 @@ class Cluster:
         if os.geteuid() == 0:
             shutil.chown(self.data, 'postgres', 'postgres')
         self.admin_url = f'postgresql://postgres@127.0.0.1:{self.port}/postgres'
+        self.server_url = f'postgresql+psycopg://postgres@127.0.0.1:{self.port}'
 
     def start(self) -> None:
         _as_postgres([str(self.bin / 'initdb'), '-D', str(self.data), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8',
@@ -53,35 +63,14 @@ class Cluster:
     def stop(self) -> None:
         try:
             _as_postgres([str(self.bin / 'pg_ctl'), '-D', str(self.data), '-m', 'immediate', '-w', 'stop'])
+        except subprocess.CalledProcessError:
+            pass  # never started
         finally:
             shutil.rmtree(self.data, ignore_errors=True)
 
     def new_database(self) -> str:
+        """A fresh, empty database with a unique name (postgresql+psycopg://…)."""
         name = f'provisioner_{uuid.uuid4().hex[:10]}'
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE {name}')
-        return f'postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}'
-
-
-@pytest.fixture(scope='session')
-def pg_cluster() -> Iterator[Cluster]:
-    bin_dir = _pg_bin()
-    if bin_dir is None or (os.geteuid() == 0 and shutil.which('runuser') is None):
-        message = 'PostgreSQL server binaries are missing: apt-get install -y postgresql (make system-deps)'
-        if os.environ.get('CI', '').lower() in ('1', 'true', 'yes'):
-            pytest.fail(message)
-        pytest.skip(message)
-    cluster = Cluster(bin_dir)
-    try:
-        cluster.start()
-    except subprocess.CalledProcessError as exc:
-        cluster.stop()
-        pytest.fail(f'could not start PostgreSQL: {exc.stderr or exc.stdout}')
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture
-def pg_url(pg_cluster) -> str:
-    """A fresh, empty database on the throwaway cluster (postgresql+psycopg://…)."""
-    return pg_cluster.new_database()
+        return f'{self.server_url}/{name}'
