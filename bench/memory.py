@@ -52,7 +52,7 @@ def measure(erp: SandboxServer, workdir: Path, *, runs: int = 64, slow_ms: float
             headers = _login(api)
             erp.reset()
             erp.set_latency(slow_ms)
-            ids = _queue(api, headers, erp.url, runs)
+            _queue(api, headers, erp.url, runs)
             busy, in_flight = _sample_while_running(api, headers, service.pid)
         return Memory(idle, busy, in_flight, floor_mb())
     finally:

@@ -27,24 +27,9 @@ from storage.db import Database
 from storage.tables import Engine, Tenant
 from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
 
-CHROMIUM = '/usr/bin/chromium'
-CHROME_FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync',
-                '--no-first-run', '--disable-quic', '--disable-gpu', '--no-sandbox']
-os.environ.setdefault('SE_OFFLINE', 'true')
 
 FAST_RETRIES = RetryPolicy(max_attempts=4, step_budget_s=30, attempt_timeout_s=10, backoff_s=0.01,
                            backoff_max_s=0.05)
-
-
-@pytest.fixture(scope='session')
-def nicegui_chrome_options(nicegui_chrome_options):
-    if not (shutil.which('chromedriver') and os.path.exists(CHROMIUM)):
-        message = 'apt-get install -y chromium chromium-driver'
-        pytest.fail(message) if os.environ.get('CI') else pytest.skip(message)
-    for flag in CHROME_FLAGS:
-        nicegui_chrome_options.add_argument(flag)
-    nicegui_chrome_options.binary_location = CHROMIUM
-    return nicegui_chrome_options
 
 
 @pytest.fixture

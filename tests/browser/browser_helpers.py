@@ -12,10 +12,6 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.service import ROOT, ServiceProcess, clean_environment
 
-CHROMIUM = '/usr/bin/chromium'
-CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                '--window-size=1400,1000']
 ADMIN_PASSWORD = 'browser-admin-password-1'
 
 

@@ -3,9 +3,7 @@ Chromium, and reading every row of a SQLite database."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -14,15 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.support import browser
 from tests.support.service import ROOT, ServiceProcess, clean_environment, free_port
 
 ADMIN_PASSWORD = 'Hardening-Admin-Pw-7731'
-CHROMIUM = '/usr/bin/chromium'
-CHROME_FLAGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-                '--disable-background-networking', '--disable-component-update', '--disable-sync',
-                '--window-size=1400,1000']
 PAGE_ROUTE = re.compile(r"""(?:guarded_page|ui\.page)\(\s*['"]([^'"]+)['"]""")
 
 
@@ -84,20 +78,8 @@ def table_rows(database: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def chrome():
-    """A headless Debian Chromium driven by Selenium (skips when it is not installed, fails in CI)."""
-    from selenium import webdriver
-
-    if not (shutil.which('chromedriver') and os.path.exists(CHROMIUM)):
-        message = 'needs Debian chromium and chromium-driver (make test installs them)'
-        pytest.fail(message) if os.environ.get('CI') else pytest.skip(message)
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(shutil.which('chromedriver')))
-    driver.implicitly_wait(0)
-    return driver
+    """A headless Chromium that keeps the page's console messages (CSP violations land there)."""
+    return browser.chrome(console_log=True)
 
 
 def browser_sign_in(driver, base_url: str, password: str = ADMIN_PASSWORD) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 ADMIN_PASSWORD = 'admin-password-1'
@@ -28,3 +30,18 @@ def tenant_body(name: str = 'Acme Retail', **fields: object) -> dict[str, object
                                'admin_email': 'ops@acme.example.com', 'engine': 'Main ERP', 'stores': 2}
     body.update(fields)
     return body
+
+
+async def wait_for_run(api, headers, run_id: int, *, until=('SUCCEEDED', 'FAILED', 'CANCELLED')) -> dict:
+    for _ in range(200):
+        run = (await api.get(f'/api/v1/runs/{run_id}', headers=headers)).json()
+        if run['status'] in until:
+            return run
+        await asyncio.sleep(0.05)
+    raise AssertionError(f'run {run_id} stayed {run["status"]}')
+
+
+async def new_tenant(api, headers, name='Acme Retail', **fields) -> int:
+    answer = await api.post('/api/v1/tenants', headers=headers, json=tenant_body(name, engine='Sandbox', **fields))
+    assert answer.status_code == 201, answer.text
+    return answer.json()['id']

@@ -13,10 +13,16 @@ from fastapi import FastAPI
 
 from dashboard.api import build_api_router
 from dashboard.api.errors import install_error_handlers
+from engine.clients import EngineClients
+from engine.dispatcher import Dispatcher
+from engine.runner import RetryPolicy, Runner
 from engine.security import SecretBox, ensure_secret_key
 from engine.services import users
 from engine.settings import Settings, load_settings
+from sandbox import create_app
 from storage.db import Database
+
+FAST = RetryPolicy(max_attempts=3, step_budget_s=20, attempt_timeout_s=10, backoff_s=0.01, backoff_max_s=0.02)
 
 
 @pytest.fixture
@@ -81,3 +87,29 @@ async def engine_id(api, admin) -> int:
 
 def _refuse_connection(request: httpx.Request) -> httpx.Response:
     raise httpx.ConnectError('connection refused', request=request)
+
+
+# ---- provisioning through the API: the real dispatcher and runner against the sandbox --------------
+
+@pytest.fixture
+def sandbox_app():
+    return create_app()
+
+
+@pytest.fixture
+async def provisioning(app, db, secrets, sandbox_app):
+    """The app with a dispatcher whose runner talks to the sandbox over ASGI."""
+    clients = EngineClients(db, secrets, transport_for=lambda engine: httpx.ASGITransport(app=sandbox_app))
+    app.state.erpnext_transport = httpx.ASGITransport(app=sandbox_app)
+    app.state.dispatcher = Dispatcher(db, Runner(db, clients.get, policy=FAST), max_concurrent=4)
+    yield app.state.dispatcher
+    await app.state.dispatcher.drain(grace_seconds=5)
+    await clients.aclose()
+
+
+@pytest.fixture
+async def sandbox_engine(api, admin) -> str:
+    answer = await api.post('/api/v1/engines', headers=admin, json={
+        'name': 'Sandbox', 'base_url': 'http://sandbox', 'api_key': 'sandbox', 'api_secret': 'sandbox'})
+    assert answer.status_code == 201, answer.text
+    return 'Sandbox'

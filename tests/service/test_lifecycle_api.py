@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from api_helpers import make_user
-from test_runs_api import new_tenant, provisioning, sandbox_app, sandbox_engine, wait_for_run  # noqa: F401
+from api_helpers import make_user, new_tenant, wait_for_run
 
 
 async def provisioned_tenant(api, admin) -> int:

@@ -6,54 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
-from api_helpers import make_user, tenant_body
-from engine.clients import EngineClients
-from engine.dispatcher import Dispatcher
-from engine.runner import RetryPolicy, Runner
-from sandbox import create_app
-
-FAST = RetryPolicy(max_attempts=3, step_budget_s=20, attempt_timeout_s=10, backoff_s=0.01, backoff_max_s=0.02)
-
-
-@pytest.fixture
-def sandbox_app():
-    return create_app()
-
-
-@pytest.fixture
-async def provisioning(app, db, secrets, sandbox_app):
-    """The app with a dispatcher whose runner talks to the sandbox over ASGI."""
-    clients = EngineClients(db, secrets, transport_for=lambda engine: httpx.ASGITransport(app=sandbox_app))
-    app.state.erpnext_transport = httpx.ASGITransport(app=sandbox_app)
-    app.state.dispatcher = Dispatcher(db, Runner(db, clients.get, policy=FAST), max_concurrent=4)
-    yield app.state.dispatcher
-    await app.state.dispatcher.drain(grace_seconds=5)
-    await clients.aclose()
-
-
-@pytest.fixture
-async def sandbox_engine(api, admin) -> str:
-    answer = await api.post('/api/v1/engines', headers=admin, json={
-        'name': 'Sandbox', 'base_url': 'http://sandbox', 'api_key': 'sandbox', 'api_secret': 'sandbox'})
-    assert answer.status_code == 201, answer.text
-    return 'Sandbox'
-
-
-async def wait_for_run(api, headers, run_id: int, *, until=('SUCCEEDED', 'FAILED', 'CANCELLED')) -> dict:
-    for _ in range(200):
-        run = (await api.get(f'/api/v1/runs/{run_id}', headers=headers)).json()
-        if run['status'] in until:
-            return run
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'run {run_id} stayed {run["status"]}')
-
-
-async def new_tenant(api, headers, name='Acme Retail', **fields) -> int:
-    answer = await api.post('/api/v1/tenants', headers=headers, json=tenant_body(name, engine='Sandbox', **fields))
-    assert answer.status_code == 201, answer.text
-    return answer.json()['id']
+from api_helpers import make_user, new_tenant, wait_for_run
 
 
 async def test_provision_answers_202_and_runs_in_the_background(api, admin, provisioning, sandbox_engine):
