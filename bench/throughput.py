@@ -72,7 +72,7 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
         if profiler:
             profiler.start()
         cpu, erp_cpu, started = time.process_time(), erp.cpu_seconds(), time.perf_counter()
-        await _work_off(world, dispatcher, tenants, eager=eager)
+        await _work_off(world, dispatcher, eager=eager)
         seconds = time.perf_counter() - started
         cpu, erp_cpu = time.process_time() - cpu, erp.cpu_seconds() - erp_cpu
         if profiler:
@@ -91,29 +91,18 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
         await world.aclose()
 
 
-async def _work_off(world: World, dispatcher: Dispatcher, total: int, *, eager: bool) -> None:
-    """Tick (and renew leases) like the scheduler does until no run is queued or running."""
-    ended = asyncio.Event()
-    finished = 0
+async def _work_off(world: World, dispatcher: Dispatcher, *, eager: bool) -> None:
+    """Tick (and renew leases) like the scheduler does until no run is queued or running. The
+    dispatcher also claims by itself whenever a run ends; `eager` additionally wakes this loop then."""
     renewed = time.monotonic()
-
-    def on_end(_task: asyncio.Task) -> None:
-        nonlocal finished
-        finished += 1
-        ended.set()
-
-    while finished < total or await asyncio.to_thread(_active, world):
-        for run_id in await dispatcher.tick():
-            dispatcher.tasks[run_id].add_done_callback(on_end)
+    while await asyncio.to_thread(_active, world):
+        await dispatcher.tick()
         if time.monotonic() - renewed >= RENEW_EVERY_SECONDS:
             await dispatcher.renew_leases()
             renewed = time.monotonic()
-        ended.clear()
-        if eager:
-            try:
-                await asyncio.wait_for(ended.wait(), TICK_SECONDS)
-            except TimeoutError:
-                pass
+        running = list(dispatcher.tasks.values())
+        if eager and running:
+            await asyncio.wait(running, timeout=TICK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
         else:
             await asyncio.sleep(TICK_SECONDS)
 
