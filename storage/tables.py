@@ -183,6 +183,8 @@ class Run(SQLModel, table=True):
         sa.Index('ix_run_status_queued', 'status', 'queued_at'),
         sa.Index('ix_run_tenant', 'tenant_id', 'id'),
         sa.Index('ix_run_finished', 'finished_at'),
+        # Covers the metrics' window of provision runs (storage/queries/stats.py).
+        sa.Index('ix_run_mode_finished', 'mode', 'finished_at', 'status', 'started_at'),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key='tenant.id')
@@ -209,7 +211,10 @@ class Run(SQLModel, table=True):
 
 class StepRun(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint('run_id', 'step_key', name='uq_steprun_run_step'),
-                      sa.Index('ix_steprun_key_finished', 'step_key', 'finished_at'))
+                      sa.Index('ix_steprun_key_finished', 'step_key', 'finished_at'),
+                      # Covers the per-step metrics (storage/queries/stats.py): no table reads.
+                      sa.Index('ix_steprun_run_stats', 'run_id', 'step_key', 'status', 'attempts',
+                               'duration_ms', 'manual_by'))
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key='run.id')
     step_key: str = Field(max_length=64)

@@ -242,7 +242,7 @@ def _step_stats(key: str, row: queries.StepAggregate | None) -> StepStats:
     return StepStats(key=key, title=STEP_TITLES[key], executions=row.runs, failed=row.failed,
                      retries=row.retries,
                      error_rate=_ratio(row.failed, row.runs), retry_rate=_ratio(row.retries, row.runs),
-                     p50_ms=row.duration_ms.p50, p95_ms=row.duration_ms.p95)
+                     p50_ms=row.p50_ms, p95_ms=row.p95_ms)
 
 
 def _duration_text(seconds: float) -> str:

@@ -2,11 +2,20 @@
 
 Every function returns aggregated rows only (GROUP BY, COUNT, AVG, window functions): no run or
 step row is loaded into Python. The expressions work on SQLite and PostgreSQL alike; where the
-dialects differ (time buckets, timestamp arithmetic) `_dialect` picks the right form, and the
-percentiles use nearest-rank over ROW_NUMBER/COUNT windows so both give the same numbers.
+dialects differ (time buckets, timestamp arithmetic) `_dialect` picks the right form.
 
 Only provision runs count (plans write nothing and would flatter the numbers), and a run counts
-in the window of the time it finished (`finished_at >= since`, served by ix_run_finished).
+in the window of the time it finished (`finished_at >= since`, served by ix_run_mode_finished).
+
+Percentiles are nearest rank (the smallest value with at least p% of the values at or below it).
+Run durations are exact (ROW_NUMBER/COUNT windows over the window's runs). Step durations are
+read as a histogram instead: one GROUP BY (step, duration bucket) over the window's step rows
+(served by the covering index ix_steprun_run_stats), whose counts Python walks to the rank.
+A window holds hundreds of thousands of step rows, which per-row window functions sorted twice;
+the histogram sorts them once and sends back one row per step and bucket (a few thousand).
+The buckets (DURATION_BUCKETS_MS) are 1 ms wide below 1 s, 10 ms below 10 s, 100 ms below 100 s
+and 1 s beyond, and a percentile is reported as its bucket's lower edge: exact below 1 s, and
+above it never more than the exact nearest-rank value and less than 1% below it.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -27,6 +36,9 @@ BUCKET_FORMATS = {  # bucket → (SQLite strftime format, how Python parses it b
     'day': ('%Y-%m-%d', '%Y-%m-%d'),
 }
 PERCENTILES = (50, 95)
+# Step-duration histogram: below `limit` ms, buckets `width` ms wide; WIDEST_BUCKET_MS beyond.
+DURATION_BUCKETS_MS = ((1_000, 1), (10_000, 10), (100_000, 100))
+WIDEST_BUCKET_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,8 @@ class StepAggregate:
     runs: int
     failed: int
     retries: int
-    duration_ms: Distribution
+    p50_ms: float | None
+    p95_ms: float | None
 
 
 def outcomes_by_bucket(session: Session, *, since: datetime, bucket: str) -> list[OutcomeCounts]:
@@ -114,20 +127,43 @@ def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]
 
     An execution is a step the runner ran to an end (SUCCEEDED or FAILED, at least one attempt)
     in a provision run that finished since `since`; steps settled by hand are not counted.
+    The percentiles come from the duration histogram (see the module docstring for precision).
     """
-    executed = (select(StepRun.step_key.label('key'), col(StepRun.status).label('status'),
-                       col(StepRun.attempts).label('attempts'), col(StepRun.duration_ms).label('value'))
-                .where(col(StepRun.run_id).in_(select(Run.id).where(*_finished_provision_runs(since))),
-                       StepRun.attempts > 0,
-                       col(StepRun.status).in_((StepStatus.SUCCEEDED, StepStatus.FAILED)),
-                       col(StepRun.manual_by).is_(None))).subquery()
-    ranked = select(executed, *_rank_columns(executed.c.value, partition_by=executed.c.key)).subquery()
-    query = (select(ranked.c.key, func.count(), _count_if(ranked.c.status == StepStatus.FAILED),
-                    func.coalesce(func.sum(ranked.c.attempts - 1), 0), *_distribution_columns(ranked))
-             .group_by(ranked.c.key))
-    return [StepAggregate(key=key, runs=int(runs), failed=int(failed), retries=int(retries),
-                          duration_ms=_as_distribution(distribution))
-            for key, runs, failed, retries, *distribution in session.execute(query)]
+    bucket = _duration_bucket(col(StepRun.duration_ms)).label('bucket')
+    query = (select(StepRun.step_key, bucket, func.count(), _count_if(StepRun.status == StepStatus.FAILED),
+                    func.coalesce(func.sum(StepRun.attempts - 1), 0))
+             .where(col(StepRun.run_id).in_(select(Run.id).where(*_finished_provision_runs(since))),
+                    StepRun.attempts > 0,
+                    col(StepRun.status).in_((StepStatus.SUCCEEDED, StepStatus.FAILED)),
+                    col(StepRun.manual_by).is_(None))
+             .group_by(StepRun.step_key, bucket))
+    totals: dict[str, list[int]] = {}  # key → [executions, failed, retries]
+    histograms: dict[str, list[tuple[int, int]]] = {}  # key → [(bucket, count)], null durations left out
+    for key, lower_edge, count, failed, retries in session.execute(query):
+        total = totals.setdefault(key, [0, 0, 0])
+        total[0] += int(count)
+        total[1] += int(failed)
+        total[2] += int(retries)
+        if lower_edge is not None:
+            histograms.setdefault(key, []).append((int(lower_edge), int(count)))
+    return [StepAggregate(key=key, runs=runs, failed=failed, retries=retries,
+                          p50_ms=histogram_percentile(histograms.get(key, []), 50),
+                          p95_ms=histogram_percentile(histograms.get(key, []), 95))
+            for key, (runs, failed, retries) in totals.items()]
+
+
+def histogram_percentile(buckets: Sequence[tuple[int, int]], percent: int) -> float | None:
+    """Nearest rank over (value, count) pairs in any order: the smallest value whose cumulative
+    count c satisfies c >= percent/100 * n (None when there is no value)."""
+    total = sum(count for _, count in buckets)
+    if not total:
+        return None
+    seen = 0
+    for value, count in sorted(buckets):
+        seen += count
+        if seen * 100 >= total * percent:
+            return float(value)
+    raise AssertionError('unreachable: the last bucket reaches every rank')
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -164,11 +200,24 @@ def _seconds_between(session: Session, start: Any, end: Any) -> Any:
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _rank_columns(value: Any, *, partition_by: Any = None) -> list[Any]:
-    """ROW_NUMBER by value and COUNT of non-null values per partition (nulls ranked last)."""
+def _duration_bucket(milliseconds: Any) -> Any:
+    """The lower edge of the DURATION_BUCKETS_MS bucket `milliseconds` falls in (integer division
+    on both dialects; the widths are inlined so GROUP BY sees the same expression as SELECT)."""
+    def lower_edge(width: int) -> Any:
+        return milliseconds if width == 1 else milliseconds // _int(width) * _int(width)
+
+    return case(*[(milliseconds < _int(limit), lower_edge(width)) for limit, width in DURATION_BUCKETS_MS],
+                else_=lower_edge(WIDEST_BUCKET_MS))
+
+
+def _int(value: int) -> Any:
+    return literal_column(str(int(value)), Integer)
+
+
+def _rank_columns(value: Any) -> list[Any]:
+    """ROW_NUMBER by value and COUNT of non-null values (nulls ranked last)."""
     order = value.is_(None)
-    return [func.row_number().over(partition_by=partition_by, order_by=(order, value)).label('rn'),
-            func.count(value).over(partition_by=partition_by).label('n')]
+    return [func.row_number().over(order_by=(order, value)).label('rn'), func.count(value).over().label('n')]
 
 
 def _percentile(ranked: Any, percent: int) -> Any:

@@ -1,18 +1,26 @@
-"""Metrics aggregations, checked against runs the real runner made against the sandbox, on a real
-SQLite file and on a throwaway PostgreSQL cluster (skipped when its server binaries are missing)."""
+"""Metrics aggregations, checked against runs the real runner made against the sandbox and against a
+seeded history with known rows, on a real SQLite file and on a throwaway PostgreSQL cluster (skipped
+when its server binaries are missing)."""
 
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from sqlalchemy import event, insert
+from sqlmodel import select
 
 from engine.services import runs, stats
 from engine.steps import STEPS
 from engine.validation import InvalidInput
 from storage.db import Database
+from storage.queries.stats import histogram_percentile
+from storage.tables import Engine, Run, StepRun
 from tests.engine.helpers import fault, provision
 
 
@@ -31,6 +39,14 @@ def db(request, tmp_path) -> Iterator[Database]:
 def nearest_rank(values: list[float], percent: int) -> float:
     ordered = sorted(values)
     return ordered[math.ceil(percent / 100 * len(ordered)) - 1]
+
+
+def within_step_precision(reported: float | None, exact: float) -> bool:
+    """What storage/queries/stats.py promises for step-duration percentiles: exact below 1 s, and
+    above it never more than the exact value and less than 1% below it."""
+    if reported is None:
+        return False
+    return reported == exact if exact < 1000 else exact * 0.99 < reported <= exact
 
 
 async def test_numbers_match_what_the_runner_did(db, runner, make_tenant, sandbox) -> None:
@@ -70,7 +86,8 @@ async def test_numbers_match_what_the_runner_did(db, runner, make_tenant, sandbo
         assert row.failed == sum(s['status'] == 'FAILED' for s in executed[key]), key
         assert row.retries == sum(s['attempts'] - 1 for s in executed[key]), key
         step_ms = [s['duration_ms'] for s in executed[key]]
-        assert row.p50_ms == nearest_rank(step_ms, 50) and row.p95_ms == nearest_rank(step_ms, 95), key
+        assert within_step_precision(row.p50_ms, nearest_rank(step_ms, 50)), key
+        assert within_step_precision(row.p95_ms, nearest_rank(step_ms, 95)), key
     company = by_step['create_company']
     assert (company.executions, company.failed, company.retries) == (5, 1, 0)
     assert company.error_rate == pytest.approx(0.2) and company.retry_rate == 0
@@ -137,3 +154,117 @@ def test_bad_windows_are_refused(tmp_path) -> None:
         stats.summary(database, datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))))  # year 0 in UTC
     assert stats.summary(database, datetime(1, 1, 1, tzinfo=UTC))['runs']['finished'] == 0
     database.dispose()
+
+
+# ---- a seeded history: every kind of row the step metrics must count or leave out ----------------
+
+def seed_history(db: Database, tenant_ids: list[int], *, since: datetime, rng: random.Random) -> list[dict]:
+    """Runs and step rows inserted as stored history, with durations from 0 ms to 400 s (every bucket
+    width of the step histogram). Returns each step row with its run's mode and finish time."""
+    engine_id = db_engine_id(db)
+    run_rows, step_rows = [], []
+
+    def add_run(run_id: int, tenant_id: int, status: str, mode: str, finished: datetime | None) -> None:
+        run_rows.append(dict(id=run_id, tenant_id=tenant_id, engine_id=engine_id, status=status, mode=mode,
+                             correlation_id=f'{run_id:032x}', metadata={}, queued_at=since, started_at=since,
+                             finished_at=finished))
+
+    def add_step(run_id: int, step: Any, position: int, mode: str, finished: datetime | None,
+                 **fields: Any) -> None:
+        step_rows.append(dict(run_id=run_id, step_key=step.key, position=position, critical=step.critical,
+                              output={}, mode=mode, run_finished=finished, **fields))
+
+    for run_id in range(1, 301):  # finished runs: a tenth before the window, a twenty-fifth of them plans
+        mode = 'plan' if run_id % 25 == 0 else 'provision'
+        finished = since + timedelta(minutes=run_id) if run_id % 10 else since - timedelta(minutes=run_id)
+        add_run(run_id, tenant_ids[0], 'FAILED' if run_id % 7 == 0 else 'SUCCEEDED', mode, finished)
+        for position, step in enumerate(STEPS, start=1):
+            status = rng.choices(['SUCCEEDED', 'FAILED', 'SKIPPED', 'PENDING'], [80, 10, 5, 5])[0]
+            ran = status in ('SUCCEEDED', 'FAILED') and rng.random() > 0.02
+            add_step(run_id, step, position, mode, finished, status=status,
+                     attempts=rng.choice([1, 1, 1, 2, 3]) if ran else 0,
+                     duration_ms=None if rng.random() < 0.03 else log_uniform_ms(rng, 400_000),
+                     manual_by='admin' if rng.random() < 0.03 else None)
+    for run_id, status, tenant_id in ((301, 'RUNNING', tenant_ids[1]), (302, 'QUEUED', tenant_ids[2])):
+        add_run(run_id, tenant_id, status, 'provision', None)  # not finished: never counted
+        for position, step in enumerate(STEPS, start=1):
+            add_step(run_id, step, position, 'provision', None, status='SUCCEEDED', attempts=1, duration_ms=5,
+                     manual_by=None)
+    with db.engine.begin() as conn:
+        conn.execute(insert(Run), run_rows)
+        conn.execute(insert(StepRun), [{k: v for k, v in row.items() if k not in ('mode', 'run_finished')}
+                                       for row in step_rows])
+    return step_rows
+
+
+def log_uniform_ms(rng: random.Random, highest: int) -> int:
+    return int(math.exp(rng.uniform(0, math.log(highest))))
+
+
+def db_engine_id(db: Database) -> int:
+    with db.session() as session:
+        return session.exec(select(Engine.id)).one()
+
+
+def test_step_stats_match_a_seeded_history(db, make_tenant) -> None:
+    since = datetime.now(UTC) - timedelta(days=2)
+    rows = seed_history(db, [make_tenant().id for _ in range(3)], since=since, rng=random.Random(7))
+
+    by_step = {row.key: row for row in stats.step_stats(db, since=since)}
+
+    counted = [r for r in rows if r['mode'] == 'provision' and r['run_finished'] is not None
+               and r['run_finished'] >= since and r['attempts'] > 0
+               and r['status'] in ('SUCCEEDED', 'FAILED') and r['manual_by'] is None]
+    assert len(counted) > 1000 and any(r['duration_ms'] is None for r in counted)
+    slow_percentiles = 0
+    for step in STEPS:
+        mine = [r for r in counted if r['step_key'] == step.key]
+        row = by_step[step.key]
+        assert row.executions == len(mine), step.key
+        assert row.failed == sum(r['status'] == 'FAILED' for r in mine), step.key
+        assert row.retries == sum(r['attempts'] - 1 for r in mine), step.key
+        durations = [r['duration_ms'] for r in mine if r['duration_ms'] is not None]
+        for percent, reported in ((50, row.p50_ms), (95, row.p95_ms)):
+            exact = nearest_rank(durations, percent)
+            assert within_step_precision(reported, exact), (step.key, percent, reported, exact)
+            slow_percentiles += exact >= 1000
+    assert slow_percentiles >= len(STEPS)  # the rounded buckets were exercised, not only the exact ones
+
+
+def test_step_histogram_percentiles_are_nearest_rank() -> None:
+    rng = random.Random(3)
+    for size in (1, 2, 3, 19, 20, 21, 100, 1001):
+        values = [rng.randint(0, 50) for _ in range(size)]
+        buckets = list(Counter(values).items())
+        rng.shuffle(buckets)
+        for percent in (1, 50, 95, 100):
+            assert histogram_percentile(buckets, percent) == nearest_rank(values, percent), (size, percent)
+    assert histogram_percentile([], 50) is None
+
+
+def test_metrics_read_covering_indexes_on_sqlite(tmp_path) -> None:
+    """The window's runs and step rows are read from ix_run_mode_finished and ix_steprun_run_stats
+    alone (no table rows, no scan of the whole history): the plan SQLite picks for each query."""
+    database = Database.from_url(f'sqlite:///{tmp_path / "plans.db"}')
+    statements: list[tuple[str, Any]] = []
+    event.listen(database.engine, 'before_cursor_execute',
+                 lambda conn, cursor, sql, params, context, many: statements.append((sql, params)))
+    since = datetime.now(UTC) - timedelta(days=30)
+    stats.summary(database, since)
+    stats.provisioning_time_histogram(database, since=since)
+    stats.success_rate_over_time(database, since=since, bucket='day')
+    plans = {}
+    with database.engine.connect() as conn:
+        for statement, params in statements:
+            if statement.lstrip().upper().startswith('SELECT') and 'FROM run' in statement:
+                rows = conn.exec_driver_sql(f'EXPLAIN QUERY PLAN {statement}', params)
+                plans[statement] = [row[3] for row in rows]
+    database.dispose()
+    assert len(plans) >= 5
+    for statement, plan in plans.items():
+        if 'status IN' in statement and 'finished_at' not in statement:
+            continue  # runs QUEUED or RUNNING now: ix_run_status_queued
+        assert any('COVERING INDEX ix_run_mode_finished' in line for line in plan), (statement, plan)
+        if 'FROM steprun' in statement:
+            assert any('COVERING INDEX ix_steprun_run_stats' in line for line in plan), (statement, plan)
+        assert not any(line.startswith('SCAN run') or line.startswith('SCAN steprun') for line in plan), plan
