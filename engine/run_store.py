@@ -10,6 +10,7 @@ a time even if a process stalled past its lease.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -94,24 +95,29 @@ class RunStore:
             session.add_all([run, tenant])
             return snapshot
 
+    def checkpoint(self, run_id: int, *, finished: Sequence[tuple[str, StepOutcome]] = (),
+                   starting: Sequence[str] = (), started_at: datetime | None = None,
+                   owner: str | None = None) -> bool:
+        """One transaction between two moments of the run: record the steps that `finished` and
+        mark the steps `starting` as RUNNING (attempt 1). Returns False, starting nothing, when
+        the run was cancelled meanwhile (the steps that finished are still recorded)."""
+        with self.db.session() as session:
+            run = _run_for_checkpoint(session, run_id, owner)
+            steps = run_queries.steps_by_key(session, run_id, [*(key for key, _ in finished), *starting])
+            _record_finished(steps, finished)
+            active = run.status != RunStatus.CANCELLED
+            for key in starting if active else ():
+                _running(steps[key], 1, started_at or utcnow())
+            session.add_all(steps.values())
+            return active
+
     def step_attempt(self, run_id: int, key: str, attempts: int, started_at: datetime,
                      owner: str | None = None) -> None:
+        """A retry of a step that is already RUNNING: count the attempt and clear the last error."""
         with self.db.session() as session:
-            _check_lease(session, run_id, owner)
+            _run_for_checkpoint(session, run_id, owner)
             step = run_queries.step_of_run(session, run_id, key)
-            step.status, step.attempts = StepStatus.RUNNING, attempts
-            step.started_at = started_at
-            step.finished_at = step.error_category = step.error_message = None
-            session.add(step)
-
-    def step_finished(self, run_id: int, key: str, outcome: StepOutcome, owner: str | None = None) -> None:
-        with self.db.session() as session:
-            _check_lease(session, run_id, owner)
-            step = run_queries.step_of_run(session, run_id, key)
-            step.status, step.attempts = outcome.status, outcome.attempts
-            step.started_at, step.finished_at = outcome.started_at, utcnow()
-            step.duration_ms, step.output = outcome.duration_ms, outcome.output
-            step.error_category, step.error_message = outcome.category, _clip(outcome.message)
+            _running(step, attempts, started_at)
             session.add(step)
 
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
@@ -120,25 +126,21 @@ class RunStore:
             run.meta = {**run.meta, 'intents': intents}
             session.add(run)
 
-    def status(self, run_id: int, owner: str | None = None) -> str | None:
-        """The run's status; with an `owner`, LeaseLost once another process holds the run."""
-        with self.db.session() as session:
-            run = session.get(Run, run_id)
-            if run is not None and _taken_over(run, owner):
-                raise LeaseLost(run_id)
-            return run.status if run else None
-
     def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
-               abbr: str | None, owner: str | None = None,
-               auto_retry: AutoRetryPolicy | None = None) -> tuple[str, float | None]:
-        """Close the run (unless it was cancelled meanwhile) and bring the tenant's status in line;
-        a transient failure gets its automatic retry time from `auto_retry`.
-        Returns the final status and the run's duration in seconds (None if it ended elsewhere)."""
+               abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,
+               finished: Sequence[tuple[str, StepOutcome]] = ()) -> tuple[str, float | None]:
+        """Record the last steps that `finished`, close the run (unless it was cancelled meanwhile)
+        and bring the tenant's status in line; a transient failure gets its automatic retry time
+        from `auto_retry`. Returns the final status and the run's duration in seconds (None if it
+        ended elsewhere)."""
         with self.db.session() as session:
             run = session.get(Run, run_id, with_for_update=True)
             tenant = session.get(Tenant, run.tenant_id)
             if _taken_over(run, owner):
                 raise LeaseLost(run_id)
+            steps = run_queries.steps_by_key(session, run_id, [key for key, _ in finished])
+            _record_finished(steps, finished)
+            session.add_all(steps.values())
             if abbr and run.mode == RunMode.PROVISION:
                 tenant.abbr = abbr
             run.warnings = warnings
@@ -208,14 +210,28 @@ def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
     return snapshot
 
 
-def _check_lease(session: Session, run_id: int, owner: str | None) -> None:
-    """Refuse a checkpoint of a process whose lease on the run was taken over (PostgreSQL: the
-    run's row stays locked until the checkpoint commits, so no claim slips in between)."""
-    if owner is None:
-        return
-    run = session.get(Run, run_id, with_for_update=True)
+def _run_for_checkpoint(session: Session, run_id: int, owner: str | None) -> Run:
+    """The run, refusing a checkpoint of a process whose lease on it was taken over (PostgreSQL:
+    with an owner, the run's row stays locked until the checkpoint commits, so no claim slips in)."""
+    run = session.get(Run, run_id, with_for_update=owner is not None)
     if run is None or _taken_over(run, owner):
         raise LeaseLost(run_id)
+    return run
+
+
+def _record_finished(steps: dict[str, StepRun], finished: Sequence[tuple[str, StepOutcome]]) -> None:
+    now = utcnow()
+    for key, outcome in finished:
+        step = steps[key]
+        step.status, step.attempts = outcome.status, outcome.attempts
+        step.started_at, step.finished_at = outcome.started_at, now
+        step.duration_ms, step.output = outcome.duration_ms, outcome.output
+        step.error_category, step.error_message = outcome.category, _clip(outcome.message)
+
+
+def _running(step: StepRun, attempts: int, started_at: datetime) -> None:
+    step.status, step.attempts, step.started_at = StepStatus.RUNNING, attempts, started_at
+    step.finished_at = step.error_category = step.error_message = None
 
 
 def _taken_over(run: Run, owner: str | None) -> bool:

@@ -18,6 +18,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -38,7 +39,7 @@ from engine.steps import STEPS, Step, StepContext
 from engine.steps.base import IntentLog
 from engine.workflows import WORKFLOWS
 from storage.db import Database
-from storage.tables import ErrorCategory, RunMode, RunStatus, StepStatus, utcnow
+from storage.tables import ErrorCategory, RunMode, StepStatus, utcnow
 
 if TYPE_CHECKING:
     from engine.auto_retry import AutoRetryPolicy
@@ -76,6 +77,10 @@ class wait_retry_after(wait_base):
 
 def _workflow(steps: tuple[type[Step], ...]) -> tuple[dict[str, Step], list[str]]:
     return {step.key: step() for step in steps}, [step.key for step in steps]
+
+
+class _NotStarted(Exception):
+    """A step was about to write, but the checkpoint that started it found the run cancelled."""
 
 
 class Runner:
@@ -132,37 +137,60 @@ class _Execution:
         self.failure: tuple[str, str, str] | None = None
         self.warnings = 0
         self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
+        self.cancelled = False  # a checkpoint found the run cancelled: start no new step
 
     async def run(self) -> str:
         client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
         running: dict[asyncio.Task, str] = {}
+        finished: list[tuple[str, StepOutcome]] = []
+        checkpoint: asyncio.Task[bool] | None = None
         try:
             while True:
-                if not self.failure and not self.runner.draining and not await self._cancelled():
-                    for key in self._ready(running.values()):
-                        self.status[key] = StepStatus.RUNNING
-                        running[asyncio.create_task(self._step(key, client))] = key
-                if not running:
+                idle = self.failure or self.runner.draining or self.cancelled
+                starting = [] if idle else self._ready(running.values())
+                if not starting and not running:
                     break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    self._settle(running.pop(task), task.result())
+                if starting or finished:
+                    started_at = utcnow()
+                    checkpoint = asyncio.create_task(self._checkpoint(checkpoint, finished, starting, started_at))
+                    finished = []
+                for key in starting:
+                    self.status[key] = StepStatus.RUNNING
+                    running[asyncio.create_task(self._step(key, client, started_at, checkpoint))] = key
+                waiting = {*running, checkpoint} if checkpoint is not None and not checkpoint.done() else {*running}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if checkpoint in done:
+                    checkpoint.result()  # LeaseLost: another process holds the run now
+                for task in done - {checkpoint}:
+                    key = running.pop(task)
+                    if isinstance(task.exception(), _NotStarted):
+                        self.status[key] = StepStatus.PENDING  # the run was cancelled before it wrote
+                        continue
+                    self._settle(key, task.result())
+                    finished.append((key, task.result()))
+            if checkpoint is not None:
+                await checkpoint
         except BaseException:
-            for task in running:  # shutting down or crashed: the lease lets the run resume later
-                task.cancel()
+            for task in (*running, *([checkpoint] if checkpoint else [])):
+                task.cancel()  # shutting down or crashed: the lease lets the run resume later
             raise
         if self.runner.draining and not self.failure and any(
                 status not in SETTLED for status in self.status.values()):
+            await self._record(finished)
             log.info('run.interrupted', reason='shutdown')
             return INTERRUPTED  # the dispatcher hands the run back to the queue
         if self.failure and self.failure[1] == ErrorCategory.TRANSIENT:
             unreachable = await _engine_unreachable(client)
-            if unreachable and await self._park(unreachable):
-                return PARKED
+            if unreachable:
+                await self._record(finished)
+                finished = []
+                if await self._park(unreachable):
+                    return PARKED
         abbr = self.snap.outputs.get('create_company', {}).get('abbr')
         final, duration_s = await asyncio.to_thread(
             self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
-            owner=self.owner, auto_retry=self.runner.auto_retry)
+            owner=self.owner, auto_retry=self.runner.auto_retry, finished=finished)
+        self._recorded(finished)
         if self.snap.mode == RunMode.PROVISION:
             metrics.run_finished(final, duration_s)
         log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
@@ -190,13 +218,28 @@ class _Execution:
         if self.snap.mode == RunMode.PROVISION:
             metrics.step_finished(key, status=outcome.status, attempts=outcome.attempts,
                                   duration_s=outcome.duration_ms / 1000, category=outcome.category)
-        if self.runner.on_step_finished:
-            self.runner.on_step_finished(key, outcome)
 
-    async def _cancelled(self) -> bool:
-        """Whether someone cancelled the run (LeaseLost when another process took it over)."""
-        status = await asyncio.to_thread(self.runner.store.status, self.snap.run_id, self.owner)
-        return status == RunStatus.CANCELLED
+    async def _checkpoint(self, previous: asyncio.Task[bool] | None, finished: list[tuple[str, StepOutcome]],
+                          starting: list[str], started_at: datetime) -> bool:
+        """Record the steps that ended and mark the ones they unblocked RUNNING, in one transaction
+        after the previous checkpoint. The new steps start at once with their look-ups, but wait
+        for this before they write (see `_step`). False: the run was cancelled, start nothing more."""
+        if previous is not None:
+            await previous
+        active = await asyncio.to_thread(self.runner.store.checkpoint, self.snap.run_id, finished=finished,
+                                         starting=starting, started_at=started_at, owner=self.owner)
+        self.cancelled = self.cancelled or not active
+        self._recorded(finished)
+        return active
+
+    async def _record(self, finished: list[tuple[str, StepOutcome]]) -> None:
+        if finished:
+            await self._checkpoint(None, finished, [], utcnow())
+
+    def _recorded(self, finished: list[tuple[str, StepOutcome]]) -> None:
+        if self.runner.on_step_finished:
+            for key, outcome in finished:
+                self.runner.on_step_finished(key, outcome)
 
     async def _park(self, reason: str) -> bool:
         key = self.failure[0]
@@ -209,9 +252,20 @@ class _Execution:
             log.warning('run.parked', step=key, reason=reason)
         return parked
 
-    async def _step(self, key: str, client: ERPNextClient) -> StepOutcome:
+    async def _step(self, key: str, client: ERPNextClient, started_at: datetime,
+                    checkpoint: asyncio.Task[bool]) -> StepOutcome:
+        """Attempts of one step. The `checkpoint` that marks it RUNNING commits while its first
+        look-ups are on their way: every write (an intent, a POST, PUT or DELETE, a retry's
+        attempt count) waits for it, and none happens when it found the run cancelled or taken
+        over. The step's outcome is recorded by the next checkpoint."""
         step, policy = self.steps[key], self.runner.policy
-        started_at, started, attempts = utcnow(), time.monotonic(), 0
+        started, attempts = time.monotonic(), 0
+
+        async def before_write() -> None:
+            if not await asyncio.shield(checkpoint):
+                raise _NotStarted(key)
+
+        view = client.bound(self.snap.correlation_id, before_write=before_write)
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientProvisioningError), wait=wait_retry_after(policy),
             stop=stop_after_attempt(policy.max_attempts) | stop_after_delay(policy.step_budget_s),
@@ -221,27 +275,31 @@ class _Execution:
                 async for attempt in retrying:
                     with attempt:
                         attempts += 1
-                        await asyncio.to_thread(self.runner.store.step_attempt, self.snap.run_id, key, attempts,
-                                                started_at, self.owner)
-                        output, warnings = await self._attempt(step, client)
+                        if attempts > 1:
+                            await before_write()
+                            await asyncio.to_thread(self.runner.store.step_attempt, self.snap.run_id, key,
+                                                    attempts, started_at, self.owner)
+                        output, warnings = await self._attempt(step, view, before_write)
                 outcome = StepOutcome(StepStatus.SUCCEEDED, attempts, started_at, _ms(started),
                                       {**output, **({'warnings': warnings} if warnings else {})})
             except ProvisioningError as exc:
                 category = exc.category if step.critical else 'non_critical'
                 outcome = StepOutcome(StepStatus.FAILED, attempts, started_at, _ms(started), {}, category, exc.message)
                 log.warning('step.failed', category=category, error=exc.message, attempts=attempts)
-            await asyncio.to_thread(self.runner.store.step_finished, self.snap.run_id, key, outcome, self.owner)
         return outcome
 
-    async def _attempt(self, step: Step, client: ERPNextClient) -> tuple[dict[str, Any], list[str]]:
-        ctx = StepContext(tenant=self.snap.tenant, erp=client, outputs=self.snap.outputs,
-                          skipped=self.snap.skipped, intents=self.intents, plan=self.snap.plan)
+    async def _attempt(self, step: Step, client: ERPNextClient,
+                       before_write: Callable[[], Awaitable[None]]) -> tuple[dict[str, Any], list[str]]:
+        ctx = StepContext(tenant=self.snap.tenant, erp=client, outputs=self.snap.outputs, skipped=self.snap.skipped,
+                          intents=self.intents, plan=self.snap.plan, before_write=before_write)
         try:
             async with asyncio.timeout(self.runner.policy.attempt_timeout_s):
                 output = await (step.plan(ctx) if self.snap.plan else step.run(ctx))
         except TimeoutError as exc:
             raise TransientProvisioningError(
                 f'ERPNext did not finish this step within {self.runner.policy.attempt_timeout_s:g} s.') from exc
+        except (LeaseLost, _NotStarted):
+            raise  # not the step's failure: the run stops
         except ProvisioningError as exc:
             raise _for_step(step, exc) from exc
         except erp.ERPNextError as exc:

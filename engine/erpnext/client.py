@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ log = structlog.get_logger('erpnext')
 DEFAULT_TIMEOUT = 15.0
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 Filters = dict[str, Any] | list[list[Any]]
+BeforeWrite = Callable[[], Awaitable[None]]
 
 
 class ERPNextClient:
@@ -33,8 +35,10 @@ class ERPNextClient:
 
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
-                 throttle: Throttle | None = None, _http: httpx.AsyncClient | None = None) -> None:
+                 throttle: Throttle | None = None, before_write: BeforeWrite | None = None,
+                 _http: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip('/')
+        self.before_write = before_write
         self._secret = api_secret
         self.request_id = request_id
         self.throttle = throttle  # shared by every view of this engine's client
@@ -46,10 +50,11 @@ class ERPNextClient:
             headers={'Authorization': f'token {api_key}:{api_secret}', 'Accept': 'application/json'})
         self._api_key = api_key
 
-    def bound(self, request_id: str) -> ERPNextClient:
-        """A view on the same connection pool that tags every request with `request_id`."""
+    def bound(self, request_id: str, *, before_write: BeforeWrite | None = None) -> ERPNextClient:
+        """A view on the same connection pool that tags every request with `request_id`; with
+        `before_write`, every POST, PUT or DELETE first awaits it (it may raise to stop the write)."""
         return ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id,
-                             throttle=self.throttle, _http=self._http)
+                             throttle=self.throttle, before_write=before_write, _http=self._http)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -137,6 +142,8 @@ class ERPNextClient:
 
     async def _send(self, method: str, path: str, *, doctype: str, name: str | None = None,
                     params: dict[str, Any] | None = None, json: Any = None, auth: bool = True) -> Any:
+        if self.before_write is not None and method != 'GET':
+            await self.before_write()
         self.requests[f'{method} {doctype}'] += 1
         headers = {'X-Request-ID': self.request_id} if self.request_id else {}
         if not auth:

@@ -93,6 +93,7 @@ class IntentLog:
         self.seen = Observations()
         self._save = save
         self._lock = asyncio.Lock()
+        self._version = self._saved = 0  # changes made to `intents` / the last change saved
 
     def ours(self, doctype: str, name: str) -> bool:
         return name in self.intents.get(doctype, [])
@@ -101,13 +102,20 @@ class IntentLog:
         await self.record_many(doctype, [name])
 
     async def record_many(self, doctype: str, names: Iterable[str]) -> None:
-        """One save for several names (a step about to create a batch of documents)."""
+        """One save for several names (a step about to create a batch of documents); returns once
+        they are stored. Steps recording at the same time share saves: whoever waits for the
+        lock finds its names saved already when the save before it carried them."""
+        known = self.intents.setdefault(doctype, [])
+        new = [name for name in dict.fromkeys(names) if name not in known]
+        if new:
+            known.extend(new)
+            self._version += 1
+        wanted = self._version
         async with self._lock:
-            known = self.intents.setdefault(doctype, [])
-            new = [name for name in dict.fromkeys(names) if name not in known]
-            if new:
-                known.extend(new)
+            if self._saved < wanted:
+                version = self._version
                 await self._save({key: list(value) for key, value in self.intents.items()})
+                self._saved = version
 
 
 class StepContext:
@@ -115,8 +123,10 @@ class StepContext:
     needs, and the write-ahead intent log. One context per step attempt; warnings are its own."""
 
     def __init__(self, *, tenant: TenantSpec, erp: ERPNextClient, outputs: dict[str, dict[str, Any]],
-                 skipped: set[str], intents: IntentLog, plan: bool = False) -> None:
+                 skipped: set[str], intents: IntentLog, plan: bool = False,
+                 before_write: Callable[[], Awaitable[None]] | None = None) -> None:
         self.tenant = tenant
+        self.before_write = before_write  # the runner's go-ahead for writes (see Runner._step)
         self.erp = erp
         self.outputs = outputs
         self.skipped = skipped
@@ -153,10 +163,12 @@ class StepContext:
 
     async def record_intent(self, doctype: str, name: str) -> None:
         """Persist the name we are about to create *before* creating it (write-ahead intent)."""
-        await self._intents.record(doctype, name)
+        await self.record_intents(doctype, [name])
 
     async def record_intents(self, doctype: str, names: Iterable[str]) -> None:
         """Write-ahead intent for a batch of documents, in one save."""
+        if self.before_write is not None:
+            await self.before_write()
         await self._intents.record_many(doctype, names)
 
     # -- ERPNext calls whose answers verification may reuse ---------------------------------------

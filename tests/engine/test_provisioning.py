@@ -188,3 +188,35 @@ async def test_interrupted_run_resumes_at_the_first_unfinished_step(db, clients,
     assert 'POST Company' not in diff(after, before) and 'POST Warehouse' not in diff(after, before)
     assert await names(sandbox, 'POS Profile') == ['AR Store 1']
     assert await names(sandbox, 'Warehouse', warehouse_name='Store 1') == ['Store 1 - AR']
+
+
+async def test_a_cancel_stops_the_run_before_the_next_steps_write(db, clients, make_tenant, sandbox):
+    """Steps start their look-ups while the checkpoint that starts them commits; when that
+    checkpoint finds the run cancelled, they write nothing (no intent, no POST)."""
+    from engine.runner import Runner
+    from engine.steps import STEPS
+    from engine.steps.check_engine import CheckEngine
+    from tests.conftest import FAST_RETRIES
+
+    acme = make_tenant('Acme Retail')
+    run = runs.request_provision(db, acme.id, actor='tests')
+
+    class CancelledMeanwhile(CheckEngine):  # an admin cancels while the engine check runs
+        async def run(self, ctx):
+            output = await super().run(ctx)
+            await asyncio.to_thread(runs.cancel_run, db, run.id, actor='admin')
+            return output
+
+    status = await Runner(db, clients.get, steps=(CancelledMeanwhile, *STEPS[1:]), policy=FAST_RETRIES).execute(run.id)
+
+    detail = runs.run_detail(db, run.id)
+    assert status == detail['status'] == 'CANCELLED'
+    assert steps(detail)['check_engine']['status'] == 'SUCCEEDED'
+    assert {s['status'] for key, s in steps(detail).items() if key != 'check_engine'} == {'PENDING'}
+    requests = (await stats(sandbox))['requests']
+    assert writes(requests) == {} and await names(sandbox, 'Company') == []
+    assert requests.get('GET Company', 0) <= 1  # its look-up may have gone out: reads are harmless
+    with db.session() as session:
+        from storage.tables import Run
+        assert session.get(Run, run.id).meta.get('intents', {}) == {}
+    assert tenant(db, acme.id).status == 'FAILED'
