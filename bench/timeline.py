@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import httpx
 
-from engine.erpnext.client import DEFAULT_LIMITS
+from engine.erpnext.client import network_transport
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     """Wraps the real network transport and keeps every exchange (the body is read inside the timing)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport(limits=DEFAULT_LIMITS)  # the pool the engine's own client would have
+        self.inner = network_transport()  # the pool the engine's own client would have
         self.exchanges: list[Exchange] = []
         self.keep = True
 

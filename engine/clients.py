@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 
 from engine.erpnext import ERPNextClient
-from engine.erpnext.client import DEFAULT_TIMEOUT
+from engine.erpnext.client import DEFAULT_TIMEOUT, network_transport
 from engine.erpnext.throttle import Throttle
 from engine.security import SecretBox
 from storage.db import Database
@@ -76,8 +76,7 @@ class EmbeddedSandboxTransport(httpx.AsyncBaseTransport):
         self.prefix = prefix.rstrip('/') + '/'
         self.mount_path = httpx.URL(self.prefix).path.rstrip('/')
         self.sandbox = httpx.ASGITransport(app=app)
-        self.network = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100,
-                                                                    max_keepalive_connections=20))
+        self.network = network_transport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not str(request.url).startswith(self.prefix):
