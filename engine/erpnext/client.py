@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import httpx
 import structlog
 from httpx_aiohttp import AiohttpTransport
@@ -155,12 +156,13 @@ class ERPNextClient:
         started = time.perf_counter()
         try:
             response = await self._http.request(method, path, params=params, json=json, headers=headers)
-        except httpx.TimeoutException as exc:
-            self._log(context, started, 'timeout')
-            raise errors.RequestTimeoutError(f'ERPNext did not answer {method} {doctype} in time', **context) from exc
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, aiohttp.ClientError, TimeoutError) as exc:
+            if _timed_out(exc):
+                self._log(context, started, 'timeout')
+                raise errors.RequestTimeoutError(f'ERPNext did not answer {method} {doctype} in time',
+                                                 **context) from exc
             self._log(context, started, 'unreachable')
-            raise errors.UnavailableError(f'ERPNext at {self.base_url} is unreachable: {type(exc).__name__}',
+            raise errors.UnavailableError(f'ERPNext at {self.base_url} is unreachable: {_reason(exc)}',
                                           **context) from exc
         self._log(context, started, response.status_code)
         return self._read(response, context)
@@ -212,6 +214,22 @@ class ERPNextClient:
         log.info('erpnext.request', method=context['method'], doctype=context['doctype'],
                   duration_ms=round((time.perf_counter() - started) * 1000, 1), outcome=outcome,
                   correlation_id=self.request_id)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """A timeout, as opposed to a refused, reset or garbled connection. The aiohttp transport
+    reports every connection error as httpx's ConnectTimeout, so its cause decides."""
+    cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) and exc.__cause__ is not None else exc
+    return isinstance(cause, TimeoutError | httpx.TimeoutException)
+
+
+def _reason(exc: BaseException) -> str:
+    cause = exc.__cause__ if isinstance(exc, httpx.HTTPError) and exc.__cause__ is not None else exc
+    if isinstance(cause, aiohttp.ClientConnectorError):
+        return f'cannot connect ({cause.os_error.strerror or type(cause.os_error).__name__})'
+    if isinstance(cause, aiohttp.ServerDisconnectedError):
+        return 'the connection was closed before an answer'
+    return type(cause).__name__
 
 
 def network_transport() -> httpx.AsyncBaseTransport:

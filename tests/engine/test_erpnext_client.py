@@ -5,6 +5,7 @@ JSON, wrong shapes) come from httpx.MockTransport, the fake at the boundary http
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import httpx
@@ -150,3 +151,50 @@ async def test_against_the_sandbox_duplicate_and_not_found(sandbox_app):
         with pytest.raises(erp.DuplicateError) as info:
             await client.insert('Company', doc)
         assert 'already exists' in info.value.message
+
+
+async def _server(handler) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, '127.0.0.1', 0)
+    return server, f'http://127.0.0.1:{server.sockets[0].getsockname()[1]}'
+
+
+async def test_over_the_network_a_refused_connection_is_unreachable():
+    server, url = await _server(lambda reader, writer: None)
+    server.close()
+    await server.wait_closed()  # nothing listens on that port any more
+    async with ERPNextClient(url, 'key', 'secret') as client:
+        with pytest.raises(erp.UnavailableError) as info:
+            await client.get_list('Company')
+    assert 'unreachable' in info.value.message and 'cannot connect' in info.value.message
+
+
+async def test_over_the_network_a_silent_server_times_out():
+    async def silent(reader, writer):
+        await reader.read(65536)
+        await asyncio.sleep(5)
+        writer.close()
+
+    server, url = await _server(silent)
+    async with server, ERPNextClient(url, 'key', 'secret', timeout=0.3) as client:
+        with pytest.raises(erp.RequestTimeoutError) as info:
+            await client.get_list('Company')
+    assert 'in time' in info.value.message
+
+
+async def test_over_the_network_a_dropped_or_garbled_answer_is_unreachable():
+    async def hang_up(reader, writer):
+        await reader.read(65536)
+        writer.close()
+
+    async def garble(reader, writer):
+        await reader.read(65536)
+        writer.write(b'this is not HTTP\r\n\r\n')
+        await writer.drain()
+        writer.close()
+
+    for handler in (hang_up, garble):
+        server, url = await _server(handler)
+        async with server, ERPNextClient(url, 'key', 'secret', timeout=2) as client:
+            with pytest.raises(erp.UnavailableError) as info:
+                await client.get_list('Company')
+        assert 'unreachable' in info.value.message
