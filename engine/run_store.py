@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
+from sqlalchemy import Connection, bindparam, select, update
+from sqlmodel import Session, col
 
 from engine.services import audit
-from storage.db import Database
+from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
 from storage.tables import (
     Engine,
@@ -100,15 +101,21 @@ class RunStore:
                    owner: str | None = None) -> bool:
         """One transaction between two moments of the run: record the steps that `finished` and
         mark the steps `starting` as RUNNING (attempt 1). Returns False, starting nothing, when
-        the run was cancelled meanwhile (the steps that finished are still recorded)."""
-        with self.db.session() as session:
-            run = _run_for_checkpoint(session, run_id, owner)
-            steps = run_queries.steps_by_key(session, run_id, [*(key for key, _ in finished), *starting])
-            _record_finished(steps, finished)
-            active = run.status != RunStatus.CANCELLED
-            for key in starting if active else ():
-                _running(steps[key], 1, started_at or utcnow())
-            session.add_all(steps.values())
+        the run was cancelled meanwhile (the steps that finished are still recorded). Core
+        statements, not the ORM: this runs a few times per run and per step."""
+        with self.db.transaction() as connection:
+            locked = owner is not None and is_postgres(self.db.engine)
+            query = select(Run.status, Run.lease_owner).where(Run.id == run_id)
+            row = connection.execute(query.with_for_update() if locked else query).one_or_none()
+            if row is None or _taken_over(row.status, row.lease_owner, owner):
+                raise LeaseLost(run_id)
+            _record_finished(connection, run_id, finished)
+            active = row.status != RunStatus.CANCELLED
+            if active and starting:
+                connection.execute(
+                    update(StepRun).where(StepRun.run_id == run_id, col(StepRun.step_key).in_(starting))
+                    .values(status=StepStatus.RUNNING, attempts=1, started_at=started_at or utcnow(),
+                            finished_at=None, error_category=None, error_message=None))
             return active
 
     def step_attempt(self, run_id: int, key: str, attempts: int, started_at: datetime,
@@ -121,10 +128,9 @@ class RunStore:
             session.add(step)
 
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
-        with self.db.session() as session:
-            run = session.get(Run, run_id)
-            run.meta = {**run.meta, 'intents': intents}
-            session.add(run)
+        with self.db.transaction() as connection:
+            meta = connection.execute(select(Run.meta).where(Run.id == run_id)).scalar_one()
+            connection.execute(update(Run).where(Run.id == run_id).values({Run.meta: {**meta, 'intents': intents}}))
 
     def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
                abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,
@@ -136,11 +142,9 @@ class RunStore:
         with self.db.session() as session:
             run = session.get(Run, run_id, with_for_update=True)
             tenant = session.get(Tenant, run.tenant_id)
-            if _taken_over(run, owner):
+            if _taken_over(run.status, run.lease_owner, owner):
                 raise LeaseLost(run_id)
-            steps = run_queries.steps_by_key(session, run_id, [key for key, _ in finished])
-            _record_finished(steps, finished)
-            session.add_all(steps.values())
+            _record_finished(session, run_id, finished)
             if abbr and run.mode == RunMode.PROVISION:
                 tenant.abbr = abbr
             run.warnings = warnings
@@ -163,7 +167,8 @@ class RunStore:
                     if not failed:
                         tenant.drifted, tenant.drift_detail = False, None
             session.add_all([run, tenant])
-            duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
+            ended = run.finished_at and run.started_at
+            duration = (run.finished_at - run.started_at).total_seconds() if ended else None
             return run.status, duration
 
     def park(self, run_id: int, *, owner: str | None, step: str, note: str, engine_error: str) -> bool:
@@ -214,19 +219,30 @@ def _run_for_checkpoint(session: Session, run_id: int, owner: str | None) -> Run
     """The run, refusing a checkpoint of a process whose lease on it was taken over (PostgreSQL:
     with an owner, the run's row stays locked until the checkpoint commits, so no claim slips in)."""
     run = session.get(Run, run_id, with_for_update=owner is not None)
-    if run is None or _taken_over(run, owner):
+    if run is None or _taken_over(run.status, run.lease_owner, owner):
         raise LeaseLost(run_id)
     return run
 
 
-def _record_finished(steps: dict[str, StepRun], finished: Sequence[tuple[str, StepOutcome]]) -> None:
+_STEPS = StepRun.__table__
+_FINISHED = (update(_STEPS).where(_STEPS.c.run_id == bindparam('b_run'), _STEPS.c.step_key == bindparam('b_key'))
+             .values(status=bindparam('b_status'), attempts=bindparam('b_attempts'),
+                     started_at=bindparam('b_started'), finished_at=bindparam('b_finished'),
+                     duration_ms=bindparam('b_duration'), output=bindparam('b_output'),
+                     error_category=bindparam('b_category'), error_message=bindparam('b_message')))
+
+
+def _record_finished(connection: Connection | Session, run_id: int,
+                     finished: Sequence[tuple[str, StepOutcome]]) -> None:
+    """The outcomes of steps that ended, in one executemany."""
+    if not finished:
+        return
     now = utcnow()
-    for key, outcome in finished:
-        step = steps[key]
-        step.status, step.attempts = outcome.status, outcome.attempts
-        step.started_at, step.finished_at = outcome.started_at, now
-        step.duration_ms, step.output = outcome.duration_ms, outcome.output
-        step.error_category, step.error_message = outcome.category, _clip(outcome.message)
+    connection.execute(_FINISHED, [
+        {'b_run': run_id, 'b_key': key, 'b_status': outcome.status, 'b_attempts': outcome.attempts,
+         'b_started': outcome.started_at, 'b_finished': now, 'b_duration': outcome.duration_ms,
+         'b_output': outcome.output, 'b_category': outcome.category, 'b_message': _clip(outcome.message)}
+        for key, outcome in finished])
 
 
 def _running(step: StepRun, attempts: int, started_at: datetime) -> None:
@@ -234,10 +250,10 @@ def _running(step: StepRun, attempts: int, started_at: datetime) -> None:
     step.finished_at = step.error_category = step.error_message = None
 
 
-def _taken_over(run: Run, owner: str | None) -> bool:
+def _taken_over(status: str, lease_owner: str | None, owner: str | None) -> bool:
     """Whether the run is active under someone else's lease (or back in the queue) while `owner`
     still works on it. A cancelled or finished run is not taken over: steps in flight may record."""
-    return owner is not None and run.status in (RunStatus.QUEUED, RunStatus.RUNNING) and run.lease_owner != owner
+    return owner is not None and status in (RunStatus.QUEUED, RunStatus.RUNNING) and lease_owner != owner
 
 
 def _reset(step: StepRun) -> None:

@@ -43,14 +43,6 @@ def step_of_run(session: Session, run_id: int, step_key: str) -> StepRun | None:
     return session.exec(select(StepRun).where(StepRun.run_id == run_id, StepRun.step_key == step_key)).first()
 
 
-def steps_by_key(session: Session, run_id: int, step_keys: Sequence[str]) -> dict[str, StepRun]:
-    """The named steps of a run, by key (one query)."""
-    if not step_keys:
-        return {}
-    return {step.step_key: step for step in session.exec(
-        select(StepRun).where(StepRun.run_id == run_id, col(StepRun.step_key).in_(step_keys))).all()}
-
-
 def intents_of_tenant(session: Session, tenant_id: int) -> dict[str, list[str]]:
     """Every write-ahead intent recorded by any run of the tenant, merged."""
     merged: dict[str, list[str]] = {}
