@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet
 
 from bench.timeline import RecordingTransport
-from engine.clients import ENGINE_REQUESTS_PER_SECOND, EngineClients
+from engine.clients import EngineClients
 from engine.runner import Runner
 from engine.security import SecretBox
+from engine.validation import DEFAULT_REQUESTS_PER_SECOND
 from storage.db import Database
 from storage.tables import Engine, Tenant
 
@@ -37,18 +38,19 @@ class World:
 
     @classmethod
     def build(cls, database_url: str, erp_url: str, *, max_concurrent_runs: int = 64,
-              requests_per_second: int = ENGINE_REQUESTS_PER_SECOND) -> World:
+              requests_per_second: int = DEFAULT_REQUESTS_PER_SECOND) -> World:
+        """`requests_per_second` is the engine row's request budget (the shipped default unless raised)."""
         db = Database.from_url(database_url)
         secrets = SecretBox(Fernet.generate_key())
         with db.session() as session:
             engine = Engine(name='Bench ERPNext', base_url=erp_url, api_key='sandbox',
-                            api_secret_encrypted=secrets.encrypt('sandbox'), max_concurrent_runs=max_concurrent_runs)
+                            api_secret_encrypted=secrets.encrypt('sandbox'),
+                            max_concurrent_runs=max_concurrent_runs, requests_per_second=requests_per_second)
             session.add(engine)
             session.flush()
             engine_id = engine.id
         recorder = RecordingTransport()
-        clients = EngineClients(db, secrets, transport_for=lambda engine: recorder,
-                                requests_per_second=requests_per_second)
+        clients = EngineClients(db, secrets, transport_for=lambda engine: recorder)
         return cls(db, secrets, engine_id, recorder, clients, Runner(db, clients.get))
 
     def add_tenants(self, numbers: range | list[int], *, stores: int = 1) -> list[int]:

@@ -1,10 +1,18 @@
 """One ERPNext client (and so one connection pool and one request budget) per engine, built from
-its stored settings."""
+its stored settings.
+
+Each engine's budget is its own `requests_per_second` (a moving window in `Throttle`; ERPNext's
+429 Retry-After pauses the engine on top of it). A client is rebuilt when its engine's settings
+change: at once in the process that made the edit (`forget`), and within SETTINGS_RECHECK_S in
+every other process sharing the database. Runs already holding the old client finish with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import httpx
 
@@ -16,9 +24,14 @@ from storage.db import Database
 from storage.tables import Engine
 
 TransportFor = Callable[[Engine], httpx.AsyncBaseTransport | None]
-# Outbound requests per second to one engine from one process (a burst ceiling: real runs are
-# latency-bound well below it); ERPNext's 429 Retry-After pauses the engine on top of this.
-ENGINE_REQUESTS_PER_SECOND = 50
+SETTINGS_RECHECK_S = 10.0  # how stale a process's view of an engine's settings may get
+
+
+@dataclass
+class _Cached:
+    client: ERPNextClient
+    settings: tuple
+    checked_at: float  # time.monotonic() of the last look at the engine row
 
 
 class EngineClients:
@@ -26,37 +39,54 @@ class EngineClients:
 
     def __init__(self, db: Database, secrets: SecretBox, *, timeout: float = DEFAULT_TIMEOUT,
                  transport_for: TransportFor | None = None,
-                 requests_per_second: int = ENGINE_REQUESTS_PER_SECOND) -> None:
+                 recheck_after: float = SETTINGS_RECHECK_S) -> None:
         self.db = db
         self.secrets = secrets
         self.timeout = timeout
-        self.requests_per_second = requests_per_second
+        self.recheck_after = recheck_after
         self.transport_for = transport_for or (lambda engine: None)
-        self._clients: dict[int, ERPNextClient] = {}
+        self._clients: dict[int, _Cached] = {}
+        self._retired: list[ERPNextClient] = []  # replaced while runs may still use them: closed at aclose()
         self._lock = asyncio.Lock()
 
     async def get(self, engine_id: int) -> ERPNextClient:
         async with self._lock:
-            if engine_id not in self._clients:
+            cached = self._clients.get(engine_id)
+            if cached is not None and time.monotonic() - cached.checked_at < self.recheck_after:
+                return cached.client
+            try:
                 engine = await asyncio.to_thread(self._load, engine_id)
-                self._clients[engine_id] = self.build(engine)
-            return self._clients[engine_id]
+            except Exception:
+                if cached is None:
+                    raise
+                return cached.client  # a recheck that fails (database blip) keeps the client; next time again
+            if cached is not None and cached.settings == _settings(engine):
+                cached.checked_at = time.monotonic()
+                return cached.client
+            if cached is not None:  # edited by another process since we built it
+                self._retired.append(cached.client)
+            self._clients[engine_id] = _Cached(self.build(engine), _settings(engine), time.monotonic())
+            return self._clients[engine_id].client
 
     def build(self, engine: Engine) -> ERPNextClient:
         """A new client for `engine` (its own pool and budget); callers close it unless it came from get()."""
-        return ERPNextClient(engine.base_url, engine.api_key, self.secrets.decrypt(engine.api_secret_encrypted),
-                             timeout=self.timeout, transport=self.transport_for(engine),
-                             throttle=Throttle(self.requests_per_second))
+        secret = self.secrets.decrypt(engine.api_secret_encrypted)
+        return ERPNextClient(engine.base_url, engine.api_key, secret, timeout=self.timeout,
+                             transport=self.transport_for(engine),
+                             throttle=Throttle(engine.requests_per_second))
 
     async def forget(self, engine_id: int) -> None:
+        """The engine's settings changed: the next get() builds a client from them. Runs holding the
+        old client keep it (closing it would break their requests); it is closed with the others."""
         async with self._lock:
-            client = self._clients.pop(engine_id, None)
-        if client is not None:
-            await client.aclose()
+            cached = self._clients.pop(engine_id, None)
+            if cached is not None:
+                self._retired.append(cached.client)
 
     async def aclose(self) -> None:
         async with self._lock:
-            clients, self._clients = list(self._clients.values()), {}
+            clients = [cached.client for cached in self._clients.values()] + self._retired
+            self._clients, self._retired = {}, []
         for client in clients:
             await client.aclose()
 
@@ -66,6 +96,11 @@ class EngineClients:
             if engine is None:
                 raise LookupError(f'engine {engine_id} does not exist')
             return engine
+
+
+def _settings(engine: Engine) -> tuple:
+    """What a client is built from: a change of any of these needs a new client."""
+    return engine.base_url, engine.api_key, engine.api_secret_encrypted, engine.requests_per_second
 
 
 class EmbeddedSandboxTransport(httpx.AsyncBaseTransport):

@@ -36,6 +36,8 @@ T = TypeVar('T')
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 MAX_ID = 2**63 - 1  # larger ids overflow SQLite/PostgreSQL integers: reject them as input instead
+DEFAULT_REQUESTS_PER_SECOND = 50  # an engine's outbound request budget (the column's default too)
+MAX_REQUESTS_PER_SECOND = 10_000
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.@-]{3,64}')
 
 # ERPNext's Country names (frappe/geo/country_info.json) where they differ from ISO 3166's; the
@@ -200,12 +202,18 @@ class TenantCreate(_Input):
     stores: int = Field(default=1, ge=1, le=20, description='number of POS outlets')
 
 
+REQUESTS_PER_SECOND_HELP = ('outbound ERPNext requests a second from one Provisioner process '
+                             f'(1 to {MAX_REQUESTS_PER_SECOND})')
+
+
 class EngineCreate(_Input):
     name: EngineName
     base_url: Url
     api_key: Credential
     api_secret: Annotated[str, _text(500), AfterValidator(printable)]
     max_concurrent_runs: int = Field(default=4, ge=1, le=64)
+    requests_per_second: int = Field(default=DEFAULT_REQUESTS_PER_SECOND, ge=1, le=MAX_REQUESTS_PER_SECOND,
+                                     description=REQUESTS_PER_SECOND_HELP)
 
 
 class EngineUpdate(_Input):
@@ -216,6 +224,8 @@ class EngineUpdate(_Input):
     api_key: Credential | None = None
     api_secret: Annotated[str, _text(500), AfterValidator(printable)] | None = None
     max_concurrent_runs: int | None = Field(default=None, ge=1, le=64)
+    requests_per_second: int | None = Field(default=None, ge=1, le=MAX_REQUESTS_PER_SECOND,
+                                            description=REQUESTS_PER_SECOND_HELP)
 
 
 class UserCreate(_Input):

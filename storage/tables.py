@@ -140,6 +140,8 @@ class Engine(SQLModel, table=True):
     api_key: str = Field(max_length=255)
     api_secret_encrypted: str = Field(max_length=1000)
     max_concurrent_runs: int = 4
+    # Outbound ERPNext requests a second from one process (engine/clients.py); 429 Retry-After on top.
+    requests_per_second: int = Field(default=50, sa_column_kwargs={'server_default': '50'})
     health: str = Field(default=EngineHealth.UNKNOWN, max_length=16)
     version: str | None = Field(default=None, max_length=255)
     last_checked_at: datetime | None = ts()

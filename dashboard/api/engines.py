@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
+from engine.clients import EngineClients
 from engine.services import engines
 from engine.validation import EngineCreate, EngineUpdate
 from storage.tables import Engine
@@ -23,6 +24,7 @@ class EnginePublic(BaseModel):
     base_url: str
     api_key: str
     max_concurrent_runs: int
+    requests_per_second: int
     health: str
     version: str | None
     last_checked_at: datetime | None
@@ -54,10 +56,13 @@ def create_engine(body: EngineCreate, admin: AdminOnly, db: DbDep, secrets: Secr
 
 
 @router.patch('/{engine_id}')
-def update_engine(engine_id: IdPath, body: EngineUpdate, admin: AdminOnly, db: DbDep,
-                  secrets: SecretsDep) -> EnginePublic:
-    """Change the fields given; `api_secret` is write-only and replaced only when sent."""
-    return EnginePublic.of(engines.update_engine(db, secrets, engine_id, body, actor=admin.username))
+async def update_engine(engine_id: IdPath, body: EngineUpdate, admin: AdminOnly, db: DbDep,
+                        secrets: SecretsDep, request: Request) -> EnginePublic:
+    """Change the fields given; `api_secret` is write-only and replaced only when sent. The next
+    run on the engine uses the new settings (`requests_per_second` included)."""
+    engine = await engines.edit_engine(db, secrets, engine_id, body, actor=admin.username,
+                                       clients=_process_clients(request))
+    return EnginePublic.of(engine)
 
 
 @router.post('/{engine_id}/check')
@@ -67,3 +72,9 @@ async def check_engine(engine_id: IdPath, user: SupportPlus, db: DbDep, secrets:
     result = await engines.check_engine(db, secrets, engine_id, transport=transport, actor=user.username)
     return EngineCheckPublic(engine_id=result.engine_id, health=result.health, checked_at=result.checked_at,
                              user=result.user, version=result.version, error=result.error)
+
+
+def _process_clients(request: Request) -> EngineClients | None:
+    """The running process's engine clients (an app without a process, e.g. in tests, has none)."""
+    process = getattr(request.app.state, 'process', None)
+    return process.clients if process is not None else None

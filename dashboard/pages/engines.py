@@ -16,6 +16,8 @@ from dashboard.session import ADMIN_ONLY, guarded_page
 from engine.services import engines
 from engine.services.engines import EngineCheck
 from engine.validation import (
+    DEFAULT_REQUESTS_PER_SECOND,
+    MAX_REQUESTS_PER_SECOND,
     Conflict,
     EngineCreate,
     EngineUpdate,
@@ -77,7 +79,7 @@ class EngineList:
             with ui.grid(columns='max-content 1fr').classes('gap-x-6 gap-y-1 text-sm'):
                 for label, value in _facts(engine):
                     ui.label(label).classes('text-grey-7')
-                    ui.label(value)
+                    ui.label(value).mark(f"engine-{label.lower().replace(' ', '-')}-{engine.id}")
             if engine.last_error:
                 ui.label(f'Last error: {engine.last_error}').classes('text-sm text-red-8') \
                     .mark(f'engine-error-{engine.id}')
@@ -119,6 +121,11 @@ class EngineForm:
                 .props('autocomplete=new-password').mark('engine-secret'),
                 'max_concurrent_runs': ui.number('Max concurrent runs', value=4, min=1, max=64, precision=0)
                 .mark('engine-max-runs'),
+                'requests_per_second': ui.number('Requests per second', value=DEFAULT_REQUESTS_PER_SECOND,
+                                                 min=1, max=MAX_REQUESTS_PER_SECOND, precision=0)
+                .tooltip('Outbound ERPNext requests a second from each Provisioner process '
+                         "(ERPNext's own 429 Retry-After pauses the engine on top)")
+                .mark('engine-rps'),
             }
             for element in self.fields.values():
                 element.classes('w-full').props('error=false')
@@ -132,10 +139,12 @@ class EngineForm:
     def open(self, engine: Engine | None) -> None:
         self.engine = engine
         self.title.set_text(f"Edit engine '{engine.name}'" if engine else 'Add engine')
-        values = {'name': '', 'base_url': '', 'api_key': '', 'max_concurrent_runs': 4}
+        values = {'name': '', 'base_url': '', 'api_key': '', 'max_concurrent_runs': 4,
+                  'requests_per_second': DEFAULT_REQUESTS_PER_SECOND}
         if engine is not None:
             values = {'name': engine.name, 'base_url': engine.base_url, 'api_key': engine.api_key,
-                      'max_concurrent_runs': engine.max_concurrent_runs}
+                      'max_concurrent_runs': engine.max_concurrent_runs,
+                      'requests_per_second': engine.requests_per_second}
         for key, element in self.fields.items():
             element.value = values.get(key, '')  # the secret field always starts empty
             element.error = None
@@ -152,8 +161,9 @@ class EngineForm:
             if self.engine is None:
                 saved = await run.io_bound(engines.create_engine, self.db, secrets, data, actor=self.actor)
             else:
-                saved = await run.io_bound(engines.update_engine, self.db, secrets, self.engine.id, data,
-                                           actor=self.actor)
+                process = getattr(app.state, 'process', None)
+                saved = await engines.edit_engine(self.db, secrets, self.engine.id, data, actor=self.actor,
+                                                  clients=process.clients if process is not None else None)
         except (Conflict, InvalidInput) as exc:
             self._show_service_error(exc)
             return
@@ -169,7 +179,8 @@ class EngineForm:
 
     def _validated(self) -> EngineCreate | EngineUpdate | None:
         values = {key: element.value for key, element in self.fields.items()}
-        values['max_concurrent_runs'] = _whole_number(values['max_concurrent_runs'])
+        for key in ('max_concurrent_runs', 'requests_per_second'):
+            values[key] = _whole_number(values[key])
         if self.engine is not None and not (values['api_secret'] or '').strip():
             values.pop('api_secret')  # empty on edit: keep the stored secret
         model = EngineCreate if self.engine is None else EngineUpdate
@@ -198,12 +209,13 @@ def _facts(engine: Engine) -> list[tuple[str, str]]:
     checked = f'{engine.last_checked_at:%Y-%m-%d %H:%M:%S} UTC' if engine.last_checked_at else 'never'
     return [('Base URL', engine.base_url), ('API key', engine.api_key), ('API secret', 'stored (write-only)'),
             ('Version', engine.version or 'unknown'), ('Last checked', checked),
-            ('Max concurrent runs', str(engine.max_concurrent_runs))]
+            ('Max concurrent runs', str(engine.max_concurrent_runs)),
+            ('Requests per second', str(engine.requests_per_second))]
 
 
 def _fingerprint(engine: Engine) -> tuple:
     return (engine.id, engine.name, engine.base_url, engine.api_key, engine.health, engine.version,
-            engine.last_checked_at, engine.last_error, engine.max_concurrent_runs)
+            engine.last_checked_at, engine.last_error, engine.max_concurrent_runs, engine.requests_per_second)
 
 
 def _check_text(name: str, result: EngineCheck) -> str:

@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from engine.clients import EngineClients
 from engine.erpnext.client import ERPNextClient
 from engine.erpnext.errors import ERPNextError
 from engine.security import SecretBox, SecretKeyError
@@ -47,7 +48,8 @@ def create_engine(db: Database, secrets: SecretBox, data: EngineCreate, *, actor
     """Register an ERPNext site; Conflict when the name is taken."""
     engine = Engine(name=data.name, base_url=data.base_url, api_key=data.api_key,
                     api_secret_encrypted=secrets.encrypt(data.api_secret),
-                    max_concurrent_runs=data.max_concurrent_runs)
+                    max_concurrent_runs=data.max_concurrent_runs,
+                    requests_per_second=data.requests_per_second)
     with _name_race_is_conflict(data.name), db.session() as session:
         _refuse_taken_name(session, data.name)
         session.add(engine)
@@ -67,6 +69,16 @@ def update_engine(db: Database, secrets: SecretBox, engine_id: int, data: Engine
         if changes:
             audit.record(session, actor=actor, action='engine.updated',
                          details={'engine_id': engine.id, 'name': engine.name, 'changes': changes})
+    return engine
+
+
+async def edit_engine(db: Database, secrets: SecretBox, engine_id: int, data: EngineUpdate, *, actor: str,
+                      clients: EngineClients | None = None) -> Engine:
+    """update_engine, then have this process's next run on the engine use the new settings (URL,
+    credentials, request budget); other processes pick them up within SETTINGS_RECHECK_S."""
+    engine = await asyncio.to_thread(update_engine, db, secrets, engine_id, data, actor=actor)
+    if clients is not None:
+        await clients.forget(engine_id)
     return engine
 
 
@@ -185,7 +197,7 @@ def _apply_changes(session: Session, engine: Engine, data: EngineUpdate,
     changes: dict[str, Any] = {}
     if data.name is not None and data.name != engine.name:
         _refuse_taken_name(session, data.name, own_id=engine.id)
-    for field in ('name', 'base_url', 'api_key', 'max_concurrent_runs'):
+    for field in ('name', 'base_url', 'api_key', 'max_concurrent_runs', 'requests_per_second'):
         value = getattr(data, field)
         if value is not None and value != getattr(engine, field):
             changes[field] = [getattr(engine, field), value]

@@ -67,7 +67,8 @@ async def test_a_hundred_tenants_through_failing_writes(db, secrets, tmp_path, c
     with db.session() as session:
         for name, limit in ENGINE_LIMITS.items():
             engine = Engine(name=name, base_url='http://sandbox', api_key='sandbox',
-                            api_secret_encrypted=secrets.encrypt('sandbox'), max_concurrent_runs=limit)
+                            api_secret_encrypted=secrets.encrypt('sandbox'), max_concurrent_runs=limit,
+                            requests_per_second=400)
             session.add(engine)
             session.flush()
             engines[engine.id] = limit
@@ -77,7 +78,7 @@ async def test_a_hundred_tenants_through_failing_writes(db, secrets, tmp_path, c
         session.add_all(tenants)
     stores_of = {t.company_name: t.stores for t in tenants}
 
-    clients = EngineClients(db, secrets, timeout=10, requests_per_second=400,
+    clients = EngineClients(db, secrets, timeout=10,
                             transport_for=lambda engine: httpx.ASGITransport(app=chaos_sandbox))
     policy = AutoRetryPolicy(limit=3, first_delay_s=0.2, max_delay_s=1.0)
     runner = Runner(db, clients.get, policy=CHAOS_RETRIES, auto_retry=policy)

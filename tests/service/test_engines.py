@@ -113,3 +113,53 @@ async def test_checking_the_sandbox_records_it_online_with_its_version(app, api,
     assert result['health'] == 'online' and result['error'] is None
     assert result['user'] and result['version']
     assert engines.get_engine(db, engine.id).health == 'online'
+
+
+# ---- the request budget (requests_per_second) -------------------------------------------------------
+
+async def test_the_request_budget_defaults_to_50_and_is_in_every_engine_answer(api, admin) -> None:
+    body = {'name': 'Small ERP', 'base_url': 'https://small.example.com', 'api_key': 'k', 'api_secret': 's'}
+    default = await api.post('/api/v1/engines', headers=admin, json=body)
+    chosen = await api.post('/api/v1/engines', headers=admin,
+                            json={**body, 'name': 'Big ERP', 'requests_per_second': 400})
+
+    assert (default.status_code, chosen.status_code) == (201, 201)
+    assert default.json()['requests_per_second'] == 50 and chosen.json()['requests_per_second'] == 400
+    engines_now = (await api.get('/api/v1/engines', headers=admin)).json()
+    listed = {engine['name']: engine['requests_per_second'] for engine in engines_now}
+    assert listed == {'Small ERP': 50, 'Big ERP': 400}
+
+
+async def test_the_request_budget_is_edited_alone_and_audited(api, admin, db, engine_id) -> None:
+    answer = await api.patch(f'/api/v1/engines/{engine_id}', headers=admin, json={'requests_per_second': 7})
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()['requests_per_second'] == 7 and answer.json()['max_concurrent_runs'] == 4
+    assert engines.get_engine(db, engine_id).requests_per_second == 7
+    [event] = (await api.get('/api/v1/audit', headers=admin)).json()['items'][:1]
+    assert event['action'] == 'engine.updated'
+    assert event['details']['changes'] == {'requests_per_second': [50, 7]}
+
+
+@pytest.mark.parametrize(('value', 'message'), [
+    (0, 'requests_per_second: must be at least 1'),
+    (-1, 'requests_per_second: must be at least 1'),
+    (10_001, 'requests_per_second: must be at most 10000'),
+    ('abc', 'requests_per_second: must be a whole number'),
+    (2.5, 'requests_per_second: must be a whole number'),
+    (None, 'requests_per_second: must be a whole number'),
+])
+async def test_a_bad_request_budget_is_a_422_on_create_and_on_edit(api, admin, db, engine_id, value,
+                                                                    message) -> None:
+    body = {'name': 'New', 'base_url': 'https://erp.example.com', 'api_key': 'k', 'api_secret': 's',
+            'requests_per_second': value}
+    created = await api.post('/api/v1/engines', headers=admin, json=body)
+    edited = await api.patch(f'/api/v1/engines/{engine_id}', headers=admin,
+                             json={'requests_per_second': value})
+
+    answers = [created] if value is None else [created, edited]  # null on edit means "keep it"
+    for answer in answers:
+        assert answer.status_code == 422, answer.text
+        assert answer.json()['detail'].startswith(message)
+    assert [e.name for e in engines.list_engines(db)] == ['Main ERP']
+    assert engines.get_engine(db, engine_id).requests_per_second == 50
