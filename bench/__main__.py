@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bench import dashboard_scale, engine_overhead, memory, throughput
+from bench import dashboard_scale, engine_overhead, memory, scale_out, throughput
 from bench.postgres import Postgres
 from bench.report import Row, ms, table, x
 from bench.sandbox_server import SandboxServer
@@ -36,10 +36,11 @@ class Sizes:
     runs_per_tenant: int = 5
     timing_repeats: int = 30
     memory_runs: int = 64
+    processes: tuple[int, ...] = (1, 2)  # scale-out on PostgreSQL: real `python main.py` processes, 64 runs in all
 
 
 QUICK = Sizes(repeats=1, queue=6, concurrency=(2,), targets=(), postgres=False, tenants=60, runs_per_tenant=2,
-              timing_repeats=3, memory_runs=4)
+              timing_repeats=3, memory_runs=4, processes=())
 
 
 def main() -> None:
@@ -79,9 +80,11 @@ async def run_all(sizes: Sizes, sections: set[str], profile: Path | None) -> tup
             rows += overhead_rows(single)
             raw['overhead'] = [{**vars(s), 'fresh': dict(s.fresh), 'rerun': dict(s.rerun)} for s in single.samples]
         if 'throughput' in sections:
-            results = await throughput_runs(erp, workdir, sizes, profile)
+            results, scaled = await throughput_runs(erp, workdir, sizes, profile)
             rows += throughput_rows(results, single.median('wall'), sizes)
+            rows += scale_out_rows(scaled, single.median('wall'))
             raw['throughput'] = [asdict(r) for r in results]
+            raw['scale_out'] = [asdict(r) for r in scaled]
         if 'dashboard' in sections:
             timings, seconds = await dashboard_runs(workdir, sizes)
             rows += dashboard_rows(timings, seconds, sizes)
@@ -136,10 +139,13 @@ async def throughput_runs(erp: SandboxServer, workdir: Path, sizes: Sizes, profi
         if sizes.queue >= 100:  # the dispatcher as shipped: a claim only on its 1 s tick
             results.append(await throughput.measure(erp, databases[0][1]('tick'), tenants=sizes.queue // 5,
                                                     concurrency=32, eager=False, with_floor=False))
+        scaled = [await asyncio.to_thread(scale_out.measure, erp, databases[1][1](f'scale_{n}'), workdir,
+                                          processes=n, concurrency=64, tenants=sizes.queue)
+                  for n in (sizes.processes if len(databases) > 1 else ())]
     finally:
         if len(databases) > 1:
             pg.__exit__()
-    return results
+    return results, scaled
 
 
 def throughput_rows(results: list[throughput.Throughput], single_wall: float, sizes: Sizes) -> list[Row]:
@@ -159,6 +165,19 @@ def throughput_rows(results: list[throughput.Throughput], single_wall: float, si
                             f'ours ÷ floor {x(r.per_minute / r.floor_per_minute)}'))
         rows.append(Row('3', '  CPU per tenant: ours / ERPNext sandbox; request median',
                         f'{ours:.0f} / {theirs:.0f} ms; {r.request_median * 1000:.0f} ms'))
+    return rows
+
+
+def scale_out_rows(results: list[scale_out.ScaleOut], single_wall: float) -> list[Row]:
+    rows = []
+    for r in results:
+        ideal = r.concurrency * 60 / single_wall
+        ours, theirs = r.cpu_ms_per_tenant
+        label = f'PostgreSQL, {r.processes} × python main.py, {r.concurrency} runs in all, {r.tenants} tenants'
+        rows.append(Row('3', f'{label}: tenants/min', f'{r.per_minute:.0f} ({r.succeeded} ok)', f'ideal {ideal:.0f}',
+                        x(r.per_minute / ideal)))
+        rows.append(Row('3', '  CPU per tenant: ours (all processes) / ERPNext sandbox',
+                        f'{ours:.0f} / {theirs:.0f} ms'))
     return rows
 
 
