@@ -18,14 +18,14 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
-from sqlmodel import col, func, select
 
 from bench.memory import PASSWORD, _login, _wait_ready
 from bench.sandbox_server import ROOT, SandboxServer, child_env, free_port
+from bench.throughput import active, succeeded
 from bench.world import tenant_name
 from engine.services import runs
 from storage.db import Database
-from storage.tables import Run, Tenant
+from storage.tables import Tenant
 
 DEADLINE_S = 900.0
 REQUESTS_PER_SECOND = 10_000  # the engine's budget, the most it takes: out of the way at these rates
@@ -71,13 +71,13 @@ def measure(erp: SandboxServer, database_url: str, workdir: Path, *, processes: 
             ids = _add_tenants(db, engine.json()['id'], tenants)
             cpu, erp_cpu, started = [_cpu_seconds(s.pid) for s in services], erp.cpu_seconds(), time.perf_counter()
             runs.bulk_provision(db, ids, actor='bench')
-            while _active(db):
+            while active(db):
                 if time.perf_counter() - started > DEADLINE_S:
                     raise RuntimeError(f'the queue was not worked off within {DEADLINE_S:.0f} s')
                 time.sleep(0.1)
             seconds = time.perf_counter() - started
             used = tuple(_cpu_seconds(s.pid) - before for s, before in zip(services, cpu, strict=True))
-            return ScaleOut(processes, concurrency, tenants, seconds, _succeeded(db), used,
+            return ScaleOut(processes, concurrency, tenants, seconds, succeeded(db), used,
                             erp.cpu_seconds() - erp_cpu)
         finally:
             db.dispose()
@@ -121,14 +121,3 @@ def _add_tenants(db: Database, engine_id: int, count: int) -> list[int]:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')  # utime + stime
-
-
-def _active(db: Database) -> bool:
-    with db.session() as session:
-        return session.exec(select(func.count()).select_from(Run).where(
-            col(Run.status).in_(['QUEUED', 'RUNNING']))).one() > 0
-
-
-def _succeeded(db: Database) -> int:
-    with db.session() as session:
-        return session.exec(select(func.count()).select_from(Run).where(Run.status == 'SUCCEEDED')).one()

@@ -21,6 +21,7 @@ from bench.timeline import by_run
 from bench.world import World
 from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
 from engine.services import runs
+from storage.db import Database
 from storage.tables import Run
 
 # The bench engine row's `requests_per_second`: its request budget out of the way (the shipped default
@@ -81,7 +82,7 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
             profiler.stop()
             profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         exchanges = world.recorder.take()
-        result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds, _succeeded(world),
+        result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds, succeeded(world.db),
                             requests_per_second, cpu, erp_cpu,
                             statistics.median(x.duration for x in exchanges) if exchanges else 0.0)
         if with_floor:
@@ -97,7 +98,7 @@ async def _work_off(world: World, dispatcher: Dispatcher, *, eager: bool) -> Non
     """Tick (and renew leases) like the scheduler does until no run is queued or running. The
     dispatcher also claims by itself whenever a run ends; `eager` additionally wakes this loop then."""
     renewed = time.monotonic()
-    while await asyncio.to_thread(_active, world):
+    while await asyncio.to_thread(active, world.db):
         await dispatcher.tick()
         if time.monotonic() - renewed >= RENEW_EVERY_SECONDS:
             await dispatcher.renew_leases()
@@ -109,14 +110,15 @@ async def _work_off(world: World, dispatcher: Dispatcher, *, eager: bool) -> Non
             await asyncio.sleep(TICK_SECONDS)
 
 
-def _active(world: World) -> bool:
-    with world.db.session() as session:
+def active(db: Database) -> bool:
+    """Whether any run is still queued or running."""
+    with db.session() as session:
         return session.exec(select(func.count()).select_from(Run).where(
             col(Run.status).in_(['QUEUED', 'RUNNING']))).one() > 0
 
 
-def _succeeded(world: World) -> int:
-    with world.db.session() as session:
+def succeeded(db: Database) -> int:
+    with db.session() as session:
         return session.exec(select(func.count()).select_from(Run).where(Run.status == 'SUCCEEDED')).one()
 
 
