@@ -2,7 +2,9 @@
 
 Steps whose needs are met run at the same time (the critical path is check_engine →
 create_company → resolve_accounts → configure_payment_modes → create_pos_profiles → verify).
-Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
+Between two moments of a run there is one checkpoint transaction: it records the steps that
+ended and marks the steps they unblock RUNNING; those start their look-ups at once and their
+writes wait for it (`_step`), so the database is off the critical path of reads. Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
 full-jitter exponential backoff (honouring ERPNext's Retry-After), bounded by attempts and by a
 per-step time budget; each attempt has its own timeout.
 
@@ -141,6 +143,32 @@ class _Execution:
 
     async def run(self) -> str:
         client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
+        finished = await self._work(client)
+        if self.runner.draining and not self.failure and any(
+                status not in SETTLED for status in self.status.values()):
+            await self._record(finished)
+            log.info('run.interrupted', reason='shutdown')
+            return INTERRUPTED  # the dispatcher hands the run back to the queue
+        if self.failure and self.failure[1] == ErrorCategory.TRANSIENT:
+            unreachable = await _engine_unreachable(client)
+            if unreachable:
+                await self._record(finished)
+                finished = []
+                if await self._park(unreachable):
+                    return PARKED
+        abbr = self.snap.outputs.get('create_company', {}).get('abbr')
+        final, duration_s = await asyncio.to_thread(
+            self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
+            owner=self.owner, auto_retry=self.runner.auto_retry, finished=finished)
+        self._recorded(finished)
+        if self.snap.mode == RunMode.PROVISION:
+            metrics.run_finished(final, duration_s)
+        log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
+        return final
+
+    async def _work(self, client: ERPNextClient) -> list[tuple[str, StepOutcome]]:
+        """Start what is ready, settle what ends, until nothing runs; returns the steps that ended
+        since the last checkpoint (the run's finish records them)."""
         running: dict[asyncio.Task, str] = {}
         finished: list[tuple[str, StepOutcome]] = []
         checkpoint: asyncio.Task[bool] | None = None
@@ -174,27 +202,7 @@ class _Execution:
             for task in (*running, *([checkpoint] if checkpoint else [])):
                 task.cancel()  # shutting down or crashed: the lease lets the run resume later
             raise
-        if self.runner.draining and not self.failure and any(
-                status not in SETTLED for status in self.status.values()):
-            await self._record(finished)
-            log.info('run.interrupted', reason='shutdown')
-            return INTERRUPTED  # the dispatcher hands the run back to the queue
-        if self.failure and self.failure[1] == ErrorCategory.TRANSIENT:
-            unreachable = await _engine_unreachable(client)
-            if unreachable:
-                await self._record(finished)
-                finished = []
-                if await self._park(unreachable):
-                    return PARKED
-        abbr = self.snap.outputs.get('create_company', {}).get('abbr')
-        final, duration_s = await asyncio.to_thread(
-            self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
-            owner=self.owner, auto_retry=self.runner.auto_retry, finished=finished)
-        self._recorded(finished)
-        if self.snap.mode == RunMode.PROVISION:
-            metrics.run_finished(final, duration_s)
-        log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
-        return final
+        return finished
 
     def _ready(self, running) -> list[str]:
         ready = []
