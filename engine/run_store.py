@@ -104,28 +104,29 @@ class RunStore:
         the run was cancelled meanwhile (the steps that finished are still recorded). Core
         statements, not the ORM: this runs a few times per run and per step."""
         with self.db.transaction() as connection:
-            locked = owner is not None and is_postgres(self.db.engine)
-            query = select(Run.status, Run.lease_owner).where(Run.id == run_id)
-            row = connection.execute(query.with_for_update() if locked else query).one_or_none()
-            if row is None or _taken_over(row.status, row.lease_owner, owner):
-                raise LeaseLost(run_id)
+            active = self._lease_status(connection, run_id, owner) != RunStatus.CANCELLED
             _record_finished(connection, run_id, finished)
-            active = row.status != RunStatus.CANCELLED
             if active and starting:
-                connection.execute(
-                    update(StepRun).where(StepRun.run_id == run_id, col(StepRun.step_key).in_(starting))
-                    .values(status=StepStatus.RUNNING, attempts=1, started_at=started_at or utcnow(),
-                            finished_at=None, error_category=None, error_message=None))
+                _mark_running(connection, run_id, starting, 1, started_at or utcnow())
             return active
 
     def step_attempt(self, run_id: int, key: str, attempts: int, started_at: datetime,
                      owner: str | None = None) -> None:
         """A retry of a step that is already RUNNING: count the attempt and clear the last error."""
-        with self.db.session() as session:
-            _run_for_checkpoint(session, run_id, owner)
-            step = run_queries.step_of_run(session, run_id, key)
-            _running(step, attempts, started_at)
-            session.add(step)
+        with self.db.transaction() as connection:
+            self._lease_status(connection, run_id, owner)
+            _mark_running(connection, run_id, [key], attempts, started_at)
+
+    def _lease_status(self, connection: Connection, run_id: int, owner: str | None) -> str:
+        """The run's status, refusing a checkpoint of a process whose lease on it was taken over
+        (PostgreSQL: with an owner, the run's row stays locked until the checkpoint commits, so no
+        claim slips in between)."""
+        query = select(Run.status, Run.lease_owner).where(Run.id == run_id)
+        locked = owner is not None and is_postgres(self.db.engine)
+        row = connection.execute(query.with_for_update() if locked else query).one_or_none()
+        if row is None or _taken_over(row.status, row.lease_owner, owner):
+            raise LeaseLost(run_id)
+        return row.status
 
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
         with self.db.transaction() as connection:
@@ -215,15 +216,6 @@ def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
     return snapshot
 
 
-def _run_for_checkpoint(session: Session, run_id: int, owner: str | None) -> Run:
-    """The run, refusing a checkpoint of a process whose lease on it was taken over (PostgreSQL:
-    with an owner, the run's row stays locked until the checkpoint commits, so no claim slips in)."""
-    run = session.get(Run, run_id, with_for_update=owner is not None)
-    if run is None or _taken_over(run.status, run.lease_owner, owner):
-        raise LeaseLost(run_id)
-    return run
-
-
 _STEPS = StepRun.__table__
 _FINISHED = (update(_STEPS).where(_STEPS.c.run_id == bindparam('b_run'), _STEPS.c.step_key == bindparam('b_key'))
              .values(status=bindparam('b_status'), attempts=bindparam('b_attempts'),
@@ -245,9 +237,11 @@ def _record_finished(connection: Connection | Session, run_id: int,
         for key, outcome in finished])
 
 
-def _running(step: StepRun, attempts: int, started_at: datetime) -> None:
-    step.status, step.attempts, step.started_at = StepStatus.RUNNING, attempts, started_at
-    step.finished_at = step.error_category = step.error_message = None
+def _mark_running(connection: Connection, run_id: int, keys: Sequence[str], attempts: int,
+                  started_at: datetime) -> None:
+    connection.execute(update(StepRun).where(StepRun.run_id == run_id, col(StepRun.step_key).in_(keys))
+                       .values(status=StepStatus.RUNNING, attempts=attempts, started_at=started_at,
+                               finished_at=None, error_category=None, error_message=None))
 
 
 def _taken_over(status: str, lease_owner: str | None, owner: str | None) -> bool:
