@@ -6,7 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -49,16 +53,27 @@ class Page:
     def should_not_see(self, text: str) -> None:
         assert text.casefold() not in self.text().casefold()
 
-    def field(self, label: str):
-        """The input of the Quasar field labelled `label`."""
-        return self._wait(10).until(lambda d: d.find_element(
-            By.XPATH, f'//label[.//*[normalize-space(text())="{label}"]]//input | '
-                      f'//label[.//*[normalize-space(text())="{label}"]]//textarea'))
+    def type(self, label: str, text: str, timeout: float = 10) -> None:
+        """Type `text` into the Quasar field labelled `label`, once it takes input (a dialog may
+        still be opening)."""
+        xpath = (f'//label[.//*[normalize-space(text())="{label}"]]//input | '
+                 f'//label[.//*[normalize-space(text())="{label}"]]//textarea')
 
-    def type(self, label: str, text: str) -> None:
-        element = self.field(label)
-        element.clear()
-        element.send_keys(text)
+        def typed(driver) -> bool:
+            try:
+                for element in driver.find_elements(By.XPATH, xpath):
+                    if element.is_displayed() and element.is_enabled():
+                        element.clear()
+                        element.send_keys(text)
+                        return True
+            except (ElementNotInteractableException, StaleElementReferenceException):
+                pass  # not ready yet, or redrawn: look again
+            return False
+
+        try:
+            self._wait(timeout).until(typed)
+        except TimeoutException:
+            raise AssertionError(f'no field {label!r} to type in; the page shows:\n{self.text()[:2000]}') from None
 
     def click(self, text: str, timeout: float = 10) -> None:
         """Click the visible button (or link) whose text is `text`."""
