@@ -4,7 +4,8 @@ its stored settings.
 Each engine's budget is its own `requests_per_second` (a moving window in `Throttle`; ERPNext's
 429 Retry-After pauses the engine on top of it). A client is rebuilt when its engine's settings
 change: at once in the process that made the edit (`forget`), and within SETTINGS_RECHECK_S in
-every other process sharing the database. Runs already holding the old client finish with it.
+every other process sharing the database. Runs already holding the old client (through a bound
+view) finish with it; it is closed at the first hand-out after the last of them has ended.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ class EngineClients:
         self.recheck_after = recheck_after
         self.transport_for = transport_for or (lambda engine: None)
         self._clients: dict[int, _Cached] = {}
-        self._retired: list[ERPNextClient] = []  # replaced while runs may still use them: closed at aclose()
+        self._retired: list[ERPNextClient] = []  # replaced while runs may still use them (see _close_idle)
         self._lock = asyncio.Lock()
 
     async def get(self, engine_id: int) -> ERPNextClient:
         async with self._lock:
+            await self._close_idle()
             cached = self._clients.get(engine_id)
             if cached is not None and time.monotonic() - cached.checked_at < self.recheck_after:
                 return cached.client
@@ -77,11 +79,19 @@ class EngineClients:
 
     async def forget(self, engine_id: int) -> None:
         """The engine's settings changed: the next get() builds a client from them. Runs holding the
-        old client keep it (closing it would break their requests); it is closed with the others."""
+        old client keep it (closing it would break their requests) until they end."""
         async with self._lock:
             cached = self._clients.pop(engine_id, None)
             if cached is not None:
                 self._retired.append(cached.client)
+
+    async def _close_idle(self) -> None:
+        """Close the replaced clients no run holds any more (their pools and connections)."""
+        idle = [client for client in self._retired if not client.in_use]
+        if idle:
+            self._retired = [client for client in self._retired if client.in_use]
+            for client in idle:
+                await client.aclose()
 
     async def aclose(self) -> None:
         async with self._lock:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -38,7 +39,7 @@ class ERPNextClient:
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
                  throttle: Throttle | None = None, before_write: BeforeWrite | None = None,
-                 _http: httpx.AsyncClient | None = None) -> None:
+                 _http: httpx.AsyncClient | None = None, _root: ERPNextClient | None = None) -> None:
         self.base_url = base_url.rstrip('/')
         self.before_write = before_write
         self._secret = api_secret
@@ -46,6 +47,8 @@ class ERPNextClient:
         self.throttle = throttle  # shared by every view of this engine's client
         self.requests: Counter[str] = Counter()
         self._owns_http = _http is None
+        self._root = _root or self
+        self._views: weakref.WeakSet[ERPNextClient] = weakref.WeakSet()  # on the root: its live bound views
         self._http = _http or httpx.AsyncClient(
             base_url=self.base_url, transport=transport or network_transport(),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
@@ -55,8 +58,19 @@ class ERPNextClient:
     def bound(self, request_id: str, *, before_write: BeforeWrite | None = None) -> ERPNextClient:
         """A view on the same connection pool that tags every request with `request_id`; with
         `before_write`, every POST, PUT or DELETE first awaits it (it may raise to stop the write)."""
-        return ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id,
-                             throttle=self.throttle, before_write=before_write, _http=self._http)
+        view = ERPNextClient(self.base_url, self._api_key, self._secret, request_id=request_id,
+                             throttle=self.throttle, before_write=before_write, _http=self._http, _root=self._root)
+        self._root._views.add(view)
+        return view
+
+    @property
+    def in_use(self) -> bool:
+        """Whether a bound view of this client (a run or a drift check holding it) still exists."""
+        return bool(self._root._views)
+
+    @property
+    def closed(self) -> bool:
+        return self._http.is_closed
 
     async def aclose(self) -> None:
         if self._owns_http:

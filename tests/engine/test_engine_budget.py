@@ -5,6 +5,7 @@ the process that made the edit and, within the recheck interval, in any other pr
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import httpx
@@ -74,6 +75,7 @@ async def test_an_edit_of_the_budget_applies_to_the_next_client_and_spares_the_o
                                                                                       budget_clients) -> None:
     engine_id = add_engine(db, secrets, requests_per_second=2)
     before = await budget_clients.get(engine_id)
+    run = before.bound('run-1')  # a run in flight holds a view of the client
     waits_before = [await before.throttle.acquire() for _ in range(3)]
 
     await engines.edit_engine(db, secrets, engine_id, EngineUpdate(requests_per_second=10), actor='tests',
@@ -83,8 +85,24 @@ async def test_an_edit_of_the_budget_applies_to_the_next_client_and_spares_the_o
 
     assert waits_before[:2] == [0.0, 0.0] and waits_before[2] > 0  # the third waited for the window
     assert after is not before and waits_after == [0.0] * 10  # ten fit in the new budget's second
-    assert await before.logged_user() == 'Administrator'  # a run still holding the old client goes on
-    assert await budget_clients.get(engine_id) is after
+    assert await run.logged_user() == 'Administrator'  # a run still holding the old client goes on
+    assert await budget_clients.get(engine_id) is after and not before.closed
+
+
+async def test_a_replaced_client_is_closed_once_no_run_holds_it(db, secrets, budget_clients) -> None:
+    engine_id = add_engine(db, secrets, requests_per_second=2)
+    before = await budget_clients.get(engine_id)
+    run = before.bound('run-1')
+    await budget_clients.forget(engine_id)
+
+    after = await budget_clients.get(engine_id)
+    still_open = not before.closed
+    del run  # the run ended
+    gc.collect()
+    await budget_clients.get(engine_id)
+
+    assert after is not before and still_open
+    assert before.closed and not after.closed
 
 
 async def test_another_process_picks_up_an_edit_at_its_next_recheck(db, secrets, arrivals) -> None:
