@@ -4,7 +4,9 @@ Steps whose needs are met run at the same time (the critical path is check_engin
 create_company → resolve_accounts → configure_payment_modes → create_pos_profiles → verify).
 Between two moments of a run there is one checkpoint transaction: it records the steps that
 ended and marks the steps they unblock RUNNING; those start their look-ups at once and their
-writes wait for it (`_step`), so the database is off the critical path of reads. Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
+writes wait for it (`_step`), so the database is off the critical path of reads.
+
+Retry policy lives here, not in the steps: tenacity retries TransientProvisioningError with
 full-jitter exponential backoff (honouring ERPNext's Retry-After), bounded by attempts and by a
 per-step time budget; each attempt has its own timeout.
 
