@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -31,10 +32,14 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f'provisioner: {exc}')
     configure_logging(settings.log_format)
+    if problem := _cannot_listen(settings.host, settings.port):
+        sys.exit(f'provisioner: cannot serve on {settings.host}:{settings.port}: {problem} '
+                 '(set PROVISIONER_HOST / PROVISIONER_PORT)')
     try:
         process = setup(app, settings)
     except Exception as exc:  # e.g. an unreachable database: one clear line, not a traceback
-        sys.exit(f'provisioner: cannot start: {type(exc).__name__}: {exc}')
+        first_line = next(iter(str(exc).splitlines()), '')
+        sys.exit(f'provisioner: cannot start: {type(exc).__name__}: {first_line}')
     # uvicorn drains on SIGTERM, then re-raises the signal it caught: after a clean drain
     # that should end the process with status 0, not "killed by SIGTERM".
     if threading.current_thread() is threading.main_thread():  # (tests run main.py in a thread)
@@ -44,6 +49,20 @@ def main() -> None:
            show_welcome_message=False, fastapi_docs=True,
            storage_secret=process.storage_secret,
            session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies})
+
+
+def _cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (taken, or not an address of this machine), or
+    None. Checked before anything starts, so that the answer is one line rather than a server that
+    fails after its jobs have begun."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(address)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def command(argv: list[str]) -> int:
