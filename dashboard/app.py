@@ -17,6 +17,7 @@ from engine.process import Process
 from engine.settings import Settings
 
 SANDBOX_PATH = '/sandbox'
+API_TITLE, API_VERSION = 'Provisioner', '1'  # the OpenAPI document of /api/v1
 SANDBOX_STATE_FILE = 'sandbox.json'
 
 
@@ -39,6 +40,8 @@ def setup(app: App, settings: Settings) -> Process:
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi_url, app.docs_url = '/api/v1/openapi.json', '/api/v1/docs'
+    app.title, app.version = API_TITLE, API_VERSION
+    app.openapi_schema = None  # built again, with the title, on the next request
     app.on_startup(lambda: _started(process))
     app.on_shutdown(process.stop)
     if sandbox_app is not None:

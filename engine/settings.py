@@ -19,6 +19,11 @@ DATABASE_SCHEMES = ('sqlite', 'postgresql+psycopg')
 # Values that may hold credentials (a password in the URL, a webhook token) are never echoed.
 UNECHOED_FIELDS = frozenset({'admin_password', 'secret_key', 'database_url', 'alert_webhook_url'})
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024  # the API's limit too (engine/validation.py)
+# Upper bounds keep a typo (an extra zero or ten) from starting a process that then fails at run time.
+MAX_CONCURRENT_RUNS = 1000
+MAX_STUCK_AFTER_MINUTES = 7 * 24 * 60  # a week
+MAX_AUTO_RETRY_LIMIT = 100
 
 
 class SettingsError(ValueError):
@@ -63,15 +68,25 @@ class Settings(BaseSettings):
     def _port(cls, value: Any) -> int:
         return _whole_number(value, 1, 65535, 'must be between 1 and 65535')
 
-    @field_validator('max_concurrent_runs', 'stuck_after_minutes', mode='before')
+    @field_validator('max_concurrent_runs', mode='before')
     @classmethod
-    def _positive(cls, value: Any) -> int:
-        return _whole_number(value, 1, None, 'must be a whole number of at least 1')
+    def _max_concurrent_runs(cls, value: Any) -> int:
+        return _whole_number(value, 1, MAX_CONCURRENT_RUNS,
+                             f'must be a whole number of at least 1 (and at most {MAX_CONCURRENT_RUNS})')
+
+    @field_validator('stuck_after_minutes', mode='before')
+    @classmethod
+    def _stuck_after_minutes(cls, value: Any) -> int:
+        return _whole_number(value, 1, MAX_STUCK_AFTER_MINUTES,
+                             'must be a whole number of at least 1 '
+                             f'(and at most {MAX_STUCK_AFTER_MINUTES}, a week)')
 
     @field_validator('auto_retry_limit', mode='before')
     @classmethod
-    def _not_negative(cls, value: Any) -> int:
-        return _whole_number(value, 0, None, 'must be a whole number of at least 0 (0 disables auto-retry)')
+    def _auto_retry_limit(cls, value: Any) -> int:
+        return _whole_number(value, 0, MAX_AUTO_RETRY_LIMIT,
+                             f'must be a whole number of at least 0 (0 disables auto-retry) '
+                             f'and at most {MAX_AUTO_RETRY_LIMIT}')
 
     @field_validator('sandbox', 'secure_cookies', mode='before')
     @classmethod
@@ -100,8 +115,16 @@ class Settings(BaseSettings):
     @field_validator('admin_password', mode='before')
     @classmethod
     def _admin_password(cls, value: Any) -> Any:
-        if value is not None and len(str(value)) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long')
+        """The API's password rule: the admin must be able to type it into the sign-in form."""
+        if value is None:
+            return value
+        text = str(value)
+        if not MIN_PASSWORD_LENGTH <= len(text) <= MAX_PASSWORD_LENGTH:
+            raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long '
+                             f'(and at most {MAX_PASSWORD_LENGTH})')
+        if not text.isprintable():
+            raise ValueError('must contain only printable characters '
+                             '(no tabs, line breaks or control characters)')
         return value
 
     @field_validator('secret_key', mode='before')
@@ -128,6 +151,9 @@ def normalise_database_url(url: str) -> str:
         scheme = 'postgresql+psycopg'
     if not sep or scheme not in DATABASE_SCHEMES or not rest:
         raise ValueError('must start with sqlite:/// or postgresql+psycopg://')
+    if scheme == 'sqlite' and rest.lstrip('/').split('?')[0] in ('', ':memory:'):
+        # an in-memory database is a new, empty one per connection: nothing would be kept
+        raise ValueError('needs a database file, e.g. sqlite:///./data/provisioner.db')
     return f'{scheme}://{rest}'
 
 

@@ -21,9 +21,11 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
+    StrictBool,
     StringConstraints,
     ValidationError,
     WithJsonSchema,
@@ -160,12 +162,23 @@ def engine_ref(value: Any) -> int | str:
 
 
 def http_url(value: str) -> str:
-    """An http(s) URL with a host, without the trailing slash."""
+    """An http(s) URL with a host, without the trailing slash, and without credentials (the URL is
+    shown to every role; the key and secret have fields of their own)."""
     text = value.strip().rstrip('/')
     parts = urlsplit(text)
     if parts.scheme not in ('http', 'https') or not parts.hostname or parts.query or parts.fragment:
         raise ValueError('must be an http:// or https:// URL such as https://erp.example.com')
+    if '@' in parts.netloc:
+        raise ValueError('must not contain a user name or password: '
+                         'put the API key and secret in their own fields')
     return text
+
+
+def not_a_boolean(value: Any) -> Any:
+    """JSON true/false is not a number (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError('must be a whole number, not true or false')
+    return value
 
 
 def _text(max_length: int) -> Any:
@@ -183,6 +196,8 @@ Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(http_url)
 Credential = Annotated[str, _text(255), AfterValidator(printable)]
 EngineRef = Annotated[int | str, PlainValidator(engine_ref),
                       WithJsonSchema({'anyOf': [{'type': 'integer'}, {'type': 'string'}]})]
+# A whole number that may arrive as 2, 2.0 (a UI number field) or "2" (a CSV cell), never as true.
+WholeNumber = Annotated[int, BeforeValidator(not_a_boolean)]
 
 
 # ---- input models -----------------------------------------------------------------------------
@@ -199,7 +214,7 @@ class TenantCreate(_Input):
     currency: Currency
     admin_email: Email
     engine: EngineRef = Field(description='engine id or name')
-    stores: int = Field(default=1, ge=1, le=20, description='number of POS outlets')
+    stores: WholeNumber = Field(default=1, ge=1, le=20, description='number of POS outlets')
 
 
 REQUESTS_PER_SECOND_HELP = ('outbound ERPNext requests a second from one Provisioner process '
@@ -211,8 +226,8 @@ class EngineCreate(_Input):
     base_url: Url
     api_key: Credential
     api_secret: Annotated[str, _text(500), AfterValidator(printable)]
-    max_concurrent_runs: int = Field(default=4, ge=1, le=64)
-    requests_per_second: int = Field(default=DEFAULT_REQUESTS_PER_SECOND, ge=1, le=MAX_REQUESTS_PER_SECOND,
+    max_concurrent_runs: WholeNumber = Field(default=4, ge=1, le=64)
+    requests_per_second: WholeNumber = Field(default=DEFAULT_REQUESTS_PER_SECOND, ge=1, le=MAX_REQUESTS_PER_SECOND,
                                      description=REQUESTS_PER_SECOND_HELP)
 
 
@@ -223,8 +238,8 @@ class EngineUpdate(_Input):
     base_url: Url | None = None
     api_key: Credential | None = None
     api_secret: Annotated[str, _text(500), AfterValidator(printable)] | None = None
-    max_concurrent_runs: int | None = Field(default=None, ge=1, le=64)
-    requests_per_second: int | None = Field(default=None, ge=1, le=MAX_REQUESTS_PER_SECOND,
+    max_concurrent_runs: WholeNumber | None = Field(default=None, ge=1, le=64)
+    requests_per_second: WholeNumber | None = Field(default=None, ge=1, le=MAX_REQUESTS_PER_SECOND,
                                             description=REQUESTS_PER_SECOND_HELP)
 
 
@@ -236,7 +251,7 @@ class UserCreate(_Input):
 
 class UserUpdate(_Input):
     role: Role | None = None
-    active: bool | None = None
+    active: StrictBool | None = None  # "no" or 0 is a mistake, not a deactivation
     password: Password | None = None
 
 
@@ -253,12 +268,20 @@ def describe_errors(errors: ValidationError | list[ErrorDetails] | list[dict[str
                     ) -> list[tuple[str, str]]:
     """(field, message) pairs a person can read, e.g. ('stores', 'must be at most 20')."""
     items = errors.errors() if isinstance(errors, ValidationError) else errors
-    return [(_field(error.get('loc', ())), _message(error)) for error in items]
+    return [_describe(error) for error in items]
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(part) for part in loc if part not in ('body', 'query', 'path', 'header')]
     return '.'.join(parts) or 'body'
+
+
+def _describe(error: dict[str, Any]) -> tuple[str, str]:
+    loc = tuple(error.get('loc', ()))
+    if error.get('type') == 'json_invalid':  # FastAPI puts the character offset where the field goes
+        where = next((part for part in loc if isinstance(part, int)), None)
+        return 'body', 'is not valid JSON' + (f' (at character {where})' if where is not None else '')
+    return _field(loc), _message(error)
 
 
 _MESSAGES = {
@@ -273,6 +296,15 @@ _MESSAGES = {
     'json_invalid': 'is not valid JSON',
     'model_attributes_type': 'must be a JSON object',
     'dict_type': 'must be a JSON object',
+    'model_type': 'must be a JSON object',
+    'list_type': 'must be a list',
+    'int_parsing_size': 'must be a whole number',
+    'float_type': 'must be a number',
+    'float_parsing': 'must be a number',
+    'datetime_type': 'must be a date and time such as 2026-01-31T09:00:00Z',
+    'datetime_parsing': 'must be a date and time such as 2026-01-31T09:00:00Z',
+    'datetime_from_date_parsing': 'must be a date and time such as 2026-01-31T09:00:00Z',
+    'datetime_object_invalid': 'must be a date and time such as 2026-01-31T09:00:00Z',
 }
 
 
@@ -287,6 +319,12 @@ def _message(error: dict[str, Any]) -> str:
         return 'must not be empty' if minimum == 1 else f'must be at least {minimum} characters long'
     if kind == 'string_too_long':
         return f"must be at most {ctx.get('max_length')} characters long"
+    if kind in ('too_short', 'too_long'):
+        word, key = ('at least', 'min_length') if kind == 'too_short' else ('at most', 'max_length')
+        count = ctx.get(key)
+        return f"must have {word} {count} item{'' if count == 1 else 's'}"
+    if kind == 'string_pattern_mismatch':
+        return f"must match the pattern {ctx.get('pattern')}"
     if kind in ('greater_than_equal', 'less_than_equal', 'greater_than', 'less_than'):
         return _bound_message(kind, ctx)
     if kind == 'enum':

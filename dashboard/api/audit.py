@@ -9,11 +9,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from dashboard.api.deps import AdminOnly, DbDep
+from dashboard.api.query import OptionalId, blank_is, optional_text
 from engine.services import audit
 from engine.validation import MAX_ID
 from storage.tables import AuditEvent
 
 router = APIRouter(prefix='/audit', tags=['audit'])
+DEFAULT_LIMIT = 50
+FilterText = optional_text(64)
 
 
 class AuditEventPublic(BaseModel):
@@ -40,11 +43,12 @@ class AuditPage(BaseModel):
 @router.get('')
 def list_audit_events(
     _: AdminOnly, db: DbDep,
-    limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    action: Annotated[str | None, Query(max_length=64, description='e.g. tenant.created')] = None,
-    actor: Annotated[str | None, Query(max_length=64)] = None,
-    tenant_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT), blank_is(DEFAULT_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID), blank_is(0)] = 0,
+    action: Annotated[FilterText, Query(description='e.g. tenant.created')] = None,
+    actor: Annotated[FilterText, Query()] = None,
+    tenant_id: Annotated[OptionalId, Query()] = None,
 ) -> AuditPage:
+    """Newest first. An empty parameter is the same as leaving it out."""
     page = audit.list_events(db, limit=limit, offset=offset, action=action, actor=actor, tenant_id=tenant_id)
     return AuditPage(items=[AuditEventPublic.of(event) for event in page.items], total=page.total)

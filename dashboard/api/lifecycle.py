@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SettingsDep, SupportPlus, TransportDep
-from dashboard.api.runs import RunDetail, _detail, _wake
+from dashboard.api.runs import ActionRequest, RunDetail, _detail, _wake
 from engine import drift
 from engine.clients import EngineClients
 from engine.services import deprovision, runs, tenants
@@ -18,8 +18,8 @@ from engine.services import deprovision, runs, tenants
 router = APIRouter(tags=['lifecycle'])
 
 
-class DeprovisionRequest(BaseModel):
-    plan: bool = Field(False, description='only list what would be deleted or changed; write nothing')
+class DeprovisionRequest(ActionRequest):
+    plan: StrictBool = Field(False, description='only list what would be deleted or changed; write nothing')
 
 
 class PlannedChange(BaseModel):

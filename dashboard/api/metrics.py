@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from dashboard.api.deps import DbDep, ManagerPlus
+from dashboard.api.query import blank_is
 from engine.services import stats
 
 router = APIRouter(prefix='/metrics', tags=['metrics'])
@@ -57,7 +58,8 @@ class MetricsSummary(BaseModel):
 def metrics_summary(
     _: ManagerPlus, db: DbDep,
     since: Annotated[datetime | None, Query(
-        description='ISO-8601 date and time (UTC when no offset is given); default: 24 hours ago')] = None,
+        description='ISO-8601 date and time (UTC when no offset is given); default (also when empty): '
+                    '24 hours ago'), blank_is(None)] = None,
 ) -> MetricsSummary:
     """Provision runs that finished at or after `since`: success rate (succeeded / (succeeded + failed)),
     counts by status (QUEUED and RUNNING: now), mean/p50/p95 provisioning time of succeeded runs, and

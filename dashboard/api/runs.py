@@ -10,26 +10,32 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, ProvisioningUser, SettingsDep, SupportPlus
 from engine.services import runs
-from engine.validation import MAX_ID
+from engine.validation import MAX_ID, WholeNumber
 
 router = APIRouter(tags=['runs'])
 RATE_LIMITED = {429: {'description': 'too many provision requests from this user (see Retry-After)'}}
 StepKey = Annotated[str, Path(pattern=r'^[a-z_]{1,64}$', description='a step key, e.g. create_company')]
 
 
-class ProvisionRequest(BaseModel):
-    plan: bool = Field(False, description='look-ups only: report what would be created, write nothing')
+class ActionRequest(BaseModel):
+    """A request body: a misspelt field is refused (`{"plam": true}` must not start a real run)."""
+
+    model_config = ConfigDict(extra='forbid')
 
 
-class BulkProvisionRequest(BaseModel):
-    tenant_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+class ProvisionRequest(ActionRequest):
+    plan: StrictBool = Field(False, description='look-ups only: report what would be created, write nothing')
 
 
-class ReasonRequest(BaseModel):
+class BulkProvisionRequest(ActionRequest):
+    tenant_ids: list[Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+
+
+class ReasonRequest(ActionRequest):
     reason: str = Field(min_length=1, max_length=runs.MAX_REASON, description='why (goes into the audit log)')
 
 

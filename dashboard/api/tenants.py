@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from dashboard.api.deps import AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
+from dashboard.api.query import OptionalId, blank_is, optional_text
+from dashboard.api.runs import RunDetail
 from engine.services import runs, tenants
 from engine.validation import MAX_ID, TenantCreate
 from storage.tables import Tenant, TenantStatus
 
 router = APIRouter(prefix='/tenants', tags=['tenants'])
+DEFAULT_LIMIT = 50
+SearchText = optional_text(tenants.MAX_QUERY_LENGTH)
 
 
 class TenantPublic(BaseModel):
@@ -41,9 +45,9 @@ class TenantPublic(BaseModel):
 
 
 class TenantDetail(TenantPublic):
-    """A tenant with its newest run (null until it was provisioned once)."""
+    """A tenant with its newest run, in GET /runs/{id}'s shape (null until it was provisioned once)."""
 
-    latest_run: dict[str, Any] | None = None
+    latest_run: RunDetail | None = None
 
 
 class TenantPage(BaseModel):
@@ -54,15 +58,16 @@ class TenantPage(BaseModel):
 @router.get('')
 def list_tenants(
     _: AnyUser, db: DbDep,
-    status_: Annotated[TenantStatus | None, Query(alias='status')] = None,
-    q: Annotated[str | None, Query(max_length=tenants.MAX_QUERY_LENGTH,
-                                   description='part of the name, company or admin email')] = None,
-    engine_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-    drifted: Annotated[bool | None, Query(description='only tenants whose drift check found (true) or did '
-                                                      'not find (false) a difference')] = None,
-    limit: Annotated[int, Query(ge=1, le=tenants.MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    status_: Annotated[TenantStatus | None, Query(alias='status'), blank_is(None)] = None,
+    q: Annotated[SearchText, Query(description='part of the name, company or admin email')] = None,
+    engine_id: Annotated[OptionalId, Query()] = None,
+    drifted: Annotated[bool | None, Query(description='only tenants whose drift check found (true) or '
+                                                      'did not find (false) a difference'),
+                       blank_is(None)] = None,
+    limit: Annotated[int, Query(ge=1, le=tenants.MAX_LIMIT), blank_is(DEFAULT_LIMIT)] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID), blank_is(0)] = 0,
 ) -> TenantPage:
+    """Newest first. An empty parameter (`?status=&q=`) is the same as leaving it out."""
     page = tenants.list_tenants(db, status=status_, q=q, engine_id=engine_id, drifted=drifted, limit=limit,
                                 offset=offset)
     return TenantPage(items=[TenantPublic.of(tenant) for tenant in page.items], total=page.total)
@@ -77,5 +82,6 @@ def create_tenant(body: TenantCreate, user: SupportPlus, db: DbDep) -> TenantPub
 @router.get('/{tenant_id}')
 def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
     tenant = tenants.get_tenant(db, tenant_id)
-    return TenantDetail(**TenantPublic.of(tenant).model_dump(), latest_run=runs.latest_run_detail(
-        db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes))
+    latest = runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
+    return TenantDetail(**TenantPublic.of(tenant).model_dump(),
+                        latest_run=RunDetail(**latest) if latest else None)

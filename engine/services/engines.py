@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from engine.clients import EngineClients
 from engine.erpnext.client import ERPNextClient
-from engine.erpnext.errors import ERPNextError
+from engine.erpnext.errors import AuthError, ERPNextError
 from engine.security import SecretBox, SecretKeyError
 from engine.services import audit
 from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound
@@ -156,8 +156,20 @@ async def _probe(engine: Engine, api_secret: str, transport: httpx.AsyncBaseTran
             user = await client.logged_user()
             version = _version_text(await client.versions())
     except ERPNextError as exc:
-        return EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=exc.message[:2000])
+        return EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=_check_error(engine, exc)[:2000])
     return EngineCheck(engine.id, EngineHealth.ONLINE, utcnow(), user=user, version=version)
+
+
+def _check_error(engine: Engine, exc: ERPNextError) -> str:
+    """What the operator reads on /engines: for a refused key, what to do about it."""
+    if isinstance(exc, AuthError) and (exc.status == 401 or 'AuthenticationError' in (exc.exc_type or '')):
+        return (f"ERPNext at {engine.base_url} refused the API key '{engine.api_key}' and its secret "
+                f'({exc.message}): check both on the engine (ERPNext: User → API Access → Generate Keys) '
+                'and that the API user is enabled')
+    if isinstance(exc, AuthError):
+        return (f"ERPNext at {engine.base_url} accepted the API key '{engine.api_key}' but its user may not "
+                f'do this ({exc.message}): give the API user the System Manager role')
+    return exc.message
 
 
 def _version_text(versions: dict[str, Any]) -> str | None:

@@ -34,6 +34,14 @@ from storage.tables import (
 )
 
 MAX_REASON = 500
+# What a step's status must not be for each admin action. Any step may run again (a succeeded one
+# re-checks and adopts what it made); a succeeded step cannot be skipped or marked by hand (that
+# would erase the record of what it created), nor a skipped one skipped again.
+REFUSED_STEP_STATUSES = {
+    'retry': (),
+    'skip': (StepStatus.SUCCEEDED, StepStatus.SKIPPED),
+    'mark': (StepStatus.SUCCEEDED,),
+}
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
 DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
 
@@ -104,7 +112,7 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
 def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
     """Run one step again (and whatever is still unfinished after it)."""
     def change(session: Session, run: Run) -> None:
-        step = _idle_step(session, run, step_key)
+        step = _idle_step(session, run, step_key, action='retry')
         step.status, step.error_category, step.error_message = StepStatus.PENDING, None, None
         session.add(step)
         audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
@@ -181,7 +189,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         raise InvalidInput('reason', 'say why (it goes into the audit log)')
 
     def change(session: Session, run: Run) -> None:
-        step = _idle_step(session, run, step_key)
+        step = _idle_step(session, run, step_key, action='skip' if status == StepStatus.SKIPPED else 'mark')
         step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
         step.finished_at, step.output = utcnow(), {}
         session.add(step)
@@ -210,7 +218,7 @@ def _change_run(db: Database, run_id: int, change) -> Run:
         raise Conflict('The tenant already has another queued or running run.') from None
 
 
-def _idle_step(session: Session, run: Run, step_key: str) -> StepRun:
+def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> StepRun:
     if step_key not in ALL_STEP_TITLES:
         raise NotFound(f"There is no step '{step_key}'.")
     if run.status in ACTIVE_RUN_STATUSES:
@@ -218,6 +226,11 @@ def _idle_step(session: Session, run: Run, step_key: str) -> StepRun:
     step = queries.step_of_run(session, run.id, step_key)
     if step is None:
         raise NotFound(f"Run #{run.id} has no step '{step_key}'.")
+    if step.status in REFUSED_STEP_STATUSES[action]:
+        verb = 'skipped' if action == 'skip' else 'marked succeeded'
+        succeeded = step.status == StepStatus.SUCCEEDED
+        hint = ' (retry the step to run it again)' if succeeded else ''
+        raise Conflict(f"Step '{step_key}' of run #{run.id} is {step.status}: it cannot be {verb}{hint}.")
     return step
 
 

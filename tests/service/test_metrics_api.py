@@ -72,7 +72,7 @@ async def test_support_may_not_read_metrics(api, admin) -> None:
     assert (await api.get(SUMMARY)).status_code == 401
 
 
-@pytest.mark.parametrize('since', ['yesterday', '2026-13-45T00:00:00', '\x00', '1e400', '', 'x' * 10_000,
+@pytest.mark.parametrize('since', ['yesterday', '2026-13-45T00:00:00', '\x00', '1e400', 'x' * 10_000,
                                    '0001-01-01T00:00:00+05:00'])  # the last one lies before year 1 in UTC
 async def test_a_bad_since_is_a_422_naming_the_field(api, admin, since) -> None:
     answer = await api.get(SUMMARY, headers=admin, params={'since': since})

@@ -58,6 +58,19 @@ def test_environment_values_are_read_and_normalised(clean_env, monkeypatch) -> N
     ('PROVISIONER_ADMIN_PASSWORD', 'short',
      'PROVISIONER_ADMIN_PASSWORD: must be at least 10 characters long'),
     ('PROVISIONER_SECRET_KEY', 'not-a-key', 'PROVISIONER_SECRET_KEY: must be a Fernet key'),
+    # typos that used to start a process which then failed at run time
+    ('PROVISIONER_STUCK_AFTER_MINUTES', '99999999999999',
+     'PROVISIONER_STUCK_AFTER_MINUTES: must be a whole number of at least 1 (and at most 10080, a week)'),
+    ('PROVISIONER_MAX_CONCURRENT_RUNS', '99999999999999999999999',
+     'PROVISIONER_MAX_CONCURRENT_RUNS: must be a whole number of at least 1 (and at most 1000)'),
+    ('PROVISIONER_AUTO_RETRY_LIMIT', '1000000',
+     'PROVISIONER_AUTO_RETRY_LIMIT: must be a whole number of at least 0'),
+    ('PROVISIONER_DATABASE_URL', 'sqlite:///', 'PROVISIONER_DATABASE_URL: needs a database file'),
+    ('PROVISIONER_DATABASE_URL', 'sqlite:///:memory:', 'PROVISIONER_DATABASE_URL: needs a database file'),
+    ('PROVISIONER_ADMIN_PASSWORD', 'tab\tin-the-middle',
+     'PROVISIONER_ADMIN_PASSWORD: must contain only printable'),
+    ('PROVISIONER_ADMIN_PASSWORD', 'x' * 1025,
+     'PROVISIONER_ADMIN_PASSWORD: must be at least 10 characters long'),
 ])
 def test_a_bad_value_gives_one_line_naming_the_variable(clean_env, monkeypatch, variable, value,
                                                         message) -> None:
@@ -68,6 +81,18 @@ def test_a_bad_value_gives_one_line_naming_the_variable(clean_env, monkeypatch, 
 
     assert str(caught.value).startswith(message)
     assert '\n' not in str(caught.value)
+
+
+def test_the_largest_accepted_values_are_accepted(clean_env, monkeypatch) -> None:
+    monkeypatch.setenv('PROVISIONER_STUCK_AFTER_MINUTES', '10080')
+    monkeypatch.setenv('PROVISIONER_MAX_CONCURRENT_RUNS', '1000')
+    monkeypatch.setenv('PROVISIONER_AUTO_RETRY_LIMIT', '100')
+    monkeypatch.setenv('PROVISIONER_ADMIN_PASSWORD', 'p' * 1024)
+
+    settings = load_settings()
+
+    assert settings.stuck_after_minutes == 10080 and settings.max_concurrent_runs == 1000
+    assert settings.auto_retry_limit == 100
 
 
 def test_secrets_are_never_echoed_in_errors(clean_env, monkeypatch) -> None:
