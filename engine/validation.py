@@ -41,6 +41,10 @@ MAX_ID = 2**63 - 1  # larger ids overflow SQLite/PostgreSQL integers: reject the
 DEFAULT_REQUESTS_PER_SECOND = 50  # an engine's outbound request budget (the column's default too)
 MAX_REQUESTS_PER_SECOND = 10_000
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.@-]{3,64}')
+# ISO 4217 codes that are no money: precious metals, bond-market and accounting units, the testing
+# code and "no currency" (XAF, XCD, XCG, XOF and XPF are real currencies and stay allowed).
+NOT_MONEY = frozenset({'XAG', 'XAU', 'XPD', 'XPT', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XSU', 'XUA', 'XAD',
+                       'XTS', 'XXX'})
 
 # ERPNext's Country names (frappe/geo/country_info.json) where they differ from ISO 3166's; the
 # Company insert links to these names, so tenants store ERPNext's spelling.
@@ -120,10 +124,13 @@ def country_name(value: str) -> str:
 
 
 def currency_code(value: str) -> str:
-    """An ISO 4217 currency code, upper-cased."""
+    """An ISO 4217 currency code a company can keep its books in, upper-cased."""
     code = value.strip().upper()
     if not re.fullmatch('[A-Z]{3}', code) or pycountry.currencies.get(alpha_3=code) is None:
         raise ValueError(f"unknown currency '{value.strip()}' (use an ISO 4217 code such as 'USD')")
+    if code in NOT_MONEY:
+        raise ValueError(f"'{code}' is not a currency a company keeps its books in "
+                         "(use an ISO 4217 code such as 'USD')")
     return code
 
 

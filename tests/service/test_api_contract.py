@@ -66,6 +66,22 @@ async def test_a_misspelt_field_next_to_a_reason_is_refused(api, admin, sandbox_
     assert step['status'] == 'PENDING'
 
 
+@pytest.mark.parametrize('currency', ['XXX', 'xts', 'XAU', 'XDR'])
+async def test_a_unit_that_is_no_money_is_not_a_currency(api, admin, engine_id, currency) -> None:
+    answer = await api.post('/api/v1/tenants', headers=admin, json=tenant_body(currency=currency))
+
+    assert answer.status_code == 422
+    assert answer.json()['detail'] == (f"currency: '{currency.upper()}' is not a currency a company keeps its "
+                                       "books in (use an ISO 4217 code such as 'USD')")
+
+
+@pytest.mark.parametrize('currency', ['XOF', 'XAF', 'XCD', 'XPF'])
+async def test_the_franc_and_dollar_zones_keep_their_currencies(api, admin, engine_id, currency) -> None:
+    answer = await api.post('/api/v1/tenants', headers=admin, json=tenant_body(currency=currency))
+
+    assert (answer.status_code, answer.json()['currency']) == (201, currency)
+
+
 @pytest.mark.parametrize('body', [b'{"name": ', b'{"name": "x",}', b"{'name': 'x'}"])
 async def test_malformed_json_is_reported_against_the_body(api, admin, body) -> None:
     headers = {**admin, 'Content-Type': 'application/json'}
