@@ -57,7 +57,7 @@ def step_duration_figure(steps: Sequence[StepStats]) -> go.Figure:
         go.Bar(x=titles, y=[step.p50_ms for step in steps], name='p50', marker_color=COLOURS['p50']),
         go.Bar(x=titles, y=[step.p95_ms for step in steps], name='p95', marker_color=COLOURS['p95']),
     ])
-    _layout(figure, y_title='milliseconds')
+    _layout(figure, y_title='milliseconds', x_title='step (in workflow order)')
     figure.update_layout(barmode='group')
     return figure
 
@@ -74,7 +74,7 @@ def step_rates_figure(steps: Sequence[StepStats]) -> go.Figure:
                hovertemplate='%{y:.1f}% (%{customdata[0]} retries in %{customdata[1]} executions)'
                              '<extra></extra>'),
     ])
-    _layout(figure, y_title='% of executions')
+    _layout(figure, y_title='% of executions', x_title='step (in workflow order)')
     figure.update_layout(barmode='group')
     return figure
 
@@ -86,7 +86,7 @@ def outcomes_figure(by_status: dict[str, int]) -> go.Figure:
     figure = go.Figure(go.Bar(x=statuses, y=[by_status[s] for s in statuses], marker_color=colours,
                               text=[by_status[s] for s in statuses], textposition='auto',
                               hovertemplate='%{x}: %{y} runs<extra></extra>'))
-    _layout(figure, y_title='runs')
+    _layout(figure, y_title='runs', x_title='run status')
     return figure
 
 

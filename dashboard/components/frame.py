@@ -1,16 +1,21 @@
-"""The frame around every signed-in page: navigation by role, the user menu and the alert banner."""
+"""The frame around every signed-in page: navigation by role (the current page marked; a menu
+button on narrow screens), the user menu and the alert banner.
+
+Visibility by width uses Quasar's classes (`gt-sm`, `lt-md`): Quasar's `.hidden` is `!important`,
+so Tailwind's `hidden md:flex` would hide an element at every width."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nicegui import ui
+from nicegui import context, ui
 
 from dashboard import session
+from dashboard.components.formatting import alert_title
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, MANAGER_PLUS
 from engine.services import alerts
-from storage.tables import User
+from storage.tables import Alert, User
 
 ALERT_REFRESH_S = 10.0
 
@@ -28,18 +33,37 @@ NAVIGATION = (  # (label, path, icon, roles)
 def frame(title: str, user: User) -> Iterator[None]:
     """Header with the navigation `user` may use, open alerts, then the page's own content."""
     ui.colors(primary='#2f5d8a')
-    with ui.header().classes('items-center gap-4 px-4 py-2 bg-primary'):
+    here = _current_section()
+    entries = [(label, path, icon) for label, path, icon, roles in NAVIGATION if user.role in roles]
+    with ui.header().classes('items-center gap-4 px-4 py-2 bg-primary no-wrap'):
+        with ui.button(icon='menu').props('flat round color=white dense aria-label="Menu"') \
+                .classes('lt-md').mark('nav-menu'):
+            with ui.menu():
+                for label, path, icon in entries:
+                    with ui.menu_item(on_click=lambda p=path: ui.navigate.to(p)) \
+                            .classes('font-semibold' if path == here else ''):
+                        with ui.row().classes('items-center gap-2'):
+                            ui.icon(icon)
+                            ui.label(label)
+                ui.separator()
+                ui.menu_item(f'{user.username} ({user.role}): log out', on_click=_log_out)
         ui.link('Provisioner', '/').classes('text-lg font-bold text-white no-underline')
-        for label, path, icon, roles in NAVIGATION:
-            if user.role in roles:
-                with ui.link(target=path).classes('text-white no-underline flex items-center gap-1'):
-                    ui.icon(icon)
-                    ui.label(label)
+        for label, path, icon in entries:
+            current = path == here
+            link = ui.link(target=path).classes(
+                'text-white no-underline flex items-center gap-1 gt-sm px-2 py-1 rounded '
+                + ('bg-white/20 font-semibold' if current else 'hover:bg-white/10')).mark(f'nav-{path}')
+            if current:
+                link.props('aria-current=page')
+            with link:
+                ui.icon(icon)
+                ui.label(label)
         ui.space()
-        ui.label(f'{user.username} ({user.role})').classes('text-white text-sm')
-        ui.button('Log out', icon='logout', on_click=_log_out).props('flat color=white dense')
+        ui.label(f'{user.username} ({user.role})').classes('text-white text-sm gt-xs')
+        ui.button('Log out', icon='logout', on_click=_log_out).props('flat color=white dense') \
+            .classes('gt-sm')
     _alert_banner()
-    with ui.column().classes('w-full max-w-screen-xl mx-auto p-4 gap-4'):
+    with ui.column().classes('w-full max-w-screen-xl mx-auto p-2 sm:p-4 gap-4'):
         ui.label(title).classes('text-2xl font-semibold')
         yield
 
@@ -50,21 +74,47 @@ def forbidden(user: User) -> None:
         ui.link('Back to the overview', '/')
 
 
+def _current_section() -> str:
+    """The navigation entry the page on show belongs to ('/tenants/{tenant_id}' → '/tenants')."""
+    path = context.client.page.path
+    sections = [entry[1] for entry in NAVIGATION if entry[1] != '/']
+    return next((section for section in sections if path == section or path.startswith(section + '/')), path)
+
+
 def _alert_banner() -> None:
-    """Open alerts under the header, re-read every few seconds (alerts open and close on their own)."""
-    banner = ui.column().classes('w-full gap-0')
+    """Open alerts under the header, re-read every few seconds (alerts open and close on their own).
+    Each is one line with its title; its message (what to do) shows in full on a click."""
+    banner = ui.column().classes('w-full gap-0').mark('alert-banner')
+    shown: dict[str, list | None] = {'alerts': None}
 
     def fill() -> None:
+        rows = alerts.open_alerts(session.database(), limit=5)
+        signature = [(alert.id, alert.message) for alert in rows]
+        if signature == shown['alerts']:
+            return
+        shown['alerts'] = signature
         banner.clear()
         with banner:
-            for alert in alerts.open_alerts(session.database(), limit=5):
-                with ui.row().classes('w-full items-center gap-2 px-4 py-1 bg-red-100 text-red-900'):
-                    ui.icon('warning')
-                    ui.label(f'{alert.subject}: {alert.message}' if alert.message else alert.subject)
-                    ui.label(f'since {alert.opened_at:%Y-%m-%d %H:%M} UTC').classes('text-xs opacity-70')
+            for alert in rows:
+                _alert_row(alert)
 
     fill()
     ui.timer(ALERT_REFRESH_S, fill)
+
+
+def _alert_row(alert: Alert) -> None:
+    with ui.row().classes('w-full items-start gap-2 px-4 py-1 bg-red-100 text-red-900 flex-nowrap') \
+            .mark(f'alert-{alert.id}'):
+        ui.icon('warning').classes('shrink-0 mt-0.5')
+        with ui.column().classes('gap-0 min-w-0 grow'):
+            with ui.row().classes('items-baseline gap-x-2 gap-y-0'):
+                ui.label(alert_title(alert.rule, alert.subject)).classes('font-semibold') \
+                    .mark('alert-title')
+                ui.label(f'since {alert.opened_at:%Y-%m-%d %H:%M} UTC').classes('text-xs opacity-70')
+            if alert.message:
+                message = ui.label(alert.message).classes('text-sm line-clamp-1 cursor-pointer break-words') \
+                    .tooltip('Click to read it all').mark('alert-message')
+                message.on('click', lambda m=message: m.classes(toggle='line-clamp-1'))
 
 
 def _log_out() -> None:

@@ -92,8 +92,7 @@ class TenantForm:
                 if element is None:
                     ui.notify(f'{field}: {message}', type='negative')
                 else:
-                    no_engine = field == 'engine' and values['engine'] is None
-                    element.error = 'choose an engine' if no_engine else message
+                    element.error = _required(field, values.get(field.split('.')[0])) or message
             return None
 
     def _show_service_error(self, exc: InvalidInput | Conflict) -> None:
@@ -113,6 +112,13 @@ class TenantForm:
             self.fields[key].value = ''
         for element in self.fields.values():
             element.error = None
+
+
+def _required(field: str, value: Any) -> str | None:
+    """The message for a field left empty (the model's own words are about a bad value)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 'choose an engine' if field == 'engine' else 'required'
+    return None
 
 
 def _whole_number(value: Any) -> Any:

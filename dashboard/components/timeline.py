@@ -8,17 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from nicegui import ui
 
+from dashboard.components.formatting import (
+    category_text,
+    fmt_seconds,
+    fmt_time,
+    run_stop_text,
+    step_title,
+    without_title,
+)
 from dashboard.components.status import status_badge, status_icon
 from engine.services.tenant_view import PlannedStep
 from engine.steps import STEPS
+from storage.tables import utcnow
+
+__all__ = ['RunPanel', 'StepAction', 'StepTimeline', 'fmt_seconds', 'fmt_time', 'plan_report', 'run_duration']
 
 _NOTHING_YET = object()
 MODE_LABELS = {'provision': 'provisioning', 'plan': 'plan (look-ups only)'}
+DONE = ('SUCCEEDED', 'SKIPPED')
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,7 @@ class StepTimeline:
         self.actions_for = actions_for
         self.rows: dict[str, ui.element] = {}
         self._shown: dict[str, tuple] = {}
-        self.container = ui.column().classes('w-full gap-0 divide-y').mark('step-timeline')
+        self.container = ui.column().classes('w-full gap-0 divide-y divide-gray-200').mark('step-timeline')
 
     def update(self, run: dict[str, Any] | None) -> None:
         steps = (run or {}).get('steps') or [_not_run(step, n) for n, step in enumerate(STEPS, start=1)]
@@ -82,29 +93,32 @@ class StepTimeline:
         self.rows, self._shown = {}, {}
         with self.container:
             for key in keys:
-                self.rows[key] = ui.row().classes('w-full items-start gap-3 py-2 flex-nowrap') \
-                    .mark(f'step-{key}')
+                self.rows[key] = ui.row() \
+                    .classes('w-full items-start gap-x-3 gap-y-1 py-1 flex-wrap md:flex-nowrap').mark(f'step-{key}')
 
     def _draw(self, row: ui.element, step: dict[str, Any], actions: list[StepAction]) -> None:
         row.clear()
         with row:
-            status_icon(step['status']).classes('text-2xl mt-1')
-            with ui.column().classes('gap-0 grow min-w-0'):
-                with ui.row().classes('items-center gap-2'):
+            status_icon(step['status']).classes('text-2xl')
+            with ui.column().classes('gap-0 grow min-w-0 basis-60'):
+                # One line per step (title, status, facts) so that all eleven fit on a laptop screen.
+                with ui.row().classes('items-center gap-x-2 gap-y-0'):
                     ui.label(f"{step['position']}. {step['title']}").classes('font-medium')
                     status_badge(step['status']).mark(f"status-{step['key']}")
                     if not step.get('critical', True):
                         ui.label('optional').classes('text-xs text-gray-500')
-                ui.label(_step_facts(step)).classes('text-sm text-gray-600')
+                    ui.label(_step_facts(step)).classes('text-sm text-gray-600').mark(f"facts-{step['key']}")
                 if step.get('error'):
-                    category = step.get('error_category') or 'error'
-                    ui.label(f"{category}: {step['error']}").classes('text-sm text-red-800 break-words') \
-                        .mark(f"error-{step['key']}")
+                    warning = step.get('error_category') == 'non_critical'
+                    colour = 'text-orange-900' if warning else 'text-red-800'
+                    text = without_title(step['error'], step['title'])
+                    ui.label(f"{category_text(step.get('error_category'))}: {text}") \
+                        .classes(f'text-sm {colour} break-words').mark(f"error-{step['key']}")
                 if step.get('manual_by'):
                     verb = 'Skipped' if step['status'] == 'SKIPPED' else 'Marked succeeded'
                     ui.label(f"{verb} by hand by {step['manual_by']}: {step.get('manual_reason') or ''}") \
                         .classes('text-sm text-orange-900').mark(f"manual-{step['key']}")
-            with ui.row().classes('gap-1 shrink-0'):
+            with ui.row().classes('gap-1 md:shrink-0 ml-8 md:ml-0'):
                 for action in actions:
                     ui.button(action.label, icon=action.icon, on_click=action.handler) \
                         .props('flat dense no-caps').mark(action.marker)
@@ -133,22 +147,14 @@ def plan_report(report: list[PlannedStep]) -> None:
 
 # -- formatting ----------------------------------------------------------------------------------------
 
-def fmt_time(value: datetime | None) -> str:
-    return f'{value:%Y-%m-%d %H:%M:%S} UTC' if value else '—'
-
-
-def fmt_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return '—'
-    if seconds < 60:
-        return f'{seconds:.1f} s'
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f'{minutes} min {rest} s' if minutes < 60 else f'{minutes // 60} h {minutes % 60} min'
-
-
 def run_duration(run: dict[str, Any]) -> float | None:
+    """How long the run took; while it runs, how long it has been running."""
     started, finished = run.get('started_at'), run.get('finished_at')
-    return (finished - started).total_seconds() if started and finished else None
+    if started and finished:
+        return (finished - started).total_seconds()
+    if started and run.get('status') == 'RUNNING':
+        return (utcnow() - started).total_seconds()
+    return None
 
 
 def _run_facts(run: dict[str, Any]) -> None:
@@ -160,22 +166,51 @@ def _run_facts(run: dict[str, Any]) -> None:
             with ui.row().classes('items-center gap-1 text-red-800').mark('run-stuck'):
                 ui.icon('report')
                 ui.label('stuck — needs manual intervention').classes('font-semibold')
-    facts = [('correlation id (X-Request-ID)', run.get('correlation_id')), ('trigger', run.get('trigger')),
-             ('attempt', run.get('attempt')), ('requested by', run.get('requested_by') or '—'),
-             ('queued', fmt_time(run.get('queued_at'))), ('started', fmt_time(run.get('started_at'))),
-             ('finished', fmt_time(run.get('finished_at'))), ('duration', fmt_seconds(run_duration(run))),
-             ('warnings', run.get('warnings', 0))]
-    with ui.grid(columns='auto 1fr').classes('gap-x-4 gap-y-0 text-sm'):
+    _progress(run)
+    running = run.get('status') == 'RUNNING'
+    facts = [('trigger', run.get('trigger')), ('attempt', run.get('attempt')),
+             ('requested by', run.get('requested_by') or '—'), ('queued', fmt_time(run.get('queued_at'))),
+             ('started', fmt_time(run.get('started_at'))), ('finished', fmt_time(run.get('finished_at'))),
+             ('running for' if running else 'took', fmt_seconds(run_duration(run))),
+             ('warnings', run.get('warnings', 0)),
+             ('correlation id (X-Request-ID)', run.get('correlation_id'))]
+    # A wrapping line of facts, not a tall list: the steps must stay in view.
+    with ui.row().classes('w-full gap-x-6 gap-y-0 text-sm').mark('run-facts'):
         for label, value in facts:
-            ui.label(label).classes('text-gray-600')
-            ui.label(str(value)).classes('break-all')
+            with ui.row().classes('gap-1 items-baseline min-w-0'):
+                ui.label(label).classes('text-gray-600')
+                ui.label(str(value)).classes('break-all').mark(f"run-{label.split(' ')[0]}")
     if run.get('next_retry_at'):
         ui.label(f"Next automatic retry at {fmt_time(run['next_retry_at'])}").classes('text-blue-900') \
             .mark('run-next-retry')
     if run.get('error_message'):
-        where = f" in step {run['error_step']}" if run.get('error_step') else ''
-        ui.label(f"{run.get('error_category') or 'error'}{where}: {run['error_message']}") \
-            .classes('text-red-800 break-words').mark('run-error')
+        ui.label(_run_error(run)).classes('text-red-800 break-words').mark('run-error')
+
+
+def _progress(run: dict[str, Any]) -> None:
+    steps = run.get('steps') or []
+    if not steps:
+        return
+    done = sum(step['status'] in DONE for step in steps)
+    with ui.row().classes('w-full items-center gap-3 flex-nowrap'):
+        ui.linear_progress(value=done / len(steps), show_value=False, size='8px',
+                           color='negative' if run.get('status') == 'FAILED' else 'positive') \
+            .classes('grow').props('rounded')
+        ui.label(f'{done} of {len(steps)} steps done').classes('text-sm shrink-0').mark('run-progress')
+
+
+def _run_error(run: dict[str, Any]) -> str:
+    """"Stopped at step 9 'Create POS profiles': ERPNext refused …"."""
+    key = run.get('error_step')
+    titles = {step['key']: step['title'] for step in run.get('steps') or []}
+    title = titles.get(key) or step_title(key)
+    where = f" at step {_position(run, key)}'{title}'" if title else ''
+    return f"{run_stop_text(run.get('error_category'))}{where}: {without_title(run['error_message'], title)}"
+
+
+def _position(run: dict[str, Any], key: str | None) -> str:
+    position = next((step['position'] for step in run.get('steps') or [] if step['key'] == key), None)
+    return f'{position} ' if position else ''
 
 
 def _step_facts(step: dict[str, Any]) -> str:
@@ -202,7 +237,9 @@ def _step_signature(step: dict[str, Any]) -> tuple:
 def _run_signature(run: dict[str, Any] | None) -> tuple | None:
     if run is None:
         return None
-    return tuple(run.get(key) for key in RUN_FIELDS_SHOWN)
+    progress = tuple(step['status'] for step in run.get('steps') or [])
+    elapsed = int(run_duration(run) or 0) if run.get('status') == 'RUNNING' else None  # a live clock
+    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed)
 
 
 RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'correlation_id',

@@ -4,7 +4,6 @@ the server. Read-only: nothing here changes or deletes an event. The filters liv
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -14,7 +13,9 @@ from nicegui import run, ui
 
 from dashboard import session
 from dashboard.session import ADMIN_ONLY, guarded_page
-from engine.services import audit
+from dashboard.components.formatting import step_title
+from engine.services import audit, names
+from engine.services.tenant_view import details_text
 from engine.validation import MAX_ID, ServiceError
 from storage.tables import AuditEvent, User
 
@@ -48,6 +49,7 @@ class AuditLog:
 
     def __init__(self, view: Filters) -> None:
         self.db, self.view = session.database(), view
+        self.names: tuple[dict[int, str], dict[int, str]] = ({}, {})  # tenant and engine names
         with ui.row().classes('w-full items-end gap-4'):
             self.inputs = {
                 'action': ui.input('Action', value=view.action, placeholder='e.g. tenant.created')
@@ -92,9 +94,13 @@ class AuditLog:
             page = await run.io_bound(audit.list_events, self.db, limit=PAGE_SIZE,
                                       offset=(view.page - 1) * PAGE_SIZE, action=view.action or None,
                                       actor=view.actor or None, tenant_id=tenant_id)
+            if page is not None:
+                self.names = await run.io_bound(_names_for, self.db, page.items) or ({}, {})
         except ServiceError as exc:
             self.problem.set_text(exc.message)
             self._draw([], 0)
+            return
+        if page is None:  # the app is shutting down
             return
         last_page = max(1, math.ceil(page.total / PAGE_SIZE))
         if view.page > last_page and page.total:
@@ -108,7 +114,7 @@ class AuditLog:
             if not items:
                 ui.label('No events match.').classes('text-grey-7').mark('audit-empty')
             for event in items:
-                _event(event)
+                _event(event, *self.names)
         first = (self.view.page - 1) * PAGE_SIZE
         self.range.set_text(f'{first + 1}–{first + len(items)} of {total}' if items else f'0 of {total}')
         self.pager.max = max(1, math.ceil(total / PAGE_SIZE))
@@ -119,24 +125,48 @@ class AuditLog:
             await self.show(replace(self.view, page=int(event.value)))
 
 
-def _event(event: AuditEvent) -> None:
-    """One event: when, who, what, where, and its details as JSON text (never as HTML)."""
+def _event(event: AuditEvent, tenants: dict[int, str], engines: dict[int, str]) -> None:
+    """One event: when, who, what, where (the tenant by name, linked), and its details as text."""
     with ui.card().classes('w-full py-2').mark(f'audit-event-{event.id}'):
-        with ui.row().classes('w-full items-center gap-4 text-sm'):
+        with ui.row().classes('w-full items-center gap-x-4 gap-y-0 text-sm'):
             ui.label(f'{event.at:%Y-%m-%d %H:%M:%S} UTC').classes('text-grey-7')
             ui.label(event.actor).classes('font-semibold')
             ui.label(event.action).classes('font-mono')
-            where = (('tenant', event.tenant_id), ('run', event.run_id), ('step', event.step_key))
-            for label, value in where:
-                if value is not None:
-                    ui.label(f'{label} {value}')
+            if event.tenant_id is not None:
+                name = tenants.get(event.tenant_id)
+                if name is None:  # e.g. a tenant whose creation was refused
+                    ui.label(f'tenant #{event.tenant_id}')
+                else:
+                    ui.link(name, f'/tenants/{event.tenant_id}').classes('break-all') \
+                        .mark(f'audit-tenant-{event.id}')
+            if event.run_id is not None:
+                ui.label(f'run #{event.run_id}')
+            if event.step_key:
+                ui.label(f'step {step_title(event.step_key)}')
             ui.space()
             if event.correlation_id:
-                ui.label(f'correlation id {event.correlation_id}').classes('font-mono text-xs text-grey-7')
-        if event.details:
-            details = json.dumps(event.details, sort_keys=True, ensure_ascii=False, default=str)
-            ui.label(details).classes('font-mono text-xs whitespace-pre-wrap break-all') \
+                ui.label(f'correlation id {event.correlation_id}') \
+                    .classes('font-mono text-xs text-grey-7 break-all')
+        details = _readable(event.details, engines)
+        if details:
+            ui.label(details_text(details)).classes('text-xs text-grey-9 break-words') \
                 .mark(f'audit-details-{event.id}')
+
+
+def _names_for(db, items: list[AuditEvent]) -> tuple[dict[int, str], dict[int, str]]:
+    tenant_ids = [event.tenant_id for event in items]
+    engines = names.engine_names(db) if any('engine_id' in (event.details or {}) for event in items) else {}
+    return names.tenant_names(db, tenant_ids), engines
+
+
+def _readable(details: dict[str, Any] | None, engines: dict[int, str]) -> dict[str, Any]:
+    """The details with an engine's id shown as its name."""
+    details = dict(details or {})
+    engine_id = details.get('engine_id')
+    if not (isinstance(engine_id, int) and engine_id in engines) or 'engine' in details:
+        return details
+    return {('engine' if key == 'engine_id' else key): (engines[engine_id] if key == 'engine_id' else value)
+            for key, value in details.items()}
 
 
 def _tenant_id(text: str) -> int | None | bool:

@@ -76,10 +76,10 @@ class EngineList:
                     .props('flat').mark(f'engine-test-{engine.id}')
                 ui.button('Edit', icon='edit', on_click=lambda e=engine: self.form.open(e)) \
                     .props('flat').mark(f'engine-edit-{engine.id}')
-            with ui.grid(columns='max-content 1fr').classes('gap-x-6 gap-y-1 text-sm'):
+            with ui.grid(columns='max-content minmax(0, 1fr)').classes('w-full gap-x-6 gap-y-1 text-sm'):
                 for label, value in _facts(engine):
                     ui.label(label).classes('text-grey-7')
-                    ui.label(value).mark(f"engine-{label.lower().replace(' ', '-')}-{engine.id}")
+                    ui.label(value).classes('break-all').mark(f"engine-{label.lower().replace(' ', '-')}-{engine.id}")
             if engine.last_error:
                 ui.label(f'Last error: {engine.last_error}').classes('text-sm text-red-8') \
                     .mark(f'engine-error-{engine.id}')

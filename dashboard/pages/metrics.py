@@ -14,6 +14,7 @@ from nicegui import run, ui
 
 from dashboard import session
 from dashboard.components import charts
+from dashboard.components.formatting import fmt_seconds
 from dashboard.session import MANAGER_PLUS, guarded_page
 from engine.services import stats
 from engine.services.stats import MetricsSnapshot
@@ -92,7 +93,7 @@ def _draw(data: MetricsSnapshot, period_label: str) -> None:
             ui.label('Charts appear here once tenants have been provisioned (plan runs do not count).') \
                 .classes('text-grey-7')
         return
-    with ui.grid(columns='repeat(auto-fit, minmax(480px, 1fr))').classes('w-full gap-4'):
+    with ui.grid(columns='repeat(auto-fit, minmax(min(480px, 100%), 1fr))').classes('w-full gap-4'):
         _chart('Success rate over time', 'chart-success-rate',
                charts.success_rate_figure(data.timeline, bucket=data.bucket, target=stats.SUCCESS_TARGET))
         _chart('Provisioning time (succeeded runs)', 'chart-provisioning-time',
@@ -114,7 +115,7 @@ def _key_figures(data: MetricsSnapshot) -> None:
                 f"{counts[RunStatus.CANCELLED]} cancelled", mark='kpi-finished')
         durations = data.durations
         _figure('Provisioning time p50 / p95', f'{_seconds(durations.p50)} / {_seconds(durations.p95)}',
-                f'mean {_seconds(durations.mean)}, target {_seconds(stats.DURATION_TARGET_S)}',
+                f'mean {_seconds(durations.mean)}, target {stats.DURATION_TARGET_S / 60:g} min',
                 good=None if durations.p95 is None else durations.p95 <= stats.DURATION_TARGET_S,
                 mark='kpi-duration')
         _figure('In flight now', str(counts[RunStatus.QUEUED] + counts[RunStatus.RUNNING]),
@@ -137,9 +138,4 @@ def _chart(title: str, mark: str, figure) -> None:
 
 
 def _seconds(value: float | None) -> str:
-    if value is None:
-        return '—'
-    if value < 60:
-        return f'{value:.1f} s'
-    minutes, seconds = divmod(round(value), 60)
-    return f'{minutes} min {seconds:02d} s'
+    return fmt_seconds(value)

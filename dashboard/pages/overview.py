@@ -6,6 +6,7 @@ from __future__ import annotations
 from nicegui import run, ui
 
 from dashboard import session
+from dashboard.components.formatting import alert_title, fmt_seconds
 from dashboard.components.status import status_badge
 from dashboard.session import ANY_ROLE, guarded_page
 from engine.services import overview as service
@@ -115,7 +116,10 @@ def _alerts(data: Overview) -> None:
         for alert in data.alerts:
             with ui.row().classes('items-center gap-2'):
                 ui.icon('warning', color='red-7' if alert.severity == 'critical' else 'orange-8')
-                ui.label(f'{alert.subject}: {alert.message}' if alert.message else alert.subject)
+                with ui.column().classes('gap-0 min-w-0'):
+                    ui.label(alert_title(alert.rule, alert.subject)).classes('font-medium')
+                    if alert.message:
+                        ui.label(alert.message).classes('text-sm break-words')
                 ui.label(f'since {alert.opened_at:%Y-%m-%d %H:%M} UTC').classes('text-xs text-gray-600')
 
 
@@ -124,9 +128,4 @@ def _colour(meets_target: bool | None) -> str:
 
 
 def _duration_text(seconds: float) -> str:
-    if seconds < 60:
-        return f'{seconds:.1f} s'
-    minutes, rest = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f'{minutes} min {rest} s'
-    return f'{minutes // 60} h {minutes % 60} min'
+    return fmt_seconds(seconds)

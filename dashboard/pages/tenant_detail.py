@@ -18,6 +18,7 @@ from typing import Any
 from nicegui import app, run, ui
 
 from dashboard.components.confirm import confirm
+from dashboard.components.formatting import step_title
 from dashboard.components.status import status_badge
 from dashboard.components.timeline import (
     RunPanel,
@@ -161,11 +162,12 @@ class TenantPage:
                      ('engine', h.engine_name), ('stores', h.stores), ('admin e-mail', h.admin_email),
                      ('country / currency', f'{h.country} / {h.currency}'),
                      ('created', f'{fmt_time(h.created_at)} by {h.created_by or "—"}')]
-            with ui.grid(columns='auto 1fr').classes('gap-x-4 gap-y-0 text-sm'):
+            with ui.row().classes('w-full gap-x-6 gap-y-0 text-sm').mark('tenant-facts'):
                 for label, value in facts:
-                    ui.label(label).classes('text-gray-600')
-                    ui.label(str(value)).classes('break-all')
-            if h.last_error:
+                    with ui.row().classes('gap-1 items-baseline min-w-0'):
+                        ui.label(label).classes('text-gray-600')
+                        ui.label(str(value)).classes('break-all')
+            if h.last_error and not (self.detail and self.detail.get('error_message')):  # else shown below
                 ui.label(f'Last error: {h.last_error}').classes('text-red-800 break-words') \
                     .mark('tenant-error')
             if h.drifted:
@@ -199,13 +201,12 @@ class TenantPage:
                     .props('outline').mark('action-deprovision')
 
     def _run_title(self) -> None:
+        if self.selected_run_id is None:
+            return  # the newest run: its 'Run #n' line is the heading (the steps need the room)
         with ui.row().classes('w-full items-center gap-2'):
-            if self.selected_run_id is None:
-                ui.label('Current run').classes('text-lg font-semibold')
-            else:
-                ui.label(f'Run #{self.selected_run_id} (an earlier run)').classes('text-lg font-semibold')
-                ui.button('Back to the newest run', on_click=lambda: self._select(None)).props('flat dense') \
-                    .mark('show-latest')
+            ui.label(f'Run #{self.selected_run_id} (an earlier run)').classes('text-lg font-semibold')
+            ui.button('Back to the newest run', on_click=lambda: self._select(None)).props('flat dense') \
+                .mark('show-latest')
 
     def _plan(self) -> None:
         detail = self.detail
@@ -223,19 +224,21 @@ class TenantPage:
         if not self.history.items:
             ui.label('No runs yet.').classes('text-gray-600')
             return
-        with ui.grid(columns='auto auto auto auto minmax(0, 1fr)') \
-                .classes('w-full items-center gap-x-3 gap-y-0 text-sm').mark('run-history'):
+        # One wrapping row per run (fixed widths line them up on a wide screen; a phone stacks them).
+        with ui.column().classes('w-full gap-1 text-sm').mark('run-history'):
             for item in self.history.items:
-                ui.button(f'#{item.id}', on_click=lambda _, i=item.id: self._select(i)) \
-                    .props('flat dense no-caps').mark(f'history-run-{item.id}')
-                status_badge(item.status)
-                who = item.requested_by or '—'
-                ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}')
-                ui.label(f'started {fmt_time(item.started_at)} · took {fmt_seconds(item.duration_s)}') \
-                    .classes('text-gray-600')
-                error = ui.label(item.error_message or '').classes('text-red-800 truncate')
-                if item.error_message:
-                    error.tooltip(item.error_message)
+                with ui.row().classes('w-full items-center gap-x-3 gap-y-0 flex-wrap md:flex-nowrap'):
+                    ui.button(f'#{item.id}', on_click=lambda _, i=item.id: self._select(i)) \
+                        .props('flat dense no-caps').classes('w-14').mark(f'history-run-{item.id}')
+                    status_badge(item.status)
+                    who = item.requested_by or '—'
+                    ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}') \
+                        .classes('md:w-64 shrink-0')
+                    ui.label(f'started {fmt_time(item.started_at)} · took {fmt_seconds(item.duration_s)}') \
+                        .classes('text-gray-600 md:w-80 shrink-0')
+                    error = ui.label(item.error_message or '').classes('text-red-800 truncate min-w-0 grow')
+                    if item.error_message:
+                        error.tooltip(item.error_message)
         _pager(self.history_offset, HISTORY_PAGE, self.history.has_more, self._page_history, 'history')
 
     def _documents(self) -> None:
@@ -244,30 +247,32 @@ class TenantPage:
             ui.label('No documents yet: they are listed once a provisioning run has created or found them.') \
                 .classes('text-gray-600')
             return
-        with ui.grid(columns='auto auto 1fr auto').classes('w-full gap-x-4 gap-y-1 text-sm') \
-                .mark('documents'):
+        with ui.column().classes('w-full gap-1 text-sm').mark('documents'):
             for doc in self.documents:
-                ui.label(doc.doctype).classes('text-gray-600')
-                ui.link(doc.name, doc.url, new_tab=True).classes('break-all').mark(f'doc-{doc.doctype}')
-                ui.label(doc.note)
-                origin = 'created by Provisioner' if doc.created else 'existing, used'
-                ui.label(origin).classes('text-gray-600')
+                with ui.row().classes('w-full items-baseline gap-x-4 gap-y-0 flex-wrap md:flex-nowrap'):
+                    ui.label(doc.doctype).classes('text-gray-600 w-32 shrink-0')
+                    ui.link(doc.name, doc.url, new_tab=True).classes('break-all md:w-60 shrink-0') \
+                        .mark(f'doc-{doc.doctype}')
+                    ui.label(doc.note).classes('grow min-w-0')
+                    origin = 'created by Provisioner' if doc.created else 'existing, used'
+                    ui.label(origin).classes('text-gray-600 shrink-0')
 
     def _audit(self) -> None:
         ui.label('Audit trail').classes('text-lg font-semibold')
         if not self.trail.items:
             ui.label('No events yet.').classes('text-gray-600')
             return
-        with ui.column().classes('w-full gap-0 divide-y').mark('audit-trail'):
+        with ui.column().classes('w-full gap-0 divide-y divide-gray-200').mark('audit-trail'):
             for event in self.trail.items:
-                with ui.row().classes('w-full items-start gap-3 py-1 text-sm flex-nowrap'):
+                with ui.row().classes('w-full items-start gap-x-3 gap-y-0 py-1 text-sm '
+                                      'flex-wrap md:flex-nowrap'):
                     ui.label(fmt_time(event.at)).classes('text-gray-600 shrink-0')
                     ui.label(event.actor).classes('font-medium shrink-0')
                     ui.label(event.action).classes('shrink-0').mark('audit-action')
                     where = ' '.join(part for part in (f'run #{event.run_id}' if event.run_id else '',
-                                                       event.step_key or '') if part)
+                                                       step_title(event.step_key)) if part)
                     ui.label(where).classes('text-gray-600 shrink-0')
-                    ui.label(event.details).classes('break-all min-w-0')
+                    ui.label(event.details).classes('break-words min-w-0')
         more = self.audit_offset + AUDIT_PAGE < self.trail.total
         _pager(self.audit_offset, AUDIT_PAGE, more, self._page_audit, 'audit', total=self.trail.total)
 

@@ -149,33 +149,41 @@ class TenantList:
                     .props('outline').mark('tenants-provision-selected')
 
     def _table(self) -> ui.table:
-        columns = [_column('name', 'Name'), _column('company_name', 'Company'), _column('abbr', 'Abbr'),
-                   _column('engine', 'Engine'), _column('stores', 'Stores', align='right'),
+        # Name, company and abbreviation share one column: the row's action stays in view at 1280 px.
+        columns = [_column('name', 'Tenant'), _column('engine', 'Engine'),
+                   _column('stores', 'Stores', align='right'),
                    _column('status', 'Status'), _column('last_error', 'Last error'),
                    _column('last_run', 'Last run'), _column('updated', 'Updated (UTC)')]
         if self.can_act:
             columns.append(_column('actions', ''))
         selection = 'multiple' if self.can_act else None
         table = ui.table(rows=[], columns=columns, row_key='id', selection=selection) \
-            .classes('w-full').props('flat bordered no-data-label="No tenants match."').mark('tenants-table')
+            .classes('w-full').props('flat bordered dense').mark('tenants-table')
         # Vue's {{ }} writes text, never HTML: a tenant named <script>…</script> shows as those characters.
-        table.add_slot('body-cell-name', '''<q-td :props="props">
-            <a :href="'/tenants/' + props.row.id" class="text-primary">{{ props.row.name }}</a></q-td>''')
+        table.add_slot('body-cell-name', '''<q-td :props="props" style="white-space: normal; min-width: 14rem">
+            <a :href="'/tenants/' + props.row.id" class="text-primary text-weight-medium">
+              {{ props.row.name }}</a>
+            <div class="text-grey-7 text-caption">
+              <span v-if="props.row.company_name !== props.row.name">{{ props.row.company_name }} · </span>
+              <span>{{ props.row.abbr ? 'abbr. ' + props.row.abbr : 'not in ERPNext yet' }}</span></div></q-td>''')
+        table.add_slot('no-data', '''<div class="full-width row items-center no-wrap q-gutter-sm text-grey-8">
+            <q-icon name="info" size="sm" /><span>{{ props.message }}</span></div>''')
         table.add_slot('body-cell-status', '''<q-td :props="props">
             <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge>
             <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge></q-td>''')
         table.add_slot('body-cell-last_error', '''<q-td :props="props">
-            <div class="text-red-9 ellipsis" style="max-width: 22rem" :title="props.value">
+            <div class="text-red-9 ellipsis" style="max-width: 16rem" :title="props.value">
             {{ props.value }}</div></q-td>''')
         if self.can_act:
             table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width class="no-wrap">
-                <q-btn dense flat no-caps color="primary" icon="play_arrow" label="Provision"
+                <q-btn dense flat no-caps no-wrap color="primary" icon="play_arrow" label="Provision"
                        :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)" />
                 </q-td>''')
             table.on('provision', self.provision_one)
         return table
 
     def _show(self, rows: list[dict[str, Any]], total: int, *, fresh: bool) -> None:
+        self.table.props(f'no-data-label="{self._empty_text(total)}"')
         if rows != self.table.rows or fresh:
             self.table.update_rows(rows, clear_selection=fresh)
         first = (self.view.page - 1) * self.view.size + 1
@@ -184,6 +192,15 @@ class TenantList:
         self.pager.max = max(1, math.ceil(total / self.view.size))
         if self.pager.value != self.view.page:
             self.pager.set_value(self.view.page)
+
+    def _empty_text(self, total: int) -> str:
+        """Why the table is empty, and what to do about it (no quotes: it goes into a prop)."""
+        view = self.view
+        if view.q or view.status or view.engine_id or view.drifted:
+            return 'No tenant matches this search or these filters: clear them to see every tenant.'
+        if total == 0 and self.can_act:
+            return 'No tenants yet: add one with New tenant, or several at once with Import CSV.'
+        return 'No tenants yet: support staff add them.' if total == 0 else 'Nothing on this page.'
 
     def _row(self, item: TenantListing) -> dict[str, Any]:
         tenant, run_ = item.tenant, item.latest_run
@@ -194,7 +211,7 @@ class TenantList:
                 'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
                 'drifted': tenant.drifted,
                 'last_error': tenant.last_error or '', 'last_run': last_run,
-                'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M:%S}',
+                'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M}',
                 'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}
 
     # ---- actions (support and admin) ------------------------------------------------------------

@@ -35,8 +35,9 @@ class UserList:
             self.message = ui.label('').classes('text-red-8').mark('users-message')
             ui.space()
             ui.button('New user', icon='person_add', on_click=self.create_form.open).mark('user-add')
-        self.table = ui.grid(columns='minmax(8rem, 1fr) 9rem 7rem 12rem 12rem max-content') \
-            .classes('w-full items-center gap-x-4 gap-y-2')
+        with ui.element('div').classes('w-full overflow-x-auto').mark('users-scroll'):  # narrow screens
+            self.table = ui.grid(columns='minmax(8rem, 1fr) 9rem 7rem 12rem 12rem max-content') \
+                .classes('w-full min-w-[64rem] items-center gap-x-4 gap-y-2')
 
     async def load(self) -> None:
         rows = await run.io_bound(users.list_users, self.db)

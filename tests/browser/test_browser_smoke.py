@@ -24,6 +24,19 @@ def sign_in(page, password: str = ADMIN_PASSWORD) -> None:
     page.should_see('admin (admin)')
 
 
+def assert_fits_a_phone(page) -> None:
+    """At 390 px the page does not scroll sideways (wide tables scroll inside their own box)."""
+    page.driver.set_window_size(390, 844)
+    try:
+        page.should_see('Create POS profiles')
+        widths = page.driver.execute_script(
+            'return [document.documentElement.scrollWidth, document.documentElement.clientWidth]')
+        page.screenshot('tenant-failed-step-phone')
+        assert widths[0] <= widths[1], f'the page is {widths[0]} px wide on a {widths[1]} px screen'
+    finally:
+        page.driver.set_window_size(1400, 1000)
+
+
 def api_tenant(service, name: str, **fields) -> int:
     body = {'name': name, 'country': 'Germany', 'currency': 'EUR', 'admin_email': 'ops@example.com',
             'engine': 'Sandbox', **fields}
@@ -84,6 +97,7 @@ def test_a_failed_critical_step_is_retried_from_the_page(page, service):
     page.should_see('Injected failure')  # the step's actionable error, as ERPNext worded it
     page.should_see('FAILED')
     page.screenshot('tenant-failed-step')
+    assert_fits_a_phone(page)
     httpx.delete(faults).raise_for_status()
     page.click('Retry step')
     page.click_in_dialog('Retry step')

@@ -212,7 +212,7 @@ async def test_the_audit_log_filters_and_pages_newest_first(user: User) -> None:
     failures = audit.list_events(app.state.db, actor='nobody', limit=30).items
     await user.should_see(marker=f'audit-event-{failures[0].id}')
     await user.should_not_see(marker=f'audit-event-{failures[25].id}')
-    await user.should_see(marker=f'audit-details-{failures[0].id}', content='"reason": "unknown_user"')
+    await user.should_see(marker=f'audit-details-{failures[0].id}', content='reason: unknown_user')
 
     set_value(user, 'audit-pager', 2)
     await user.should_see('26–30 of 30')
@@ -228,7 +228,7 @@ async def test_the_audit_log_filters_and_pages_newest_first(user: User) -> None:
 async def test_audit_filters_come_from_the_url_and_bad_ones_are_explained(user: User) -> None:
     await sign_in(user, 'admin', next_path='/audit?action=user.created')
     await user.should_see('1–1 of 1')  # the first admin, created by the system on first start
-    await user.should_see(marker='audit-details-1', content='"username": "admin"')
+    await user.should_see(marker='audit-details-1', content='username: admin')
     await user.open('/audit?action=nothing.here')
     await user.should_see('0 of 0')
     await user.should_see('No events match.')

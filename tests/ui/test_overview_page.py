@@ -109,4 +109,5 @@ async def test_open_alerts_are_listed(user: User) -> None:
     await sign_in(user, 'manager')
 
     await user.should_see('Open alerts: 1')
-    await user.should_see('Sandbox: ERPNext does not answer')
+    await user.should_see('Engine offline: Sandbox')  # what the rule means, then its subject
+    await user.should_see('ERPNext does not answer')

@@ -115,8 +115,8 @@ async def test_admin_sees_the_actionable_error_then_retries_the_step(user: User)
     await fail_at_pos_profiles(user)
     await user.should_see(marker='error-create_pos_profiles',
                           content="ERPNext refused POS Profile 'AR Store 1'")
-    await user.should_see(marker='error-create_pos_profiles', content='critical')
-    await user.should_see(marker='tenant-error', content='Create POS profiles')
+    await user.should_see(marker='error-create_pos_profiles', content='Critical, the run stopped here')
+    await user.should_see(marker='run-error', content="at step 9 'Create POS profiles'")
     await clear_faults()
 
     await click_and_confirm(user, 'retry-step-create_pos_profiles')

@@ -1,0 +1,28 @@
+"""Names for ids: what a page shows where a table row only holds a tenant's or an engine's id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import col, select
+
+from storage.db import Database
+from storage.tables import Engine, Tenant
+
+MAX_IDS = 1000  # a page of events, not a table scan
+
+
+def tenant_names(db: Database, tenant_ids: Iterable[int | None]) -> dict[int, str]:
+    """{tenant id: name} for the ids that exist (unknown and None ids are left out)."""
+    wanted = sorted({tenant_id for tenant_id in tenant_ids if tenant_id is not None})[:MAX_IDS]
+    if not wanted:
+        return {}
+    with db.session() as session:
+        rows = session.exec(select(Tenant.id, Tenant.name).where(col(Tenant.id).in_(wanted))).all()
+    return dict(rows)
+
+
+def engine_names(db: Database) -> dict[int, str]:
+    """{engine id: name} of every engine (a handful of rows)."""
+    with db.session() as session:
+        return dict(session.exec(select(Engine.id, Engine.name)).all())
