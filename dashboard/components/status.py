@@ -26,12 +26,15 @@ def style_of(status: str) -> tuple[str, str]:
     return STYLES.get(str(status), ('grey-6', 'help'))
 
 
-def status_icon(status: str) -> ui.icon:
-    colour, icon = style_of(status)
+WARNING_STYLE = ('orange-8', 'warning')  # a step that failed without stopping its run (an optional one)
+
+
+def status_icon(status: str, *, warning: bool = False) -> ui.icon:
+    colour, icon = WARNING_STYLE if warning else style_of(status)
     return ui.icon(icon, color=colour).props(f'aria-label="{status}"')
 
 
-def status_badge(status: str) -> ui.badge:
-    """A badge reading `status` (as text: never HTML)."""
-    colour, _icon = style_of(status)
+def status_badge(status: str, *, warning: bool = False) -> ui.badge:
+    """A badge reading `status` (as text: never HTML); orange for a `warning`."""
+    colour, _icon = WARNING_STYLE if warning else style_of(status)
     return ui.badge(str(status), color=colour).classes('px-2 py-1')

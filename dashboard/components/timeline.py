@@ -93,24 +93,24 @@ class StepTimeline:
         self.rows, self._shown = {}, {}
         with self.container:
             for key in keys:
-                self.rows[key] = ui.row() \
-                    .classes('w-full items-start gap-x-3 gap-y-1 py-1 flex-wrap md:flex-nowrap').mark(f'step-{key}')
+                self.rows[key] = ui.row().mark(f'step-{key}') \
+                    .classes('w-full items-start gap-x-3 gap-y-1 py-1 flex-wrap md:flex-nowrap')
 
     def _draw(self, row: ui.element, step: dict[str, Any], actions: list[StepAction]) -> None:
         row.clear()
         with row:
-            status_icon(step['status']).classes('text-2xl')
+            warning = step['status'] == 'FAILED' and step.get('error_category') == 'non_critical'
+            status_icon(step['status'], warning=warning).classes('text-2xl')
             with ui.column().classes('gap-0 grow min-w-0 basis-60'):
                 # One line per step (title, status, facts) so that all eleven fit on a laptop screen.
                 with ui.row().classes('items-center gap-x-2 gap-y-0'):
                     ui.label(f"{step['position']}. {step['title']}").classes('font-medium')
-                    status_badge(step['status']).mark(f"status-{step['key']}")
+                    status_badge(step['status'], warning=warning).mark(f"status-{step['key']}")
                     if not step.get('critical', True):
                         ui.label('optional').classes('text-xs text-gray-500')
                     ui.label(_step_facts(step)).classes('text-sm text-gray-600').mark(f"facts-{step['key']}")
                 if step.get('error'):
-                    warning = step.get('error_category') == 'non_critical'
-                    colour = 'text-orange-900' if warning else 'text-red-800'
+                    colour = 'text-orange-900' if warning or step['status'] != 'FAILED' else 'text-red-800'
                     text = without_title(step['error'], step['title'])
                     ui.label(f"{category_text(step.get('error_category'))}: {text}") \
                         .classes(f'text-sm {colour} break-words').mark(f"error-{step['key']}")
@@ -214,6 +214,8 @@ def _position(run: dict[str, Any], key: str | None) -> str:
 
 
 def _step_facts(step: dict[str, Any]) -> str:
+    if step['status'] == 'PENDING' and not step.get('attempts'):
+        return ''  # nothing happened yet: nothing to say
     parts = [f"attempts: {step.get('attempts') or 0}"]
     if step.get('duration_ms') is not None:
         parts.append(f"took {fmt_seconds(step['duration_ms'] / 1000)}")

@@ -55,7 +55,7 @@ class AuditLog:
                 'action': ui.input('Action', value=view.action, placeholder='e.g. tenant.created')
                 .mark('audit-action'),
                 'actor': ui.input('Actor', value=view.actor, placeholder='username').mark('audit-actor'),
-                'tenant': ui.input('Tenant id', value=view.tenant).classes('w-32').mark('audit-tenant'),
+                'tenant': ui.input('Tenant (name or id)', value=view.tenant).classes('w-56').mark('audit-tenant'),
             }
             for element in self.inputs.values():
                 element.props('clearable dense').on('keydown.enter', self.apply)
@@ -86,7 +86,10 @@ class AuditLog:
     async def load(self) -> None:
         view = self.view
         tenant_id = _tenant_id(view.tenant)
-        self.problem.set_text('' if tenant_id is not False else 'Tenant id must be a whole number.')
+        if tenant_id is False:  # not an id: a name?
+            tenant_id = await run.io_bound(names.tenant_id_named, self.db, view.tenant) or False
+        self.problem.set_text('' if tenant_id is not False else
+                              f"No tenant is named '{view.tenant[:80]}' (and it is no tenant id).")
         if tenant_id is False:
             self._draw([], 0)
             return

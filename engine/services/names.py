@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlmodel import col, select
 
 from storage.db import Database
+from storage.queries.tenants import tenant_by_name
 from storage.tables import Engine, Tenant
 
 MAX_IDS = 1000  # a page of events, not a table scan
@@ -26,3 +27,12 @@ def engine_names(db: Database) -> dict[int, str]:
     """{engine id: name} of every engine (a handful of rows)."""
     with db.session() as session:
         return dict(session.exec(select(Engine.id, Engine.name)).all())
+
+
+def tenant_id_named(db: Database, name: str) -> int | None:
+    """The id of the tenant called `name` (case-insensitive, as ERPNext compares), or None."""
+    if not name.strip() or len(name) > 200:
+        return None
+    with db.session() as session:
+        tenant = tenant_by_name(session, name.strip())
+        return tenant.id if tenant else None

@@ -233,7 +233,7 @@ async def test_audit_filters_come_from_the_url_and_bad_ones_are_explained(user: 
     await user.should_see('0 of 0')
     await user.should_see('No events match.')
     await user.open('/audit?tenant=abc')
-    await user.should_see('Tenant id must be a whole number.')
+    await user.should_see("No tenant is named 'abc' (and it is no tenant id).")
     await user.open('/audit?action=auth.login&actor=admin')
     await user.should_see('1–1 of 1')
     assert ADMIN_PASSWORD not in str(audit.list_events(app.state.db).items)

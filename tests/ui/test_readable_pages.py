@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from nicegui import app, ui
 from nicegui.testing import User
-from test_tenant_detail import fail_at_pos_profiles, new_tenant
+from test_tenant_detail import fail_at_pos_profiles, new_tenant, see_status
 from ui_helpers import sign_in
 
 from dashboard.components.formatting import alert_title, fmt_seconds
-from engine.services import audit
+from engine.services import audit, runs
 from storage.tables import Alert
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
@@ -35,6 +35,29 @@ async def test_a_failed_run_says_where_it_stopped_how_far_it_got_and_in_millisec
     await user.should_see(marker='run-took', content=' ms')  # a sandbox run takes milliseconds
     await user.should_not_see('took 0.0 s')
     await user.should_not_see(marker='tenant-error')  # the same error is not said twice above the steps
+
+
+async def provision_and_watch(user: User, tenant_id: int) -> None:
+    runs.request_provision(app.state.db, tenant_id, actor='tests')
+    await app.state.dispatcher.tick()
+    await user.open(f'/tenants/{tenant_id}')
+    await see_status(user, 'run-status', 'SUCCEEDED')
+
+
+async def test_an_optional_step_that_failed_shows_as_a_warning_and_pending_steps_stay_quiet(user: User) -> None:
+    first = new_tenant('First Owner', admin_email='owner@example.com')
+    second = new_tenant('Second Owner', admin_email='owner@example.com')  # ERPNext has that user already
+    await sign_in(user, 'support', next_path=f'/tenants/{second}')
+    await user.should_see(marker='status-verify_provisioning', content='PENDING')
+    assert element(user, 'facts-verify_provisioning').text == ''  # not 'attempts: 0'
+
+    await provision_and_watch(user, first)
+    await provision_and_watch(user, second)
+
+    await see_status(user, 'status-invite_tenant_admin', 'FAILED', retries=3)
+    assert element(user, 'status-invite_tenant_admin').props['color'] == 'orange-8'  # not the red of a stop
+    await user.should_see(marker='error-invite_tenant_admin', content='Warning, optional step: the run went on')
+    await user.should_see(marker='run-progress', content='10 of 11 steps done')
 
 
 # ---- frame: alerts and navigation ----------------------------------------------------------------
@@ -123,3 +146,16 @@ def test_alert_titles_say_what_fired_and_about_what() -> None:
     assert alert_title('success_rate_low', 'all') == 'Success rate below target'
     assert alert_title('step_failure_rate_high', 'create_pos_profiles') == 'Step failing often: Create POS profiles'
     assert alert_title('some_new_rule', 'x') == 'Some new rule: x'
+
+
+async def test_the_audit_log_filters_by_a_tenant_typed_by_name(user: User) -> None:
+    new_tenant('Globex Stores')
+    new_tenant('Initech')
+    await sign_in(user, 'admin', next_path='/audit')
+
+    user.find(marker='audit-tenant').type('globex stores')
+    user.find(marker='audit-filter').click()
+
+    await user.should_see('1–1 of 1')  # its tenant.created event only
+    await user.should_see(kind=ui.link, content='Globex Stores')
+    await user.should_not_see(kind=ui.link, content='Initech')
