@@ -15,7 +15,15 @@ from starlette.responses import Response
 from . import resources
 from .auth import authenticate
 from .context import Context
-from .errors import DoesNotExistError, FrappeError, PythonError, encode_messages, error_body, throw
+from .errors import (
+    DoesNotExistError,
+    FrappeError,
+    PythonError,
+    TooManyRequestsError,
+    encode_messages,
+    error_body,
+    throw,
+)
 from .faults import FaultRule, failure_response, gateway_timeout, offline_response
 from .methods import call_method
 from .responses import NO_CACHE, frappe_json, werkzeug_error
@@ -100,6 +108,19 @@ async def _hang(request: Request, rule: FaultRule) -> Response:
 
 def execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes) -> Response:
     """Synchronous on purpose: read-validate-write of one request never interleaves with another."""
+    if sandbox.rate_limiter is None:
+        return _execute(sandbox, request, route, body)
+    admission = sandbox.rate_limiter.admit()
+    if admission.rejected:  # before_request, ahead of auth: the JSON error of TooManyRequestsError
+        response = frappe_json(error_body(TooManyRequestsError(), []), TooManyRequestsError.http_status)
+    else:
+        response = _execute(sandbox, request, route, body)
+    admission.finish()
+    response.headers.update(admission.headers())
+    return response
+
+
+def _execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes) -> Response:
     site_url = f"{request.url.scheme}://{request.url.netloc}"
     ctx = Context(sandbox.store, site_url=site_url, settings=sandbox.settings)
     verb = "GET" if request.method == "HEAD" else request.method

@@ -15,6 +15,7 @@ from .api import handle_api
 from .context import Settings
 from .control import ControlApi
 from .persistence import StateFile
+from .rate_limit import RateLimit
 from .state import Sandbox
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -26,6 +27,7 @@ def create_app(
     seed: bool = True,
     user_throttle_limit: int = 60,
     state_file: str | Path | None = None,
+    rate_limit: dict | None = None,
 ) -> Starlette:
     """A fresh sandbox with its own in-memory state; works standalone or mounted under a prefix.
 
@@ -36,11 +38,16 @@ def create_app(
         `throttle_user_limit`, default 60).
     :param state_file: keep the documents in this JSON file across restarts (default: memory only).
         A mounting app must call `app.state.sandbox.persist_now()` when it stops.
+    :param rate_limit: site config `{"limit": <seconds of request time>, "window": <seconds>}` turns
+        on Frappe's site-wide rate limiter (X-RateLimit-* headers, 429 once the budget is spent).
     """
     sandbox = Sandbox(
         api_keys=api_keys,
         seed=seed,
-        settings=Settings(user_throttle_limit=user_throttle_limit),
+        settings=Settings(
+            user_throttle_limit=user_throttle_limit,
+            rate_limit=RateLimit(rate_limit["limit"], rate_limit["window"]) if rate_limit else None,
+        ),
         state_file=StateFile(state_file) if state_file is not None else None,
     )
 

@@ -15,6 +15,7 @@ from .errors import (
     CharacterLengthExceededError,
     DoesNotExistError,
     InvalidEmailAddressError,
+    InvalidPhoneNumberError,
     LinkValidationError,
     MandatoryError,
     UniqueValidationError,
@@ -26,6 +27,7 @@ from .store import Store, fold
 
 MAX_LENGTH = 140
 _TAGS = re.compile(r"<[^>]*>")
+PHONE = re.compile(r"([0-9\ \+\_\-\,\.\*\#\(\)]){1,20}$")  # frappe.utils PHONE_NUMBER_PATTERN
 
 
 def validate_links(doc: dict, meta: DocType, store: Store) -> None:
@@ -125,6 +127,9 @@ def validate_data_fields(record: dict, meta: DocType) -> None:
             for address in re.split(r"[,\n;]", record[field.fieldname]):
                 if address.strip() and not EMAIL.fullmatch(address.strip()):
                     throw(f"{address.strip()} is not a valid Email Address", InvalidEmailAddressError)
+        value = record[field.fieldname]
+        if field.is_phone and isinstance(value, str) and value and not PHONE.match(value.strip()):
+            throw(f"{value.strip()} is not a valid Phone Number", InvalidPhoneNumberError)
 
 
 def validate_selects(record: dict, meta: DocType, row: int | None) -> None:

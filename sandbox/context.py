@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import PermissionError, message
+from .rate_limit import RateLimit
 from .store import Store
 
 GUEST = "Guest"
@@ -15,6 +16,7 @@ class Settings:
     """Site configuration the sandbox honours (Frappe site_config equivalents)."""
 
     user_throttle_limit: int = 60  # users created per hour before "Throttled" (ERPNEXT.md §4.11)
+    rate_limit: RateLimit | None = None  # site-wide limiter (ERPNEXT.md §6.6); off by default
 
 
 @dataclass

@@ -3,7 +3,8 @@
 FrappeError                      500, exc_type = class name
 ├── ValidationError              417  (frappe.throw's default)
 │   ├── MandatoryError, LinkValidationError, UniqueValidationError, CannotChangeConstantError,
-│   ├── TimestampMismatchError, LinkExistsError, InvalidEmailAddressError, AppNotInstalledError,
+│   ├── TimestampMismatchError, LinkExistsError, InvalidEmailAddressError, InvalidPhoneNumberError,
+│   ├── AppNotInstalledError,
 │   └── CharacterLengthExceededError, NestedSetRecursionError, NestedSetChildExistsError
 ├── DoesNotExistError            404
 ├── DuplicateEntryError, NameError   409
@@ -83,6 +84,10 @@ class LinkExistsError(ValidationError):
 
 class InvalidEmailAddressError(ValidationError):
     """An Email field holds something that is not an address."""
+
+
+class InvalidPhoneNumberError(ValidationError):
+    """A Data field with options Phone holds something that is not a phone number."""
 
 
 class CharacterLengthExceededError(ValidationError):

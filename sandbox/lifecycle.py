@@ -17,7 +17,7 @@ def insert_document(ctx: Context, doctype: str, values: dict) -> dict:
     """Document.insert: links, permission, naming, validate, framework checks, write, on_update."""
     controller = controller_for_write(doctype)
     meta = controller.meta
-    doc = new_record(meta, values, user=ctx.user, now=ctx.now())
+    doc = new_record(meta, {**controller.site_defaults(ctx), **values}, user=ctx.user, now=ctx.now())
     checks.validate_links(doc, meta, ctx.store)
     ctx.require_user(doctype)
     controller.before_insert(doc, ctx)
@@ -33,8 +33,17 @@ def insert_document(ctx: Context, doctype: str, values: dict) -> dict:
     return doc
 
 
-def save_document(ctx: Context, doctype: str, name: str, values: dict) -> dict:
-    """Document.save after doc.update(body): partial update; a table key replaces the whole table."""
+def save_document(ctx: Context, doctype: str, name: str, values: dict, *, whole: bool = False) -> dict:
+    """Document.save after doc.update(body): partial update; a table key replaces the whole table.
+
+    `whole`: the body is the entire document (frappe.client.save builds it from the dict alone):
+    fields left out become empty, tables left out lose their rows, and `modified` must match.
+    """
+    if whole:
+        meta = controller_for_write(doctype).meta
+        values = {f.fieldname: values.get(f.fieldname) for f in meta.fields} | {
+            "modified": values.get("modified") or "None"
+        }
     controller = controller_for_write(doctype)
     meta = controller.meta
     stored = read_document(ctx, doctype, name, check_permission=False)
@@ -49,6 +58,7 @@ def save_document(ctx: Context, doctype: str, name: str, values: dict) -> dict:
     checks.validate_unique(doc, meta, ctx.store)
     if meta.tree_parent:
         trees.validate_loop(ctx.store, meta, doc)
+        trees.validate_ledger(ctx.store, meta, doc)
     ctx.store.put(without_rows(doc, lost_rows))
     controller.on_update(doc, ctx, before)
     return doc

@@ -42,6 +42,10 @@ class Field:
         return self.fieldtype == "Data" and self.options == "Email"
 
     @property
+    def is_phone(self) -> bool:
+        return self.fieldtype == "Data" and self.options == "Phone"
+
+    @property
     def select_options(self) -> list[str]:
         return self.options.split("\n")
 
@@ -99,6 +103,10 @@ def data(fieldname: str, label: str, **kw) -> Field:
 
 def email(fieldname: str, label: str, **kw) -> Field:
     return Field(fieldname, label, "Data", options="Email", **kw)
+
+
+def phone(fieldname: str, label: str, **kw) -> Field:
+    return Field(fieldname, label, "Data", options="Phone", **kw)
 
 
 def link(fieldname: str, label: str, target: str, **kw) -> Field:

@@ -7,15 +7,19 @@ from dataclasses import dataclass
 
 from . import lifecycle, queries
 from .context import GUEST, Context
-from .errors import PermissionError, PythonError, ValidationError, message, throw
+from .doctypes import CONTROLLERS, is_child_table
+from .errors import DoesNotExistError, PermissionError, PythonError, ValidationError, message, throw
 from .filters import parse_json
+from .meta import CHILD_FIELDS, STANDARD_FIELDS
 from .records import sbool
+from .store import fold
 
 FRAPPE_VERSION = "15.53.1"
 ERPNEXT_VERSION = "15.49.2"
 INSTALLED_APPS = ("frappe", "erpnext")
 ALL_VERBS = frozenset({"GET", "POST", "PUT", "DELETE"})
 WRITE_VERBS = frozenset({"POST", "PUT"})
+DELETE_VERBS = frozenset({"DELETE", "POST"})
 MAX_INSERTS = 200
 # Importable modules, so an unknown path fails with the error Python would give.
 KNOWN_MODULES = frozenset({
@@ -133,6 +137,7 @@ def get_list(ctx: Context, form: dict) -> object:
         limit_page_length=form.get("limit_page_length", 20),
         as_dict=bool(sbool(form.get("as_dict", True))),
         parent=form.get("parent"),
+        group_by=form.get("group_by"),
     )
     return queries.get_list(ctx, args)
 
@@ -174,6 +179,80 @@ def insert_many(ctx: Context, form: dict) -> object:
     return names
 
 
+def _doc_argument(form: dict, function: str) -> dict:
+    doc = parse_json(_required(form, "doc", function))
+    if not isinstance(doc, dict) or not doc.get("doctype"):
+        raise PythonError("ValueError", '"doctype" is a required key')
+    return doc
+
+
+def insert(ctx: Context, form: dict) -> object:
+    """frappe.client.insert: the saved document (nulls kept); a child row is appended to its parent."""
+    doc = _doc_argument(form, "insert")
+    if doc.get("parenttype"):
+        parent = lifecycle.read_document(ctx, str(doc["parenttype"]), str(doc.get("parent")))
+        field = str(doc.get("parentfield"))
+        rows = [*parent.get(field, []), doc]
+        return lifecycle.save_document(ctx, parent["doctype"], parent["name"], {field: rows})
+    return lifecycle.insert_document(ctx, str(doc["doctype"]), doc)
+
+
+def save(ctx: Context, form: dict) -> object:
+    """frappe.client.save: the dict *is* the document (left-out fields empty, `modified` must match)."""
+    doc = _doc_argument(form, "save")
+    return lifecycle.save_document(ctx, str(doc["doctype"]), str(doc.get("name")), doc, whole=True)
+
+
+def set_value(ctx: Context, form: dict) -> object:
+    """frappe.client.set_value: one field (or a JSON dict of fields) of a document or child row."""
+    doctype = str(_required(form, "doctype", "set_value"))
+    name = str(_required(form, "name", "set_value"))
+    fieldname, value = _required(form, "fieldname", "set_value"), form.get("value")
+    if isinstance(fieldname, str) and fieldname in STANDARD_FIELDS + ("doctype",) + CHILD_FIELDS:
+        throw("Cannot edit standard fields")
+    if value in (None, ""):
+        values = fieldname
+        if isinstance(fieldname, str):
+            try:
+                values = parse_json(fieldname)
+            except PythonError:
+                values = {fieldname: ""}
+    else:
+        values = {fieldname: value}
+    if not isinstance(values, dict):
+        raise PythonError("AttributeError", f"'{type(values).__name__}' object has no attribute 'items'")
+    if not is_child_table(doctype):
+        return lifecycle.save_document(ctx, doctype, name, values)
+    parent, field, rows = _parent_of_row(ctx, doctype, name)
+    changed = [{**row, **values} if fold(row["name"]) == fold(name) else row for row in rows]
+    return lifecycle.save_document(ctx, parent["doctype"], parent["name"], {field: changed})
+
+
+def delete(ctx: Context, form: dict) -> object:
+    """frappe.client.delete: a document, or one child row (its parent is saved without it)."""
+    doctype = str(_required(form, "doctype", "delete"))
+    name = str(_required(form, "name", "delete"))
+    if not is_child_table(doctype):
+        lifecycle.delete_document(ctx, doctype, name)
+        return None
+    parent, field, rows = _parent_of_row(ctx, doctype, name)
+    kept = [row for row in rows if fold(row["name"]) != fold(name)]
+    lifecycle.save_document(ctx, parent["doctype"], parent["name"], {field: kept})
+    return None
+
+
+def _parent_of_row(ctx: Context, doctype: str, name: str) -> tuple[dict, str, list[dict]]:
+    """The parent holding child row `name` of `doctype` (frappe.db.get_value on the child table)."""
+    for controller in CONTROLLERS.values():
+        for field in controller.meta.table_fields:
+            if field.options != doctype:
+                continue
+            for parent in ctx.store.all(controller.meta.name):
+                if any(fold(row["name"]) == fold(name) for row in parent[field.fieldname]):
+                    return parent, field.fieldname, parent[field.fieldname]
+    raise DoesNotExistError()
+
+
 METHODS: dict[str, Method] = {
     "ping": Method(ping, "frappe.handler.ping", allow_guest=True),
     "frappe.ping": Method(ping, "frappe.ping", allow_guest=True),
@@ -185,4 +264,8 @@ METHODS: dict[str, Method] = {
     "frappe.client.get_value": Method(get_value, "frappe.client.get_value"),
     "frappe.client.get": Method(get, "frappe.client.get"),
     "frappe.client.insert_many": Method(insert_many, "frappe.client.insert_many", verbs=WRITE_VERBS),
+    "frappe.client.insert": Method(insert, "frappe.client.insert", verbs=WRITE_VERBS),
+    "frappe.client.save": Method(save, "frappe.client.save", verbs=WRITE_VERBS),
+    "frappe.client.set_value": Method(set_value, "frappe.client.set_value", verbs=WRITE_VERBS),
+    "frappe.client.delete": Method(delete, "frappe.client.delete", verbs=DELETE_VERBS),
 }

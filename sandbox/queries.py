@@ -2,11 +2,13 @@
 
 Child-table filters and columns behave like Frappe's LEFT JOIN: all conditions on one child
 table must hold for the same row. Rows are returned once per parent unless a child column is
-selected (then once per joined row).
+selected (then once per joined row). Aggregate columns (`count(name) as n`, sum/avg/min/max)
+fold the matching rows into one row, or one row per `group_by` value, as SQL does.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
@@ -20,11 +22,12 @@ from .records import cint
 from .store import INDEXED_FIELDS, fold
 
 DEFAULT_ORDER = "modified desc"
+AGGREGATE = re.compile(r"^(count|sum|avg|min|max)\s*\(\s*(distinct\s+)?(.+?)\s*\)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class ListArgs:
-    """The arguments of frappe.client.get_list the sandbox honours (group_by/debug are ignored)."""
+    """The arguments of frappe.client.get_list the sandbox honours (`debug` is ignored)."""
 
     doctype: str
     fields: object = None
@@ -35,6 +38,7 @@ class ListArgs:
     limit_page_length: object = 20
     as_dict: bool = True
     parent: object = None
+    group_by: object = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class Column:
     doctype: str
     fieldname: str
     alias: str
+    function: str | None = None  # count, sum, avg, min or max
+    distinct: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,16 +59,23 @@ class Query:
     where: tuple[Condition, ...]
     any_of: tuple[Condition, ...]
     joins: tuple[tuple[str, str], ...]  # (child DocType, table fieldname)
+    group_by: tuple[Column, ...] = ()
+
+    @property
+    def aggregated(self) -> bool:
+        return bool(self.group_by) or any(c.function for c in self.columns)
 
 
 def get_list(ctx: Context, args: ListArgs) -> list:
     meta = readable_meta(ctx, args.doctype, args.parent)
-    query = build_query(ctx, meta, args.fields, args.filters, args.or_filters)
-    matches = run(ctx, query, args.parent, per_row=any(c.doctype != meta.name for c in query.columns))
+    query = build_query(ctx, meta, args.fields, args.filters, args.or_filters, args.group_by)
+    joined = any(c.doctype != meta.name for c in query.columns + query.group_by)
+    matches = run(ctx, query, args.parent, per_row=joined)
     sort_rows(matches, meta, args.order_by)
+    rows = aggregate(query, matches) if query.aggregated else [values_of(query, d, c) for d, c in matches]
     start, length = cint(args.limit_start), cint(args.limit_page_length)
-    page = matches[start : start + length] if length > 0 else matches[start:]
-    return [shape(query, doc, combo, args.as_dict) for doc, combo in page]
+    page = rows[start : start + length] if length > 0 else rows[start:]
+    return [dict(row) if args.as_dict else [value for _, value in row] for row in page]
 
 
 def get_count(ctx: Context, doctype: str, filters: object) -> int:
@@ -90,13 +103,27 @@ def _holds_child(parent: object, doctype: str) -> bool:
     return any(field.options == doctype for field in parent_meta.table_fields)
 
 
-def build_query(ctx: Context, meta: DocType, fields: object, filters: object, or_filters: object) -> Query:
+def build_query(
+    ctx: Context, meta: DocType, fields: object, filters: object, or_filters: object, group_by: object = None
+) -> Query:
     columns = tuple(parse_columns(meta, fields))
     where = tuple(parse_filters(filters, meta, ctx.store))
     any_of = tuple(parse_filters(or_filters, meta, ctx.store))
-    used = {c.doctype for c in columns} | {c.doctype for c in where + any_of}
+    groups = tuple(parse_group_by(meta, group_by))
+    used = {c.doctype for c in columns + groups} | {c.doctype for c in where + any_of}
     joins = tuple((f.options, f.fieldname) for f in meta.table_fields if f.options in used)
-    return Query(meta, columns, where, any_of, joins)
+    return Query(meta, columns, where, any_of, joins, groups)
+
+
+def parse_group_by(meta: DocType, group_by: object) -> list[Column]:
+    """`group_by`: one or more comma-separated columns ("company", "`tabX`.`company`")."""
+    if not group_by:
+        return []
+    columns: list[Column] = []
+    for part in str(group_by).split(","):
+        if part.strip():
+            columns += _columns_of(meta, part.strip(), clause="group statement")
+    return columns
 
 
 def parse_columns(meta: DocType, fields: object) -> list[Column]:
@@ -120,15 +147,23 @@ def parse_fields(fields: object) -> list:
     return selected or ["name"]
 
 
-def _columns_of(meta: DocType, item: str) -> list[Column]:
+def _columns_of(meta: DocType, item: str, clause: str = "field list") -> list[Column]:
     expression, _, alias = item.partition(" as ") if " as " in item else item.partition(" AS ")
     expression = expression.strip().replace("`", "")
     if expression == "*":
         return [Column(meta.name, name, name) for name in meta.column_names]
+    function = AGGREGATE.match(expression)
+    if function is not None:
+        name, distinct, argument = function.groups()
+        label = alias.strip() or item.strip()  # MariaDB labels an unaliased expression by its text
+        if argument == "*" and name.lower() == "count" and not distinct:
+            return [Column(meta.name, "*", label, "count")]
+        inner = _columns_of(meta, argument, clause)[0]
+        return [Column(inner.doctype, inner.fieldname, label, name.lower(), bool(distinct))]
     table, _, fieldname = expression.rpartition(".")
     doctype = _table_doctype(meta, table) if table else meta.name
     if doctype is None or not meta_of(doctype).has_column(fieldname):
-        raise unknown_column(expression, "field list")
+        raise unknown_column(expression, clause)
     return [Column(doctype, fieldname, alias.strip() or fieldname)]
 
 
@@ -226,10 +261,55 @@ def _sort_key(value: object, numeric: bool) -> tuple:
     return (1, value) if numeric else (1, fold(value))
 
 
-def shape(query: Query, doc: dict, combo: dict, as_dict: bool) -> dict | list:
+def values_of(query: Query, doc: dict, combo: dict) -> list[tuple[str, object]]:
     """A result row: exactly the requested columns, nulls kept (§1.4)."""
-    values = [(c.alias, _value(query, doc, combo, c.doctype, c.fieldname)) for c in query.columns]
-    return dict(values) if as_dict else [value for _, value in values]
+    return [(c.alias, _value(query, doc, combo, c.doctype, c.fieldname)) for c in query.columns]
+
+
+def aggregate(query: Query, matches: list[tuple[dict, dict]]) -> list[list[tuple[str, object]]]:
+    """GROUP BY: one row per distinct group value (in the order the sorted rows reach them), or a
+    single row over every match when only aggregates are asked for (even over no rows at all)."""
+    groups: dict[tuple, list[tuple[dict, dict]]] = {}
+    for doc, combo in matches:
+        key = tuple(_group_key(_value(query, doc, combo, c.doctype, c.fieldname)) for c in query.group_by)
+        groups.setdefault(key, []).append((doc, combo))
+    if not query.group_by and not groups:
+        groups[()] = []
+    return [
+        [(c.alias, _column_over(query, c, members)) for c in query.columns] for members in groups.values()
+    ]
+
+
+def _group_key(value: object) -> object:
+    return None if value is None else fold(value)
+
+
+def _column_over(query: Query, column: Column, members: list[tuple[dict, dict]]) -> object:
+    """One column of a grouped row: an aggregate over the members, or the first member's value."""
+    if column.fieldname == "*":
+        return len(members)
+    values = [_value(query, doc, combo, column.doctype, column.fieldname) for doc, combo in members]
+    if column.function is None:
+        return values[0] if values else None
+    present = [v for v in values if v is not None]
+    if column.distinct:
+        present = list({_group_key(v): v for v in present}.values())
+    numeric = meta_of(column.doctype).fieldtype(column.fieldname) in NUMERIC_TYPES
+    if column.function == "count":
+        return len(present)
+    if not present:
+        return None
+    if column.function in ("sum", "avg"):
+        total = sum(float(v) if numeric else _as_number(v) for v in present)
+        return total if column.function == "sum" else total / len(present)
+    pick = min if column.function == "min" else max
+    return pick(present, key=lambda v: _sort_key(v, numeric))
+
+
+def _as_number(value: object) -> float:
+    """MariaDB's implicit cast of text to a number: the leading numeric part, else 0."""
+    found = re.match(r"\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?", str(value))
+    return float(found.group()) if found else 0.0
 
 
 def get_value(ctx: Context, doctype: str, fieldname: object, filters: object, as_dict: bool) -> object:

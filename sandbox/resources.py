@@ -30,6 +30,7 @@ def list_resource(ctx: Context, doctype: str, form: dict) -> tuple[int, dict]:
         limit_page_length=page_length,
         as_dict=bool(sbool(form.get("as_dict", True))),
         parent=form.get("parent"),
+        group_by=form.get("group_by"),
     )
     return 200, {"data": queries.get_list(ctx, args)}
 
@@ -42,13 +43,13 @@ def read_resource(ctx: Context, doctype: str, name: str, form: dict) -> tuple[in
 
 def create_resource(ctx: Context, doctype: str, form: dict, body: bytes) -> tuple[int, dict]:
     """200 (not 201) with the saved document; a `doctype` key in the body is ignored."""
-    values = request_document(form, body)
+    values = request_document(form, body, "pop")
     values.pop("doctype", None)
     return 200, {"data": as_response(lifecycle.insert_document(ctx, doctype, values))}
 
 
 def update_resource(ctx: Context, doctype: str, name: str, form: dict, body: bytes) -> tuple[int, dict]:
-    values = request_document(form, body)
+    values = request_document(form, body, "items")
     values.pop("flags", None)
     return 200, {"data": as_response(lifecycle.save_document(ctx, doctype, name, values))}
 
@@ -67,8 +68,12 @@ def run_doc_method(ctx: Context, doctype: str, name: str, form: dict) -> tuple[i
     raise AssertionError("unreachable")
 
 
-def request_document(form: dict, body: bytes) -> dict:
-    """get_request_form_data: `data` (dict or JSON string) when present, else the raw body."""
+def request_document(form: dict, body: bytes, used_as: str) -> dict:
+    """get_request_form_data: `data` (dict or JSON string) when present, else the raw body.
+
+    Anything but an object fails where v1.py first uses it as a dict (`used_as`: create pops
+    "doctype", update iterates `items()`), as the Python error Frappe reports as a 500.
+    """
     data = form.get("data")
     if data is None:
         data = body.decode("utf-8", errors="replace")
@@ -77,6 +82,8 @@ def request_document(form: dict, body: bytes) -> dict:
             data = json.loads(data)
         except ValueError:
             return dict(form)
+    if isinstance(data, list) and used_as == "pop":  # list.pop("doctype", None)
+        raise PythonError("TypeError", "pop expected at most 1 argument, got 2")
     if not isinstance(data, dict):
-        raise PythonError("AttributeError", f"'{type(data).__name__}' object has no attribute 'pop'")
+        raise PythonError("AttributeError", f"'{type(data).__name__}' object has no attribute '{used_as}'")
     return dict(data)

@@ -7,6 +7,7 @@ from .context import Settings
 from .doctypes import CONTROLLERS
 from .faults import Faults
 from .persistence import StateFile
+from .rate_limit import RateLimiter
 from .seed import load_seed
 from .store import Store
 from .traffic import Traffic
@@ -24,6 +25,7 @@ class Sandbox:
         self.seed = seed
         self.settings = settings
         self.state_file = state_file
+        self.rate_limiter = RateLimiter(settings.rate_limit) if settings.rate_limit else None
         self.reset()
         if state_file is not None and state_file.load_into(self.store):
             return

@@ -55,6 +55,12 @@ def validate_loop(store: Store, meta: DocType, doc: dict) -> None:
         throw("Item cannot be added to its own descendants", NestedSetRecursionError)
 
 
+def validate_ledger(store: Store, meta: DocType, doc: dict) -> None:
+    """NestedSet.validate_ledger: a node that still has children cannot be saved as a ledger."""
+    if "is_group" in meta.by_name and not doc["is_group"] and children(store, meta, doc["name"]):
+        throw(f"{meta.name} {doc['name']} cannot be a leaf node as it has children")
+
+
 def validate_if_child_exists(store: Store, meta: DocType, doc: dict) -> None:
     if children(store, meta, doc["name"]):
         throw(f"Cannot delete {doc['name']} as it has child nodes", NestedSetChildExistsError)

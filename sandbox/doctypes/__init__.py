@@ -9,6 +9,7 @@ from .base import Controller
 from .company import Company
 from .cost_center import CostCenter
 from .customer import Customer
+from .department import Department
 from .groups import CustomerGroup, ItemGroup, Territory
 from .masters import Country, Currency
 from .mode_of_payment import ModeOfPayment
@@ -30,6 +31,7 @@ CONTROLLERS: dict[str, Controller] = {
         POSProfile(),
         PriceList(),
         Customer(),
+        Department(),
         CustomerGroup(),
         Territory(),
         ItemGroup(),

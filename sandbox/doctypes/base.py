@@ -21,6 +21,10 @@ class Controller:
         """The name for a controller-named DocType; None falls back to the DocType's autoname."""
         return None
 
+    def site_defaults(self, ctx: Context) -> dict:
+        """Values new_doc takes from site defaults (Selling Settings, ...) for fields the body leaves out."""
+        return {}
+
     def before_insert(self, doc: dict, ctx: Context) -> None:
         """Runs after link validation and before naming."""
 

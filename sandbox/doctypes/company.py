@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import trees
 from ..context import Context
 from ..errors import throw
-from ..meta import DocType, check, data, email, link, select
+from ..meta import DocType, check, data, email, link, phone, select
 from ..store import fold
 from . import company_setup
 from .base import Controller
@@ -69,7 +69,7 @@ META = DocType(
         data("domain", "Domain"),
         data("date_of_establishment", "Date of Establishment"),
         email("email", "Email"),
-        data("phone_no", "Phone No"),
+        phone("phone_no", "Phone No"),
         data("website", "Website"),
         *(link(fieldname, label, "Account") for fieldname, label in ACCOUNT_DEFAULTS),
         *(link(fieldname, label, "Cost Center") for fieldname, label in COST_CENTER_DEFAULTS),

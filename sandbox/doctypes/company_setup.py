@@ -15,6 +15,7 @@ from . import mode_of_payment
 from .account import META as ACCOUNT_META
 from .base import db_set, insert_record
 from .cost_center import META as COST_CENTER_META
+from .department import META as DEPARTMENT_META
 from .warehouse import META as WAREHOUSE_META
 
 DEFAULT_WAREHOUSES = (
@@ -24,6 +25,11 @@ DEFAULT_WAREHOUSES = (
     ("Finished Goods", 0, None),
     ("Goods In Transit", 0, "Transit"),
 )
+ROOT_DEPARTMENT = "All Departments"
+DEFAULT_DEPARTMENTS = (
+    "Accounts", "Marketing", "Sales", "Purchase", "Operations", "Production", "Dispatch", "Customer Service",
+    "Human Resources", "Management", "Quality Management", "Research & Development", "Legal",
+)  # fmt: skip
 # _set_default_account on a new company: the first ledger of this account_type.
 DEFAULTS_BY_TYPE = {
     "default_cash_account": "Cash",
@@ -61,6 +67,8 @@ def on_update(doc: dict, ctx: Context, *, is_new: bool) -> None:
     enable_currency(doc["default_currency"], ctx)
     if not any(not cc["is_group"] for cc in ctx.store.by_field("Cost Center", "company", doc["name"])):
         create_default_cost_center(doc, ctx)
+    if not ctx.store.by_field("Department", "company", doc["name"]):
+        create_default_departments(doc, ctx)
 
 
 def create_default_accounts(doc: dict, ctx: Context) -> None:
@@ -156,6 +164,19 @@ def create_default_cost_center(doc: dict, ctx: Context) -> None:
     db_set(ctx, doc, {"cost_center": main, "round_off_cost_center": main, "depreciation_cost_center": main})
 
 
+def create_default_departments(doc: dict, ctx: Context) -> None:
+    """The shared root "All Departments" (once per site), then "<department> - ABBR" under it."""
+    if not ctx.store.exists("Department", ROOT_DEPARTMENT):
+        insert_record(
+            ctx, DEPARTMENT_META, ROOT_DEPARTMENT, {"department_name": ROOT_DEPARTMENT, "is_group": 1}
+        )
+    for department in DEFAULT_DEPARTMENTS:
+        name = f"{department} - {doc['abbr']}"
+        if not ctx.store.exists("Department", name):
+            values = {"department_name": department, "parent_department": ROOT_DEPARTMENT}
+            insert_record(ctx, DEPARTMENT_META, name, {**values, "company": doc["name"]})
+
+
 def set_default_accounts(doc: dict, ctx: Context, *, is_new: bool) -> None:
     ledgers = _ledgers(doc, ctx)
     values: dict[str, str | None] = {}
@@ -205,7 +226,7 @@ def enable_currency(currency: str, ctx: Context) -> None:
 
 def delete_company_records(doc: dict, ctx: Context) -> None:
     """Company.on_trash with no GL or stock entries: a raw delete that leaves parents' `modified` alone."""
-    for doctype in ("Account", "Cost Center", "Warehouse"):
+    for doctype in ("Account", "Cost Center", "Warehouse", "Department"):
         for record in ctx.store.by_field(doctype, "company", doc["name"]):
             ctx.store.remove(doctype, record["name"])
     for doctype, fieldname in (

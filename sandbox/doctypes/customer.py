@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .. import trees
 from ..context import Context
 from ..errors import NameError, throw
 from ..meta import DocType, check, data, email, link, select, table
@@ -27,8 +28,8 @@ META = DocType(
         select(
             "customer_type", "Customer Type", "Company\nIndividual\nPartnership", reqd=True, default="Company"
         ),
-        link("customer_group", "Customer Group", "Customer Group"),
-        link("territory", "Territory", "Territory"),
+        link("customer_group", "Customer Group", "Customer Group", reqd=True),
+        link("territory", "Territory", "Territory", reqd=True),
         link("account_manager", "Account Manager", "User"),
         link("default_currency", "Billing Currency", "Currency"),
         link("default_price_list", "Default Price List", "Price List"),
@@ -54,6 +55,14 @@ class Customer(Controller):
 
     meta = META
 
+    def site_defaults(self, ctx: Context) -> dict:
+        """Selling Settings' customer_group / territory (the tree roots after the setup wizard)."""
+        return {
+            fieldname: root
+            for fieldname, doctype in (("customer_group", "Customer Group"), ("territory", "Territory"))
+            if (root := trees.root_of(ctx.store, meta_of_tree(doctype))) is not None
+        }
+
     def autoname(self, doc: dict, ctx: Context) -> str | None:
         name = doc["customer_name"]
         if name is None or not ctx.store.exists("Customer", name):
@@ -67,9 +76,7 @@ class Customer(Controller):
         return new_name
 
     def validate(self, doc: dict, ctx: Context, before: dict | None) -> None:
-        companies = [fold(row["company"] or "") for row in doc["accounts"]]
-        if len(companies) != len(set(companies)):
-            throw(f"There can only be 1 Account per Company in Customer {doc['name']}")
+        validate_party_accounts(doc, ctx)
 
     def on_update(self, doc: dict, ctx: Context, before: dict | None) -> None:
         if ctx.store.exists("Customer Group", doc["name"]):
@@ -78,6 +85,37 @@ class Customer(Controller):
                 "or rename the Customer Group",
                 NameError,
             )
+
+
+def validate_party_accounts(doc: dict, ctx: Context) -> None:
+    """erpnext.accounts.party.validate_party_accounts: one row per company, accounts of that company."""
+    companies: list[str] = []
+    for row in doc["accounts"]:
+        if fold(row["company"] or "") in companies:
+            throw(f"There can only be 1 Account per Company in {doc['doctype']} {doc['name']}")
+        companies.append(fold(row["company"] or ""))
+        for fieldname, context in (("account", ""), ("advance_account", "Advance Account")):
+            if row[fieldname]:
+                validate_account_head(ctx, row["idx"], row[fieldname], row["company"], context)
+
+
+def validate_account_head(ctx: Context, idx: int, account: str, company: str | None, context: str) -> None:
+    """erpnext.controllers.accounts_controller.validate_account_head."""
+    record = ctx.store.get("Account", account) or {}
+    if record.get("company") != company:
+        throw(
+            f"Row {idx}: {context} Account <strong>{account}</strong> does not belong to Company "
+            f"<strong>{company}</strong>",
+            title="Invalid Account",
+        )
+    if record.get("is_group"):
+        throw(f"Row {idx}: Account <strong>{account}</strong> is a Group Account", title="Invalid Account")
+
+
+def meta_of_tree(doctype: str) -> DocType:
+    from .groups import CUSTOMER_GROUP_META, TERRITORY_META  # groups imports this module
+
+    return CUSTOMER_GROUP_META if doctype == "Customer Group" else TERRITORY_META
 
 
 def _highest_suffix(ctx: Context, name: str) -> int:

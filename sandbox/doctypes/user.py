@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from ..context import Context
 from ..errors import InvalidEmailAddressError, throw
-from ..meta import DocType, check, data, email, link, select, table
+from ..meta import DocType, check, data, email, link, phone, select, table
 from ..store import fold
 from .base import Controller
 
@@ -45,7 +45,7 @@ META = DocType(
         data("time_zone", "Time Zone"),
         check("send_welcome_email", "Send Welcome Email", default=1),
         select("user_type", "User Type", "System User\nWebsite User", default="System User"),
-        data("mobile_no", "Mobile No"),
+        phone("mobile_no", "Mobile No"),
         table("roles", "Roles Assigned", HAS_ROLE_META),
         data("api_key", "API Key"),
     ),
@@ -69,6 +69,8 @@ class User(Controller):
         throttle_user_creation(ctx)
 
     def validate(self, doc: dict, ctx: Context, before: dict | None) -> None:
+        if not doc["enabled"] and doc["name"] in STANDARD_USERS:
+            throw(f"User {doc['name']} cannot be disabled")
         if doc["name"] not in STANDARD_USERS:
             validate_email_address(doc["email"])
             validate_email_address(doc["name"])

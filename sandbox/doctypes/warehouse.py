@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import trees
 from ..context import Context
 from ..errors import throw
-from ..meta import DocType, Field, check, data, email, link
+from ..meta import DocType, Field, check, data, email, link, phone
 from .base import Controller, company_abbr
 
 META = DocType(
@@ -21,8 +21,8 @@ META = DocType(
         link("warehouse_type", "Warehouse Type", "Warehouse Type"),
         link("default_in_transit_warehouse", "Default In-Transit Warehouse", "Warehouse"),
         email("email_id", "Email Address"),
-        data("phone_no", "Phone No"),
-        data("mobile_no", "Mobile No"),
+        phone("phone_no", "Phone No"),
+        phone("mobile_no", "Mobile No"),
         data("address_line_1", "Address Line 1"),
         data("address_line_2", "Address Line 2"),
         data("city", "City"),
