@@ -150,7 +150,7 @@ def _event(event: AuditEvent, tenants: dict[int, str], engines: dict[int, str]) 
             if event.correlation_id:
                 ui.label(f'correlation id {event.correlation_id}') \
                     .classes('font-mono text-xs text-grey-7 break-all')
-        details = _readable(event.details, engines)
+        details = names.with_engine_name(event.details, engines)
         if details:
             ui.label(details_text(details)).classes('text-xs text-grey-9 break-words') \
                 .mark(f'audit-details-{event.id}')
@@ -160,16 +160,6 @@ def _names_for(db, items: list[AuditEvent]) -> tuple[dict[int, str], dict[int, s
     tenant_ids = [event.tenant_id for event in items]
     engines = names.engine_names(db) if any('engine_id' in (event.details or {}) for event in items) else {}
     return names.tenant_names(db, tenant_ids), engines
-
-
-def _readable(details: dict[str, Any] | None, engines: dict[int, str]) -> dict[str, Any]:
-    """The details with an engine's id shown as its name."""
-    details = dict(details or {})
-    engine_id = details.get('engine_id')
-    if not (isinstance(engine_id, int) and engine_id in engines) or 'engine' in details:
-        return details
-    return {('engine' if key == 'engine_id' else key): (engines[engine_id] if key == 'engine_id' else value)
-            for key, value in details.items()}
 
 
 def _tenant_id(text: str) -> int | None | bool:

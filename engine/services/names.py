@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlmodel import col, select
 
@@ -36,3 +37,13 @@ def tenant_id_named(db: Database, name: str) -> int | None:
     with db.session() as session:
         tenant = tenant_by_name(session, name.strip())
         return tenant.id if tenant else None
+
+
+def with_engine_name(details: dict[str, Any] | None, engines: dict[int, str]) -> dict[str, Any]:
+    """Audit details with an engine's id shown as its name (`engine_id: 1` → `engine: Sandbox`)."""
+    details = dict(details or {})
+    engine_id = details.get('engine_id')
+    if not (isinstance(engine_id, int) and engine_id in engines) or 'engine' in details:
+        return details
+    return {('engine' if key == 'engine_id' else key): (engines[engine_id] if key == 'engine_id' else value)
+            for key, value in details.items()}

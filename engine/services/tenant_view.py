@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from engine.services import audit
+from engine.services import audit, names
 from engine.steps import STEP_TITLES, STEPS
 from engine.validation import MAX_ID, InvalidInput, NotFound, Page
 from storage.db import Database
@@ -159,7 +159,8 @@ def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
 def audit_trail(db: Database, tenant_id: int, *, limit: int = 10, offset: int = 0) -> Page[AuditEntry]:
     """The tenant's audit events newest first, details as plain text."""
     page = audit.list_events(db, tenant_id=tenant_id, limit=limit, offset=offset)
-    return Page(items=[_entry(event) for event in page.items], total=page.total)
+    engines = names.engine_names(db) if any('engine_id' in (event.details or {}) for event in page.items) else {}
+    return Page(items=[_entry(event, engines) for event in page.items], total=page.total)
 
 
 def plan_report(run: dict[str, Any]) -> list[PlannedStep]:
@@ -309,9 +310,9 @@ def _summary(run: Run) -> RunSummary:
                       error_message=run.error_message)
 
 
-def _entry(event) -> AuditEntry:
+def _entry(event, engines: dict[int, str]) -> AuditEntry:
     return AuditEntry(id=event.id, at=event.at, actor=event.actor, action=event.action, run_id=event.run_id,
-                      step_key=event.step_key, details=details_text(event.details),
+                      step_key=event.step_key, details=details_text(names.with_engine_name(event.details, engines)),
                       correlation_id=event.correlation_id)
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from engine.services import runs, tenant_view
+from engine.services import runs, tenant_view, tenants
 from engine.steps import STEPS
-from engine.validation import InvalidInput, NotFound
+from engine.validation import InvalidInput, NotFound, TenantCreate
 
 
 async def provision(db, runner, tenant_id: int, *, plan: bool = False) -> dict[str, Any]:
@@ -155,3 +155,14 @@ def test_malformed_outputs_are_left_out_and_shared_ledgers_listed_once() -> None
     documents = tenant_view.documents_from(outputs, intents, 'http://e')
     assert [(d.doctype, d.name) for d in documents] == [('Account', 'COGS - X'), ('User', 'a@b.test')]
     assert documents[0].note == 'expense account, write-off account'
+
+
+def test_audit_trail_names_the_engine_rather_than_its_id(db, engine_row) -> None:
+    tenant = tenants.create_tenant(db, TenantCreate(name='Named Engine Shop', country='United States',
+                                                    currency='USD', admin_email='ada@acme.example',
+                                                    engine=engine_row.name), actor='ada')
+
+    (created,) = tenant_view.audit_trail(db, tenant.id).items
+
+    assert created.action == 'tenant.created'
+    assert f'engine: {engine_row.name}' in created.details and 'engine_id' not in created.details
