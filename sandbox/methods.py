@@ -174,7 +174,7 @@ def insert_many(ctx: Context, form: dict) -> object:
     for doc in docs:
         if not isinstance(doc, dict) or "doctype" not in doc:
             raise PythonError("ValueError", '"doctype" is a required key')
-        name = lifecycle.insert_document(ctx, str(doc["doctype"]), doc)["name"]
+        name = insert_doc(ctx, doc)["name"]
         names += [] if name in names else [name]
     return names
 
@@ -188,13 +188,23 @@ def _doc_argument(form: dict, function: str) -> dict:
 
 def insert(ctx: Context, form: dict) -> object:
     """frappe.client.insert: the saved document (nulls kept); a child row is appended to its parent."""
-    doc = _doc_argument(form, "insert")
-    if doc.get("parenttype"):
-        parent = lifecycle.read_document(ctx, str(doc["parenttype"]), str(doc.get("parent")))
-        field = str(doc.get("parentfield"))
-        rows = [*parent.get(field, []), doc]
-        return lifecycle.save_document(ctx, parent["doctype"], parent["name"], {field: rows})
-    return lifecycle.insert_document(ctx, str(doc["doctype"]), doc)
+    return insert_doc(ctx, _doc_argument(form, "insert"))
+
+
+def insert_doc(ctx: Context, doc: dict) -> dict:
+    """frappe.client.insert_doc: a document is inserted; a row of a child-table DocType is appended to
+    its parent (`parenttype`, `parent`, `parentfield`), which is saved and returned."""
+    doctype = str(doc["doctype"])
+    if not is_child_table(doctype):
+        return lifecycle.insert_document(ctx, doctype, doc)
+    if not all(doc.get(key) for key in CHILD_FIELDS):
+        throw("Parenttype, Parent and Parentfield are required to insert a child record")
+    parent = lifecycle.read_document(ctx, str(doc["parenttype"]), str(doc["parent"]))
+    field = str(doc["parentfield"])
+    if field not in {f.fieldname for f in CONTROLLERS[parent["doctype"]].meta.table_fields}:
+        raise PythonError("AttributeError", field)
+    rows = [*parent.get(field, []), doc]
+    return lifecycle.save_document(ctx, parent["doctype"], parent["name"], {field: rows})
 
 
 def save(ctx: Context, form: dict) -> object:

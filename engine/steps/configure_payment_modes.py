@@ -1,19 +1,18 @@
 """Step 6: Modes of Payment with an account row for this company.
 
-Modes of Payment are shared by every company on the site, and `accounts` is a child table: a PUT
-replaces the whole table. So we send every existing row (with its `name`) plus ours, together with
-the `modified` we read; when another tenant saved in between, ERPNext answers
-TimestampMismatchError and we read again. Other companies' rows are never dropped.
+Modes of Payment are shared by every company on the site and gain one `accounts` row per company,
+so the tables grow with every tenant. Nothing here reads or sends other companies' rows:
 
-One look-up reads the three modes with all their rows (a child-table column joins the rows, as
-SQL's LEFT JOIN: a mode without rows comes back once with empty row columns); the modes that need
-a change are then created or updated at the same time.
+- One look-up reads, per mode, at most its first row and this company's row (or the mode alone
+  when it has no rows), so its answer stays three to six rows however many companies the site holds.
+- One `frappe.client.insert_many` creates the modes that are missing (with our row) and appends our
+  row to the others. ERPNext appends a child row to the stored parent itself, so other companies'
+  rows can be neither dropped nor overwritten, and the batch is one transaction: all or nothing.
 
-Runs of one process take turns on each shared mode (`ModeTurns`) instead of racing each other into
-TimestampMismatchError: a run that another run of ours overtook since its look-up reads the mode
-again before its PUT, so tenants provisioned together cost one read and one PUT per mode each, not
-read-PUT-retry rounds over a table that grows with every tenant. Other processes still race, and
-still re-read on TimestampMismatchError.
+A PUT of the whole table would send and receive every company's rows and race every other tenant
+into TimestampMismatchError. Runs of this process still take turns (`SiteTurns`) so they do not
+make ERPNext's saves of one mode collide; other processes can, and a collision (or a mode another
+tenant created a moment ago) is looked up and tried again.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import random
 import weakref
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from engine.erpnext import errors as erp
@@ -31,9 +29,9 @@ from engine.steps.base import Step, StepContext
 # mode → (type, which resolved account it uses)
 MODES = {'Cash': ('Cash', 'cash'), 'Credit Card': ('Bank', 'bank'), 'Bank Transfer': ('Bank', 'bank')}
 MAX_SAVE_RACES = 8
-ROW_TABLE = '`tabMode of Payment Account`'
+ROW_DOCTYPE = 'Mode of Payment Account'
 ROW_COLUMNS = {'row_name': 'name', 'row_idx': 'idx', 'row_company': 'company', 'row_account': 'default_account'}
-LOOK_UP_FIELDS = ['name', 'modified', 'enabled', *(f'{ROW_TABLE}.{field} as {alias}' for alias, field in
+LOOK_UP_FIELDS = ['name', 'modified', 'enabled', *(f'`tab{ROW_DOCTYPE}`.{field} as {alias}' for alias, field in
                                                      ROW_COLUMNS.items())]
 
 
@@ -47,14 +45,23 @@ class ConfigurePaymentModes(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         accounts = ctx.output('resolve_accounts')['accounts']
-        saves = {mode: ModeTurns.of(ctx.erp.base_url, mode).saves for mode in MODES}  # before the look-up
-        modes = await read_modes(ctx)
-        await ctx.record_intents('Mode of Payment', [mode for mode in MODES if mode not in modes])
-        results = await asyncio.gather(*(
-            _configure(ctx, mode, kind, accounts[purpose], modes.get(mode), saves[mode])
-            for mode, (kind, purpose) in MODES.items()))
-        added = [mode for mode, result in zip(MODES, results, strict=True) if result != 'configured']
-        return {'modes': {mode: accounts[p] for mode, (_, p) in MODES.items()}, 'rows_added': added}
+        result = {'modes': {mode: accounts[purpose] for mode, (_, purpose) in MODES.items()}, 'rows_added': []}
+        every_row = False
+        for attempt in range(MAX_SAVE_RACES):
+            modes = await read_modes(ctx, every_row=every_row)
+            todo = [mode for mode in MODES if not company_row(modes.get(mode, {}), ctx.company)]
+            if not todo:
+                return result
+            try:
+                await _add_our_rows(ctx, modes, todo, accounts)
+                return {**result, 'rows_added': todo}
+            except (erp.DuplicateError, erp.TimestampMismatchError) as exc:
+                # another tenant created or saved one of them in between; the batch wrote nothing
+                every_row = every_row or isinstance(exc, erp.DuplicateError)
+                await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
+        raise TransientProvisioningError(
+            f"The Modes of Payment kept changing while we added company '{ctx.company}' (other tenants are "
+            'being provisioned at the same time): retry.')
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         company_exists = ctx.output('create_company').get('exists')
@@ -64,18 +71,24 @@ class ConfigurePaymentModes(Step):
         return {'exists': [f'Mode of Payment {m} (row for this company)' for m in configured], 'create': create}
 
 
-async def read_modes(ctx: StepContext) -> dict[str, dict[str, Any]]:
-    """Our modes that exist, as documents with their full `accounts` table (one request)."""
-    rows = await ctx.erp.get_list('Mode of Payment', fields=LOOK_UP_FIELDS, filters=[['name', 'in', list(MODES)]])
+async def read_modes(ctx: StepContext, *, every_row: bool = False) -> dict[str, dict[str, Any]]:
+    """Our modes that exist, each with its first row and this company's row, if any (one request).
+
+    A child-table column joins the rows as SQL's LEFT JOIN does (a mode without rows comes back once
+    with empty row columns); the `or_filters` keep, of each mode's rows, the first and this company's.
+    A mode whose rows were renumbered so that none is the first, and none is ours, is missed: creating
+    it then fails as a duplicate, and the next look-up reads `every_row`."""
+    rows = await ctx.erp.get_list(
+        'Mode of Payment', fields=LOOK_UP_FIELDS, filters=[['name', 'in', list(MODES)]],
+        or_filters=None if every_row else [[ROW_DOCTYPE, 'company', '=', ctx.company], [ROW_DOCTYPE, 'idx', '=', 1],
+                                           [ROW_DOCTYPE, 'name', 'is', 'not set']])
     modes: dict[str, dict[str, Any]] = {}
     for row in rows:
         doc = modes.setdefault(row['name'], {'name': row['name'], 'modified': row.get('modified'),
                                              'enabled': row.get('enabled'), 'accounts': []})
         if row.get('row_name'):
             doc['accounts'].append({field: row.get(alias) for alias, field in ROW_COLUMNS.items()})
-    for doc in modes.values():
-        doc['accounts'].sort(key=lambda child: child.get('idx') or 0)
-    ctx.seen.record('Mode of Payment', modes.values(), complete=True)
+    ctx.seen.record('Mode of Payment', modes.values())
     return modes
 
 
@@ -85,71 +98,38 @@ def company_row(doc: dict[str, Any], company: str) -> dict[str, Any] | None:
                  and row.get('default_account')), None)
 
 
-async def _configure(ctx: StepContext, mode: str, kind: str, account: str, doc: dict[str, Any] | None,
-                     saves_seen: int) -> str:
-    if doc is None:
-        return await _create_mode(ctx, mode, kind, account)
-    return await _add_row(ctx, mode, account, doc, saves_seen)
-
-
-async def _create_mode(ctx: StepContext, mode: str, kind: str, account: str) -> str:
-    doc = {'mode_of_payment': mode, 'type': kind, 'enabled': 1,
-           'accounts': [{'company': ctx.company, 'default_account': account}]}
+async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo: list[str],
+                        accounts: dict[str, str]) -> None:
+    """One batch: the missing modes created with our row, our row appended to the others."""
+    missing = [mode for mode in todo if mode not in modes]
+    await ctx.record_intents('Mode of Payment', missing)
+    rows = {mode: {'company': ctx.company, 'default_account': accounts[MODES[mode][1]]} for mode in todo}
+    docs = [{'doctype': 'Mode of Payment', 'mode_of_payment': mode, 'type': MODES[mode][0], 'enabled': 1,
+             'accounts': [rows[mode]]} if mode in missing else
+            {'doctype': ROW_DOCTYPE, 'parenttype': 'Mode of Payment', 'parent': mode, 'parentfield': 'accounts',
+             **rows[mode]} for mode in todo]
     try:
-        await ctx.insert('Mode of Payment', doc)
-        return 'created'
-    except erp.DuplicateError:  # another tenant created it a moment ago: add our row to theirs
-        return await _add_row(ctx, mode, account, None, 0)
+        async with SiteTurns.of(ctx.erp.base_url):
+            await ctx.erp.insert_many(docs)
+    except erp.ValidationError as exc:
+        raise CriticalProvisioningError(
+            f"ERPNext refused to add company '{ctx.company}' to Mode of Payment {', '.join(todo)}: "
+            f"{exc.message}. Check the accounts {', '.join(sorted({row['default_account'] for row in rows.values()}))} "
+            "in ERPNext, then retry 'Configure payment modes'.") from exc
+    # ERPNext answered with these modes' names: they hold our row now (verification trusts a write's
+    # answer as it trusts a saved document)
+    ctx.seen.record('Mode of Payment', [{'name': mode, 'enabled': modes.get(mode, {}).get('enabled', 1),
+                                         'accounts': [*modes.get(mode, {}).get('accounts', []), rows[mode]]}
+                                        for mode in todo])
 
 
-async def _add_row(ctx: StepContext, mode: str, account: str, doc: dict[str, Any] | None,
-                   saves_seen: int) -> str:
-    """Append this company's row, keeping every other row; re-read and retry on a stale `modified`."""
-    if doc is not None and company_row(doc, ctx.company):
-        return 'configured'
-    turn = ModeTurns.of(ctx.erp.base_url, mode)
-    async with turn.lock:
-        if turn.saves != saves_seen:
-            doc = None  # another run of ours saved it since our look-up
-        for attempt in range(MAX_SAVE_RACES):
-            doc = doc or await ctx.get_doc('Mode of Payment', mode)
-            if company_row(doc, ctx.company):
-                return 'configured'
-            rows = doc.get('accounts') or []
-            kept = [_row(row) for row in rows if row.get('company') != ctx.company]
-            table = [*kept, {'company': ctx.company, 'default_account': account}]
-            try:
-                await ctx.update('Mode of Payment', mode, {'accounts': table, 'modified': doc['modified']})
-                turn.saves += 1
-                return 'row added'
-            except erp.TimestampMismatchError:
-                doc = None  # another process saved in between: read it again
-                await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
-            except erp.ValidationError as exc:
-                raise CriticalProvisioningError(
-                    f"ERPNext refused to add company '{ctx.company}' to Mode of Payment '{mode}': {exc.message}. "
-                    f"Check the account '{account}' in ERPNext, then retry 'Configure payment modes'.") from exc
-    raise TransientProvisioningError(
-        f"Mode of Payment '{mode}' kept changing while we added company '{ctx.company}' (other tenants are "
-        'being provisioned at the same time): retry.')
+class SiteTurns:
+    """Whose turn it is, among this process's runs, to save the shared Modes of Payment of one
+    ERPNext site (a lock per site and event loop)."""
 
-
-@dataclass
-class ModeTurns:
-    """One shared Mode of Payment of one ERPNext site, as this process's runs see it: whose turn it is
-    to save it, and how many saves our runs made of it."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    saves: int = 0
-
-    _by_loop: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()  # a lock serves one loop
+    _by_loop: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
 
     @classmethod
-    def of(cls, site: str, mode: str) -> ModeTurns:
-        turns = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
-        return turns.setdefault((site, mode), cls())
-
-
-def _row(row: dict[str, Any]) -> dict[str, Any]:
-    """A stored child row as we send it back: its name keeps it the same row."""
-    return {key: row[key] for key in ('name', 'company', 'default_account') if row.get(key) is not None}
+    def of(cls, site: str) -> asyncio.Lock:
+        locks = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
+        return locks.setdefault(site, asyncio.Lock())

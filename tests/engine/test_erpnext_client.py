@@ -109,6 +109,16 @@ async def test_the_secret_never_appears_in_messages():
     assert 'supersecret' not in info.value.message and '***' in info.value.message
 
 
+async def test_the_published_demo_secret_is_a_word_like_any_other():
+    """The embedded sandbox's `sandbox`/`sandbox` pair is in the README: its faults read 'sandbox rule 1'."""
+    body = {'exc_type': 'ValidationError', '_server_messages': server_messages('Injected fault (sandbox rule 1)')}
+    transport = httpx.MockTransport(lambda request: httpx.Response(417, json=body))
+    async with ERPNextClient('http://erp', 'sandbox', 'sandbox', transport=transport) as client:
+        with pytest.raises(erp.ValidationError) as info:
+            await client.get_list('Company')
+    assert info.value.message == 'Injected fault (sandbox rule 1)'
+
+
 async def test_requests_carry_token_auth_request_id_and_encoded_names():
     seen = []
 

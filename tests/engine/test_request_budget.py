@@ -15,6 +15,7 @@ from engine.services import runs
 from tests.engine.helpers import documents, fault, provision, resume, steps
 
 WRITES = {'POST', 'PUT', 'DELETE'}
+BATCH = 'frappe.client.insert_many'  # Modes of Payment: the missing ones and this company's rows, one request
 # Doctypes the steps write (and so may look up), plus the one method call of check_engine.
 TOUCHED = ('Company', 'Account', 'Cost Center', 'Warehouse', 'Mode of Payment', 'Price List', 'Customer',
            'POS Profile', 'User', 'User Permission')
@@ -51,7 +52,9 @@ async def test_fresh_tenant_sends_its_writes_plus_one_look_up_per_doctype(db, ru
     assert detail['status'] == 'SUCCEEDED', detail
     assert all(count == 1 for count in reads.values()), reads  # batched: never one GET per document
     for doctype, count in writes.items():  # every write is a document that changed, none written twice
-        assert count <= changed[doctype], (doctype, count, changed)
+        if doctype != BATCH:  # one request for several documents: counted in the total below
+            assert count <= changed[doctype], (doctype, count, changed)
+    assert sum(writes.values()) <= sum(changed.values())
     assert sum(reads.values()) + sum(writes.values()) <= sum(writes.values()) + len(set(reads) | set(writes))
     assert writes['Warehouse'] == stores and writes['POS Profile'] == stores
 
@@ -72,7 +75,8 @@ async def test_check_engine_asks_one_question(db, runner, make_tenant, sandbox):
     acme = make_tenant('Acme Retail')
     before = len(await request_log(sandbox))
     detail = await provision(db, runner, acme.id)
-    check = [r for r in (await request_log(sandbox))[before:] if r['doctype'].startswith('frappe.')]
+    check = [r for r in (await request_log(sandbox))[before:]
+             if r['doctype'].startswith('frappe.') and r['doctype'] != BATCH]
     assert [r['doctype'] for r in check] == ['frappe.auth.get_logged_user']
     assert steps(detail)['check_engine']['status'] == 'SUCCEEDED'
 

@@ -204,6 +204,29 @@ async def test_client_insert_of_a_child_row_appends_it_to_its_parent(client, bet
     assert (await client.get(doc_url("Mode of Payment", "Credit Card"))).json()["data"]["accounts"] == []
 
 
+async def test_insert_many_appends_child_rows_to_their_parents_in_one_transaction(client, beta, acme):
+    def row(mode: str, company: str, account: str, **extra) -> dict:
+        return {"doctype": "Mode of Payment Account", "parenttype": "Mode of Payment", "parent": mode,
+                "parentfield": "accounts", "company": company, "default_account": account, **extra}
+
+    batch = [row("Credit Card", "Beta Foods", "Cash - BF"), row("Cheque", "Beta Foods", "Cash - BF")]
+    response = await client.post("/api/method/frappe.client.insert_many", json={"docs": batch})
+    assert response.json() == {"message": ["Credit Card", "Cheque"]}  # the parents' names
+    second = [row("Credit Card", "Acme Retail", "Cash - AR"), row("Cheque", "Acme Retail", "Cash - BF")]
+    refused = await client.post("/api/method/frappe.client.insert_many", json={"docs": second})
+    assert refused.status_code == 417  # Cash - BF is not Acme's: the whole batch is undone
+    card = (await client.get(doc_url("Mode of Payment", "Credit Card"))).json()["data"]
+    assert [(r["company"], r["idx"]) for r in card["accounts"]] == [("Beta Foods", 1)]
+
+    incomplete = await client.post("/api/method/frappe.client.insert_many",
+                                   json={"docs": [{k: v for k, v in batch[0].items() if k != "parentfield"}]})
+    assert incomplete.status_code == 417
+    assert last_message(incomplete) == "Parenttype, Parent and Parentfield are required to insert a child record"
+    orphan = await client.post("/api/method/frappe.client.insert_many",
+                               json={"docs": [row("Barter", "Acme Retail", "Cash - AR")]})
+    assert orphan.status_code == 404
+
+
 # -- Users (§4.11) -------------------------------------------------------------------------------
 
 

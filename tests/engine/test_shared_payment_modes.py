@@ -1,0 +1,127 @@
+"""Modes of Payment are shared by every company on the site and gain a row per company: configuring
+one tenant must neither send nor receive the other companies' rows, must keep them all, and must
+survive other tenants creating or saving the same modes at the same time."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from engine.clients import EngineClients
+from engine.runner import Runner
+from engine.steps.configure_payment_modes import MODES
+from tests.conftest import FAST_RETRIES
+from tests.engine.helpers import documents, fault, provision, steps
+
+OTHERS = ['Bravo Foods', 'Cedar Books', 'Delta Tools', 'Echo Games', 'Fjord Fish', 'Gamma Gear']
+
+
+class Recording(httpx.ASGITransport):
+    """The sandbox over ASGI, keeping every Mode of Payment exchange (request and answer bodies)."""
+
+    def __init__(self, app) -> None:
+        super().__init__(app=app)
+        self.exchanges: list[tuple[str, str, bytes, bytes]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        body = await response.aread()
+        path = request.url.path
+        if 'Mode%20of%20Payment' in request.url.raw_path.decode() or 'insert_many' in path:
+            self.exchanges.append((request.method, str(request.url), request.content, body))
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+
+@pytest.fixture
+async def recorded(db, secrets, sandbox_app):
+    transport = Recording(sandbox_app)
+    pool = EngineClients(db, secrets, timeout=5, transport_for=lambda engine: transport)
+    yield transport, pool
+    await pool.aclose()
+
+
+async def test_other_companies_rows_are_neither_sent_nor_received(db, runner, make_tenant, sandbox, recorded):
+    for name in OTHERS:
+        assert (await provision(db, runner, make_tenant(name).id))['status'] == 'SUCCEEDED'
+    transport, pool = recorded
+    detail = await provision(db, Runner(db, pool.get, policy=FAST_RETRIES), make_tenant('Acme Retail').id)
+
+    assert detail['status'] == 'SUCCEEDED', detail
+    added = steps(detail)['configure_payment_modes']['output']['rows_added']
+    assert added == ['Credit Card', 'Bank Transfer']  # ERPNext gave the new company its Cash row itself
+    (look_up_method, look_up_url, _, look_up), (write_method, write_url, sent, answer) = transport.exchanges[:2]
+    assert look_up_method == 'GET' and write_method == 'POST' and write_url.endswith('frappe.client.insert_many')
+    rows = json.loads(look_up)['data']
+    # per mode its first row, and ours where there is one: not the rows of six other companies
+    assert sorted((row['name'], row['row_company']) for row in rows) == sorted(
+        [*((mode, OTHERS[0]) for mode in MODES), ('Cash', 'Acme Retail')])
+    for other in OTHERS[1:]:  # the other companies' rows travel in neither direction
+        assert other.encode() not in look_up + sent + answer
+    assert json.loads(answer) == {'message': added}
+
+    for mode in await documents(sandbox, 'Mode of Payment'):  # every company's row kept, ours once
+        if mode['name'] in MODES:
+            companies = [row['company'] for row in mode['accounts']]
+            assert sorted(companies) == sorted([*OTHERS, 'Acme Retail']), mode['name']
+
+
+async def test_a_re_run_reads_only_this_companys_rows_and_writes_nothing(db, runner, make_tenant, sandbox,
+                                                                        recorded):
+    for name in OTHERS[:3]:
+        await provision(db, runner, make_tenant(name).id)
+    acme = make_tenant('Acme Retail')
+    await provision(db, runner, acme.id)
+    transport, pool = recorded
+    detail = await provision(db, Runner(db, pool.get, policy=FAST_RETRIES), acme.id)
+
+    assert detail['status'] == 'SUCCEEDED'
+    assert steps(detail)['configure_payment_modes']['output']['rows_added'] == []
+    assert [method for method, *_ in transport.exchanges] == ['GET']
+    rows = json.loads(transport.exchanges[0][3])['data']
+    assert sorted((row['name'], row['row_company']) for row in rows) == sorted(
+        [(mode, company) for mode in MODES for company in (OTHERS[0], 'Acme Retail')])
+
+
+async def test_tenants_provisioned_together_each_add_their_row_once(db, runner, make_tenant, sandbox):
+    """A fresh site has no 'Bank Transfer': both runs want to create it; the one that loses the race
+    gets DuplicateEntryError for its whole batch (nothing written), reads again and adds its row."""
+    tenants = [make_tenant(name) for name in ('Acme Retail', *OTHERS[:3])]
+    details = await asyncio.gather(*(provision(db, runner, tenant.id) for tenant in tenants))
+
+    assert [detail['status'] for detail in details] == ['SUCCEEDED'] * len(tenants)
+    modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
+    for mode in MODES:
+        companies = [row['company'] for row in modes[mode]['accounts']]
+        assert sorted(companies) == sorted(tenant.name for tenant in tenants), mode
+    log = (await sandbox.get('/__sandbox__/requests')).json()
+    batches = [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many']
+    assert batches.count(200) == len(tenants) and 409 in batches  # the lost race, retried
+
+
+async def test_a_save_race_with_another_process_is_read_again_and_retried(db, runner, make_tenant, sandbox):
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', status=417,
+                exc_type='TimestampMismatchError', count=2)
+    detail = await provision(db, runner, make_tenant('Acme Retail').id)
+
+    step = steps(detail)['configure_payment_modes']
+    assert detail['status'] == 'SUCCEEDED' and step['attempts'] == 1  # retried inside the step
+    for mode in await documents(sandbox, 'Mode of Payment'):
+        if mode['name'] in MODES:
+            assert [row['company'] for row in mode['accounts']] == ['Acme Retail']
+
+
+async def test_a_row_erpnext_refuses_stops_with_what_to_check(db, runner, make_tenant, sandbox):
+    await provision(db, runner, make_tenant('Acme Retail').id)
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', status=417, exc_type='ValidationError',
+                count=1)
+    detail = await provision(db, runner, make_tenant('Bravo Foods').id)
+
+    step = steps(detail)['configure_payment_modes']
+    assert step['status'] == 'FAILED' and step['error_category'] == 'critical' and step['attempts'] == 1
+    assert step['error'].startswith("ERPNext refused to add company 'Bravo Foods' to Mode of Payment Credit Card, "
+                                    'Bank Transfer: Injected fault (sandbox rule 1)')
+    assert 'Check the accounts Bank - BF in ERPNext' in step['error']
+    assert "retry 'Configure payment modes'" in step['error']
