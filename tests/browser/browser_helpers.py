@@ -56,45 +56,37 @@ class Page:
     def type(self, label: str, text: str, timeout: float = 10) -> None:
         """Type `text` into the Quasar field labelled `label`, once it takes input (a dialog may
         still be opening)."""
-        xpath = (f'//label[.//*[normalize-space(text())="{label}"]]//input | '
-                 f'//label[.//*[normalize-space(text())="{label}"]]//textarea')
+        def type_into(element) -> None:
+            element.clear()
+            element.send_keys(text)
 
-        def typed(driver) -> bool:
-            try:
-                for element in driver.find_elements(By.XPATH, xpath):
-                    if element.is_displayed() and element.is_enabled():
-                        element.clear()
-                        element.send_keys(text)
-                        return True
-            except (ElementNotInteractableException, StaleElementReferenceException):
-                pass  # not ready yet, or redrawn: look again
-            return False
-
-        try:
-            self._wait(timeout).until(typed)
-        except TimeoutException:
-            raise AssertionError(f'no field {label!r} to type in; the page shows:\n{self.text()[:2000]}') from None
+        self._on_first_ready(f'//label[.//*[normalize-space(text())="{label}"]]//input | '
+                             f'//label[.//*[normalize-space(text())="{label}"]]//textarea',
+                             type_into, timeout, f'no field {label!r} to type in')
 
     def click(self, text: str, timeout: float = 10) -> None:
         """Click the visible button (or link) whose text is `text`."""
-        xpath = (f'//button[.//*[normalize-space(text())="{text}"] or normalize-space(.)="{text}"] | '
-                 f'//a[normalize-space(.)="{text}"]')
+        self._on_first_ready(f'//button[.//*[normalize-space(text())="{text}"] or normalize-space(.)="{text}"] | '
+                             f'//a[normalize-space(.)="{text}"]',
+                             lambda element: element.click(), timeout, f'no button {text!r} to click')
 
-        def clicked(driver) -> bool:
-            # Live pages redraw: an element found a moment ago may be gone; look again until a click lands.
+    def _on_first_ready(self, xpath: str, action, timeout: float, missing: str) -> None:
+        """Do `action` to the first visible, enabled element of `xpath`. Live pages redraw: an element
+        found a moment ago may be gone or not take input yet, so look again until the action lands."""
+        def acted(driver) -> bool:
             try:
                 for element in driver.find_elements(By.XPATH, xpath):
                     if element.is_displayed() and element.is_enabled():
-                        element.click()
+                        action(element)
                         return True
-            except StaleElementReferenceException:
+            except (ElementNotInteractableException, StaleElementReferenceException):
                 pass
             return False
 
         try:
-            self._wait(timeout).until(clicked)
+            self._wait(timeout).until(acted)
         except TimeoutException:
-            raise AssertionError(f'no button {text!r} to click; the page shows:\n{self.text()[:2000]}') from None
+            raise AssertionError(f'{missing}; the page shows:\n{self.text()[:2000]}') from None
 
     def click_in_dialog(self, text: str, timeout: float = 10) -> None:
         """Click the button `text` of the open dialog (the page may have a button of the same name)."""
