@@ -1,6 +1,8 @@
-"""Teardown: take this company's rows out of the shared Modes of Payment (other companies' rows
-stay, under the same `modified` locking as provisioning), and delete a Mode of Payment we created
-once no company uses it any more."""
+"""Teardown: take this company's rows out of the shared Modes of Payment, and delete a Mode of
+Payment we created once no company uses it any more.
+
+Each row goes by `frappe.client.delete` of the row itself: ERPNext removes it from the stored
+document, so other companies' rows are neither sent nor received and cannot be lost."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import TransientProvisioningError
 from engine.steps.base import Step, StepContext
+from engine.steps.configure_payment_modes import ROW_DOCTYPE, SiteTurns
 from engine.teardown.common import our_company, refused
 
 MAX_SAVE_RACES = 8
@@ -26,8 +29,8 @@ class ReleasePaymentModes(Step):
         company = our_company(ctx)
         released = []
         if company:
-            for mode in await _modes_with_row(ctx, company):
-                await _drop_row(ctx, mode, company, self.title)
+            for mode, row in (await _our_rows(ctx, company)).items():
+                await _drop_row(ctx, mode, row, company, self.title)
                 released.append(mode)
         deleted = []
         for mode in ctx.recorded('Mode of Payment'):
@@ -45,37 +48,31 @@ class ReleasePaymentModes(Step):
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         company = our_company(ctx)
-        modes = await _modes_with_row(ctx, company) if company else []
+        modes = sorted(await _our_rows(ctx, company)) if company else []
         return {'change': [f'Mode of Payment {mode}: remove the row of {company}' for mode in modes],
                 'delete': [f'Mode of Payment {mode} (only if no other company uses it)'
                            for mode in ctx.recorded('Mode of Payment')]}
 
 
-async def _modes_with_row(ctx: StepContext, company: str) -> list[str]:
-    rows = await ctx.erp.get_list('Mode of Payment', filters=[['Mode of Payment Account', 'company', '=', company]])
-    return sorted({row['name'] for row in rows})
+async def _our_rows(ctx: StepContext, company: str) -> dict[str, str]:
+    """Mode → the name of this company's row in it (one look-up, only this company's rows)."""
+    rows = await ctx.erp.get_list('Mode of Payment', fields=['name', f'`tab{ROW_DOCTYPE}`.name as row_name'],
+                                  filters=[[ROW_DOCTYPE, 'company', '=', company]])
+    return {row['name']: row['row_name'] for row in sorted(rows, key=lambda row: row['name'])}
 
 
-async def _drop_row(ctx: StepContext, mode: str, company: str, title: str) -> None:
+async def _drop_row(ctx: StepContext, mode: str, row: str, company: str, title: str) -> None:
     for attempt in range(MAX_SAVE_RACES):
         try:
-            doc = await ctx.erp.get_doc('Mode of Payment', mode)
+            async with SiteTurns.of(ctx.erp.base_url):
+                await ctx.erp.call('frappe.client.delete', http_method='POST',
+                                   json={'doctype': ROW_DOCTYPE, 'name': row})
+            return
         except erp.NotFoundError:
-            return
-        rows = doc.get('accounts') or []
-        kept = [_row(row) for row in rows if row.get('company') != company]
-        if len(kept) == len(rows):
-            return
-        try:
-            await ctx.erp.update('Mode of Payment', mode, {'accounts': kept, 'modified': doc['modified']})
-            return
-        except erp.TimestampMismatchError:
+            return  # gone already
+        except erp.TimestampMismatchError:  # another tenant saved the mode at the same moment
             await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
         except erp.ValidationError as exc:
             raise refused(f'the row of {company} in Mode of Payment', mode, exc, title) from exc
     raise TransientProvisioningError(f"Mode of Payment '{mode}' kept changing while we removed company "
                                      f"'{company}' from it: retry.")
-
-
-def _row(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: row[key] for key in ('name', 'company', 'default_account') if row.get(key) is not None}

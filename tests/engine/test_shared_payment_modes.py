@@ -12,6 +12,7 @@ import pytest
 
 from engine.clients import EngineClients
 from engine.runner import Runner
+from engine.services import deprovision, runs
 from engine.steps.configure_payment_modes import MODES
 from tests.conftest import FAST_RETRIES
 from tests.engine.helpers import documents, fault, provision, steps
@@ -89,6 +90,8 @@ async def test_tenants_provisioned_together_each_add_their_row_once(db, runner, 
     """A fresh site has no 'Bank Transfer': both runs want to create it; the one that loses the race
     gets DuplicateEntryError for its whole batch (nothing written), reads again and adds its row."""
     tenants = [make_tenant(name) for name in ('Acme Retail', *OTHERS[:3])]
+    # the first batch is slow: the other runs look the modes up before it created 'Bank Transfer'
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
     details = await asyncio.gather(*(provision(db, runner, tenant.id) for tenant in tenants))
 
     assert [detail['status'] for detail in details] == ['SUCCEEDED'] * len(tenants)
@@ -125,3 +128,21 @@ async def test_a_row_erpnext_refuses_stops_with_what_to_check(db, runner, make_t
                                     'Bank Transfer: Injected fault (sandbox rule 1)')
     assert 'Check the accounts Bank - BF in ERPNext' in step['error']
     assert "retry 'Configure payment modes'" in step['error']
+
+
+async def test_deprovisioning_removes_only_this_companys_rows_without_moving_the_others(
+        db, runner, make_tenant, sandbox, recorded):
+    for name in OTHERS[:4]:
+        await provision(db, runner, make_tenant(name).id)
+    acme = make_tenant('Acme Retail')
+    await provision(db, runner, acme.id)
+    transport, pool = recorded
+    run = deprovision.request(db, acme.id, actor='tests')
+    await Runner(db, pool.get, policy=FAST_RETRIES).execute(run.id)
+
+    assert runs.run_detail(db, run.id)['status'] == 'SUCCEEDED'
+    for other in OTHERS[1:4]:  # their rows travel in neither direction
+        assert all(other.encode() not in sent + answer for *_, sent, answer in transport.exchanges)
+    for mode in await documents(sandbox, 'Mode of Payment'):
+        if mode['name'] in MODES:
+            assert sorted(row['company'] for row in mode['accounts']) == sorted(OTHERS[:4]), mode['name']
