@@ -2,8 +2,9 @@
 
 Status per error: service errors as engine/validation.py draws them (AccountLocked → 429 with
 Retry-After, AuthenticationFailed → 401), request validation → 422 with readable
-`field: message` lines (also listed in `errors`). Under /api/ an unexpected exception becomes a
-JSON 500; elsewhere (NiceGUI pages) the handlers installed before ours keep working.
+`field: message` lines (also listed in `errors`), a body over the cap → 413 (body_limit.py).
+Under /api/ an unexpected exception becomes a JSON 500; elsewhere (NiceGUI pages) the handlers
+installed before ours keep working.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dashboard.api.body_limit import MAX_BODY_BYTES, ApiBodyLimitMiddleware, size_in_words
 from engine.services.users import AccountLocked, AuthenticationFailed
 from engine.validation import (
     Conflict,
@@ -48,6 +50,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     422: {'model': ErrorBody, 'description': 'invalid input'},
     '4XX': {'model': ErrorBody, 'description': 'refused: 401 sign in, 403 role, 404 unknown id, 409 conflict, '
+                                               f'413 body larger than {size_in_words(MAX_BODY_BYTES)}, '
                                                '429 rate limited (see Retry-After)'},
 }
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -63,7 +66,10 @@ STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Install the API's handlers; safe to call again (main.py runs once per NiceGUI test)."""
+    """Install the API's handlers and its body cap (413, body_limit.py); safe to call again
+    (main.py runs once per NiceGUI test)."""
+    if not any(layer.cls is ApiBodyLimitMiddleware for layer in app.user_middleware):
+        app.add_middleware(ApiBodyLimitMiddleware, prefix=API_PREFIX)
     app.add_exception_handler(ServiceError, service_error_handler)
     _install_for_api(app, RequestValidationError, validation_error_handler,
                      request_validation_exception_handler)

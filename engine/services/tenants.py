@@ -1,7 +1,9 @@
 """Tenants: creation and look-ups (provisioning lives with the run services).
 
 A tenant's Company in ERPNext is named after the tenant, and ERPNext compares names without
-regard to case, so two tenants may not differ only in case.
+regard to case, so two tenants may not differ only in case. Names arrive with their spaces
+normalised (`TenantCreate`: trimmed, each run of spaces one space), so 'acme  retail' is taken
+once 'Acme Retail' exists. Rows stored before that rule are compared as they were stored.
 """
 
 from __future__ import annotations
