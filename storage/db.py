@@ -41,7 +41,14 @@ def make_engine(url: str, **kwargs) -> Engine:
 def _sqlite_on_connect(dbapi_conn, _record) -> None:
     for pragma in SQLITE_PRAGMAS:
         dbapi_conn.execute(f'PRAGMA {pragma}')
+    # SQLite's lower() folds ASCII only ('École' stays 'École'); PostgreSQL's folds every letter. Case-
+    # insensitive name checks and searches (lower(name) = …, ILIKE) must agree on both databases.
+    dbapi_conn.create_function('lower', 1, _lower, deterministic=True)
     dbapi_conn.isolation_level = None  # stop pysqlite's implicit BEGIN; _sqlite_on_begin takes over
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def _sqlite_on_begin(conn) -> None:
