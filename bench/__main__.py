@@ -169,6 +169,10 @@ def throughput_rows(results: list[throughput.Throughput], single_wall: float, si
                             f'ours ÷ floor {x(r.per_minute / r.floor_per_minute)}'))
         rows.append(Row('3', '  CPU per tenant: ours / ERPNext sandbox; request median',
                         f'{ours:.0f} / {theirs:.0f} ms; {r.request_median * 1000:.0f} ms'))
+        if r.traffic_first:
+            rows.append(Row('3', '  ERPNext traffic per tenant: first / last tenth of the queue',
+                            f'{r.traffic_first / 1024:.1f} / {r.traffic_last / 1024:.1f} KiB', '',
+                            f'last ÷ first {x(r.traffic_last / r.traffic_first)}'))
     return rows
 
 

@@ -94,8 +94,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog='python -m bench.sandbox_server')
     parser.add_argument('--port', type=int, required=True)
     args = parser.parse_args()
+    # Idle connections are kept 75 s, as nginx in front of ERPNext keeps them: with uvicorn's 5 s the
+    # floor's plain threads now and then reused a pooled connection just as the server closed it
+    # (a "connection reset" that ended a whole benchmark run).
     uvicorn.run(create_app(user_throttle_limit=MANY_USERS), host='127.0.0.1', port=args.port, log_level='warning',
-                access_log=False)
+                access_log=False, timeout_keep_alive=75)
 
 
 if __name__ == '__main__':

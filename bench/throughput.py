@@ -17,7 +17,7 @@ from sqlmodel import col, func, select
 
 from bench import floor
 from bench.sandbox_server import SandboxServer
-from bench.timeline import by_run
+from bench.timeline import Exchange, by_run
 from bench.world import World
 from engine.dispatcher import RENEW_EVERY_SECONDS, TICK_SECONDS, Dispatcher
 from engine.services import runs
@@ -43,6 +43,10 @@ class Throughput:
     request_median: float = 0.0  # seconds, as the engine saw them (20 ms is ERPNext's injected latency)
     floor_seconds: float = 0.0  # the same requests replayed by plain threads at the same concurrency
     floor_mismatches: int = 0
+    # ERPNext traffic (request and answer bytes) per tenant, mean of the first and of the last tenth of
+    # the queue: a tenant's cost must not grow with the companies already on the site
+    traffic_first: float = 0.0
+    traffic_last: float = 0.0
 
     @property
     def per_minute(self) -> float:
@@ -85,6 +89,7 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
         result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds, succeeded(world.db),
                             requests_per_second, cpu, erp_cpu,
                             statistics.median(x.duration for x in exchanges) if exchanges else 0.0)
+        result.traffic_first, result.traffic_last = traffic_first_and_last(by_run(exchanges))
         if with_floor:
             erp.reset()
             result.floor_seconds, result.floor_mismatches = await asyncio.to_thread(
@@ -108,6 +113,15 @@ async def _work_off(world: World, dispatcher: Dispatcher, *, eager: bool) -> Non
             await asyncio.wait(running, timeout=TICK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
         else:
             await asyncio.sleep(TICK_SECONDS)
+
+
+def traffic_first_and_last(runs: list[list[Exchange]]) -> tuple[float, float]:
+    """Mean bytes per run of the first and of the last tenth of the runs (in the order they started)."""
+    if not runs:
+        return 0.0, 0.0
+    tenth = max(len(runs) // 10, 1)
+    sizes = [sum(x.traffic for x in run) for run in runs]
+    return statistics.mean(sizes[:tenth]), statistics.mean(sizes[-tenth:])
 
 
 def active(db: Database) -> bool:

@@ -25,6 +25,12 @@ class Exchange:
     ended: float
     body: bytes  # not kept (b''): a queue of 500 tenants would hold hundreds of MB of answers
     request_id: str | None = None
+    received: int = 0  # the answer's size in bytes
+
+    @property
+    def traffic(self) -> int:
+        """Bytes of the request's body and of its answer."""
+        return len(self.content) + self.received
 
     @property
     def duration(self) -> float:
@@ -59,7 +65,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         ended = time.perf_counter()
         if self.keep:
             self.exchanges.append(Exchange(request.method, str(request.url), content, response.status_code, started,
-                                           ended, b'', request.headers.get('x-request-id')))
+                                           ended, b'', request.headers.get('x-request-id'), len(body)))
         headers = [(k, v) for k, v in response.headers.items() if k.lower() not in ('content-encoding',
                                                                                       'transfer-encoding')]
         return httpx.Response(response.status_code, headers=headers, content=body, request=request)
