@@ -85,10 +85,9 @@ def chrome():
 def browser_sign_in(driver, base_url: str, password: str = ADMIN_PASSWORD) -> None:
     """Sign in as admin through the real login form."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f'{base_url}/login')
-    wait = WebDriverWait(driver, 20, poll_frequency=0.1)
+    wait = _wait(driver)
     username = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, 'input[autocomplete=username]'))
     username.send_keys('admin')
     field = driver.find_element(By.CSS_SELECTOR, 'input[autocomplete=current-password]')
@@ -100,11 +99,19 @@ def browser_sign_in(driver, base_url: str, password: str = ADMIN_PASSWORD) -> No
 def page_html(driver, url: str, settle_text: str | None = None) -> str:
     """The rendered DOM of `url` once NiceGUI has drawn it."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
-    WebDriverWait(driver, 20, poll_frequency=0.1).until(
+    _wait(driver).until(
         lambda d: d.execute_script('return document.readyState') == 'complete'
         and (settle_text is None or settle_text.casefold() in d.find_element(By.TAG_NAME, 'body').text.casefold()))
     time.sleep(0.3)  # let the websocket deliver the page's first updates (no assertion depends on time)
     return driver.page_source
+
+
+def _wait(driver):
+    """A 20 s wait that looks again when the page replaced the element it was reading (a sign-in
+    navigates, a live page redraws)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 20, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
