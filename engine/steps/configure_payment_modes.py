@@ -30,9 +30,9 @@ from engine.steps.base import Step, StepContext
 MODES = {'Cash': ('Cash', 'cash'), 'Credit Card': ('Bank', 'bank'), 'Bank Transfer': ('Bank', 'bank')}
 MAX_SAVE_RACES = 8
 ROW_DOCTYPE = 'Mode of Payment Account'
-ROW_COLUMNS = {'row_name': 'name', 'row_idx': 'idx', 'row_company': 'company', 'row_account': 'default_account'}
-LOOK_UP_FIELDS = ['name', 'modified', 'enabled', *(f'`tab{ROW_DOCTYPE}`.{field} as {alias}' for alias, field in
-                                                     ROW_COLUMNS.items())]
+ROW_COLUMNS = {'row_name': 'name', 'row_company': 'company', 'row_account': 'default_account'}
+LOOK_UP_FIELDS = ['name', 'enabled',
+                  *(f'`tab{ROW_DOCTYPE}`.{field} as {alias}' for alias, field in ROW_COLUMNS.items())]
 
 
 class ConfigurePaymentModes(Step):
@@ -84,8 +84,7 @@ async def read_modes(ctx: StepContext, *, every_row: bool = False) -> dict[str, 
                                            [ROW_DOCTYPE, 'name', 'is', 'not set']])
     modes: dict[str, dict[str, Any]] = {}
     for row in rows:
-        doc = modes.setdefault(row['name'], {'name': row['name'], 'modified': row.get('modified'),
-                                             'enabled': row.get('enabled'), 'accounts': []})
+        doc = modes.setdefault(row['name'], {'name': row['name'], 'enabled': row.get('enabled'), 'accounts': []})
         if row.get('row_name'):
             doc['accounts'].append({field: row.get(alias) for alias, field in ROW_COLUMNS.items()})
     ctx.seen.record('Mode of Payment', modes.values())
