@@ -146,3 +146,23 @@ async def test_deprovisioning_removes_only_this_companys_rows_without_moving_the
     for mode in await documents(sandbox, 'Mode of Payment'):
         if mode['name'] in MODES:
             assert sorted(row['company'] for row in mode['accounts']) == sorted(OTHERS[:4]), mode['name']
+
+
+async def test_a_mode_whose_rows_were_renumbered_is_read_whole_and_still_configured(db, runner, make_tenant,
+                                                                                    sandbox, sandbox_app):
+    """Rows normally run idx 1, 2, 3…; a client that saved them with their old idx after deleting the
+    first leaves no row 1. The look-up (first row, or ours) then misses the mode: creating it fails
+    as a duplicate, writes nothing, and the next look-up reads every row."""
+    await provision(db, runner, make_tenant('Bravo Foods').id)
+    store = sandbox_app.state.sandbox.store
+    card = store.get('Mode of Payment', 'Credit Card')
+    store.put({**card, 'accounts': [{**row, 'idx': row['idx'] + 1} for row in card['accounts']]})
+
+    detail = await provision(db, runner, make_tenant('Acme Retail').id)
+
+    assert detail['status'] == 'SUCCEEDED', detail
+    assert 'Credit Card' in steps(detail)['configure_payment_modes']['output']['rows_added']
+    card = next(m for m in await documents(sandbox, 'Mode of Payment') if m['name'] == 'Credit Card')
+    assert sorted(row['company'] for row in card['accounts']) == ['Acme Retail', 'Bravo Foods']
+    log = (await sandbox.get('/__sandbox__/requests')).json()
+    assert [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many'][-2:] == [409, 200]
