@@ -10,21 +10,21 @@ so the tables grow with every tenant. Nothing here reads or sends other companie
   rows can be neither dropped nor overwritten, and the batch is one transaction: all or nothing.
 
 A PUT of the whole table would send and receive every company's rows and race every other tenant
-into TimestampMismatchError. Runs of this process still take turns (`SiteTurns`) so they do not
-make ERPNext's saves of one mode collide; other processes can, and a collision (or a mode another
-tenant created a moment ago) is looked up and tried again.
+into TimestampMismatchError. This process's runs send their batches one at a time per site, and
+together when they come at the same time (`SharedWrites`); other processes can still collide, and
+a collision (or a mode another tenant created a moment ago) is looked up and tried again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-import weakref
-from typing import Any, ClassVar
+from typing import Any
 
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
+from engine.steps.shared_writes import LookAgain, SharedWrites
 
 # mode → (type, which resolved account it uses)
 MODES = {'Cash': ('Cash', 'cash'), 'Credit Card': ('Bank', 'bank'), 'Bank Transfer': ('Bank', 'bank')}
@@ -55,7 +55,7 @@ class ConfigurePaymentModes(Step):
             try:
                 await _add_our_rows(ctx, modes, todo, accounts)
                 return {**result, 'rows_added': todo}
-            except (erp.DuplicateError, erp.TimestampMismatchError) as exc:
+            except (erp.DuplicateError, erp.TimestampMismatchError, LookAgain) as exc:
                 # another tenant created or saved one of them in between; the batch wrote nothing
                 every_row = every_row or isinstance(exc, erp.DuplicateError)
                 await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
@@ -108,8 +108,7 @@ async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo
             {'doctype': ROW_DOCTYPE, 'parenttype': 'Mode of Payment', 'parent': mode, 'parentfield': 'accounts',
              **rows[mode]} for mode in todo]
     try:
-        async with SiteTurns.of(ctx.erp.base_url):
-            await ctx.erp.insert_many(docs)
+        await SharedWrites.of(ctx.erp.base_url).insert(ctx.erp, docs)
     except erp.ValidationError as exc:
         raise CriticalProvisioningError(
             f"ERPNext refused to add company '{ctx.company}' to Mode of Payment {', '.join(todo)}: "
@@ -120,15 +119,3 @@ async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo
     ctx.seen.record('Mode of Payment', [{'name': mode, 'enabled': modes.get(mode, {}).get('enabled', 1),
                                          'accounts': [*modes.get(mode, {}).get('accounts', []), rows[mode]]}
                                         for mode in todo])
-
-
-class SiteTurns:
-    """Whose turn it is, among this process's runs, to save the shared Modes of Payment of one
-    ERPNext site (a lock per site and event loop)."""
-
-    _by_loop: ClassVar[weakref.WeakKeyDictionary] = weakref.WeakKeyDictionary()
-
-    @classmethod
-    def of(cls, site: str) -> asyncio.Lock:
-        locks = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
-        return locks.setdefault(site, asyncio.Lock())

@@ -13,7 +13,8 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import TransientProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.configure_payment_modes import ROW_DOCTYPE, SiteTurns
+from engine.steps.configure_payment_modes import ROW_DOCTYPE
+from engine.steps.shared_writes import SharedWrites
 from engine.teardown.common import our_company, refused
 
 MAX_SAVE_RACES = 8
@@ -64,7 +65,7 @@ async def _our_rows(ctx: StepContext, company: str) -> dict[str, str]:
 async def _drop_row(ctx: StepContext, mode: str, row: str, company: str, title: str) -> None:
     for attempt in range(MAX_SAVE_RACES):
         try:
-            async with SiteTurns.of(ctx.erp.base_url):
+            async with SharedWrites.of(ctx.erp.base_url).turn:
                 await ctx.erp.call('frappe.client.delete', http_method='POST',
                                    json={'doctype': ROW_DOCTYPE, 'name': row})
             return

@@ -11,9 +11,12 @@ import httpx
 import pytest
 
 from engine.clients import EngineClients
+from engine.erpnext import errors as erp
+from engine.erpnext.client import ERPNextClient
 from engine.runner import Runner
 from engine.services import deprovision, runs
 from engine.steps.configure_payment_modes import MODES
+from engine.steps.shared_writes import SharedWrites
 from tests.conftest import FAST_RETRIES
 from tests.engine.helpers import documents, fault, provision, steps
 
@@ -166,3 +169,52 @@ async def test_a_mode_whose_rows_were_renumbered_is_read_whole_and_still_configu
     assert sorted(row['company'] for row in card['accounts']) == ['Acme Retail', 'Bravo Foods']
     log = (await sandbox.get('/__sandbox__/requests')).json()
     assert [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many'][-2:] == [409, 200]
+
+
+async def test_runs_that_arrive_together_share_one_request(db, runner, make_tenant, sandbox):
+    """Group commit: while one run's batch is on its way, the runs that arrive wait for their turn
+    and then go together, so a site is not limited to one tenant per round trip."""
+    await provision(db, runner, make_tenant('Acme Retail').id)  # every mode exists: no creation race
+    tenants = [make_tenant(name) for name in OTHERS[:4]]
+    before = len((await sandbox.get('/__sandbox__/requests')).json())
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
+
+    details = await asyncio.gather(*(provision(db, runner, tenant.id) for tenant in tenants))
+
+    assert [detail['status'] for detail in details] == ['SUCCEEDED'] * len(tenants)
+    log = (await sandbox.get('/__sandbox__/requests')).json()[before:]
+    assert [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many'] == [200, 200]
+    modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
+    for mode in ('Credit Card', 'Bank Transfer'):
+        assert sorted(row['company'] for row in modes[mode]['accounts']) == sorted(['Acme Retail', *OTHERS[:4]])
+
+
+async def test_a_refused_batch_is_sent_again_run_by_run(db, runner, make_tenant, sandbox, sandbox_app):
+    """One run's refused row must not fail the runs it shared a request with."""
+    await provision(db, runner, make_tenant('Acme Retail').id)
+    await provision(db, runner, make_tenant('Bravo Foods').id)
+    client = ERPNextClient('http://sandbox', 'sandbox', 'sandbox', transport=httpx.ASGITransport(app=sandbox_app))
+    shared = SharedWrites.of('http://sandbox')
+
+    def row(mode: str, company: str, account: str) -> list[dict]:
+        return [{'doctype': 'Mode of Payment Account', 'parenttype': 'Mode of Payment', 'parent': mode,
+                 'parentfield': 'accounts', 'company': company, 'default_account': account}]
+
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
+    before = len((await sandbox.get('/__sandbox__/requests')).json())
+    first = asyncio.create_task(shared.insert(client.bound('run-1'), row('Wire Transfer', 'Acme Retail', 'Cash - AR')))
+    await asyncio.sleep(0.05)  # the first batch is on its way; these two wait and go together
+    results = await asyncio.gather(
+        shared.insert(client.bound('run-2'), row('Bank Draft', 'Bravo Foods', 'Cash - AR')),  # not Bravo's
+        shared.insert(client.bound('run-3'), row('Cheque', 'Bravo Foods', 'Cash - BF')), first,
+        return_exceptions=True)
+    await client.aclose()
+
+    refused, accepted, alone = results
+    assert isinstance(refused, erp.ValidationError) and 'Cash - AR' in refused.message
+    assert accepted is None and alone is None
+    log = (await sandbox.get('/__sandbox__/requests')).json()[before:]
+    assert [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many'] == [200, 417, 417, 200]
+    modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
+    assert [r['company'] for r in modes['Cheque']['accounts']] == ['Bravo Foods']
+    assert modes['Bank Draft']['accounts'] == []  # the refused batch wrote nothing
