@@ -47,6 +47,8 @@ class Throughput:
     # the queue: a tenant's cost must not grow with the companies already on the site
     traffic_first: float = 0.0
     traffic_last: float = 0.0
+    slow_ms: float | None = None  # ERPNext's latency when this queue ran against a slower ERPNext
+    slow_single_wall: float = 0.0  # one fresh tenant's wall time at that latency (its ideal's base)
 
     @property
     def per_minute(self) -> float:
@@ -62,16 +64,25 @@ class Throughput:
         return self.cpu_ours * 1000 / self.tenants, self.cpu_erpnext * 1000 / self.tenants
 
     def ideal_per_minute(self, single_wall: float) -> float:
-        return self.concurrency * 60 / single_wall
+        return self.concurrency * 60 / (self.slow_single_wall or single_wall)
 
 
 async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concurrency: int, eager: bool,
                   requests_per_second: int = NO_BUDGET, profile_to: Path | None = None,
-                  with_floor: bool = True) -> Throughput:
+                  with_floor: bool = True, slow_ms: float | None = None) -> Throughput:
+    """`slow_ms`: ERPNext answers this slowly instead (the queue's ideal then comes from one tenant
+    provisioned first at that latency)."""
     erp.reset()
     world = World.build(database_url, erp.url, max_concurrent_runs=concurrency,
                         requests_per_second=requests_per_second)
     try:
+        single_wall = 0.0
+        if slow_ms:
+            erp.set_latency(slow_ms)
+            single_wall = await _single_wall(world)
+            erp.reset()
+            erp.set_latency(slow_ms)
+        already = succeeded(world.db)
         ids = world.add_tenants(range(tenants))
         runs.bulk_provision(world.db, ids, actor='bench')
         dispatcher = Dispatcher(world.db, world.runner, max_concurrent=concurrency)
@@ -86,10 +97,12 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
             profiler.stop()
             profile_to.write_text(profiler.output_text(unicode=True, color=False, show_all=False))
         exchanges = world.recorder.take()
-        result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds, succeeded(world.db),
+        result = Throughput(_database_kind(database_url), concurrency, tenants, eager, seconds,
+                            succeeded(world.db) - already,
                             requests_per_second, cpu, erp_cpu,
                             statistics.median(x.duration for x in exchanges) if exchanges else 0.0)
         result.traffic_first, result.traffic_last = traffic_first_and_last(by_run(exchanges))
+        result.slow_ms, result.slow_single_wall = slow_ms, single_wall
         if with_floor:
             erp.reset()
             result.floor_seconds, result.floor_mismatches = await asyncio.to_thread(
@@ -97,6 +110,15 @@ async def measure(erp: SandboxServer, database_url: str, *, tenants: int, concur
         return result
     finally:
         await world.aclose()
+
+
+async def _single_wall(world: World) -> float:
+    """One fresh tenant provisioned alone, as figure 1 does: its wall time in seconds."""
+    run = runs.request_provision(world.db, world.add_tenants([1_000_000])[0], actor='bench')
+    started = time.perf_counter()
+    await world.runner.execute(run.id)
+    world.recorder.take()
+    return time.perf_counter() - started
 
 
 async def _work_off(world: World, dispatcher: Dispatcher, *, eager: bool) -> None:

@@ -25,6 +25,9 @@ def test_quick_benchmark_prints_its_table_and_raw_figures(tmp_path):
     [sample] = figures['overhead']
     assert 0 < sample['critical_path'] <= sample['wall'] and sample['floor'] > 0
     assert sum(sample['rerun'].values()) > 0 and not any(k.startswith(('POST', 'PUT')) for k in sample['rerun'])
-    [queue] = figures['throughput']
+    queue, slow = figures['throughput']
     assert queue['succeeded'] == queue['tenants'] == figures['sizes']['queue']
+    assert slow['succeeded'] == slow['tenants'] == figures['sizes']['slow_queue']  # the single tenant not counted
+    assert slow['slow_ms'] == figures['sizes']['slow_ms'] and slow['slow_single_wall'] > 0
+    assert queue['traffic_first'] > 0 and queue['traffic_last'] > 0
     assert {t['via'] for t in figures['dashboard']} == {'service', 'HTTP'}
