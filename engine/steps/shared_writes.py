@@ -8,7 +8,8 @@ tenant per round trip, whatever the concurrency: the runs that arrive while a re
 all go in the next one (`frappe.client.insert_many`: one transaction, at most 200 documents).
 
 A batch ERPNext refuses is sent again run by run, so that one tenant's refusal (an account of
-another company, a mode someone created meanwhile) stays that tenant's and the others go through.
+another company, say) stays that tenant's and the others go through. A batch that raced another
+tenant's write (a mode created or saved meanwhile) wrote nothing: every run in it looks again.
 """
 
 from __future__ import annotations
@@ -29,8 +30,13 @@ MAX_DOCS = 200  # frappe.client.insert_many refuses more in one request
 
 
 class LookAgain(Exception):
-    """The request that carried these documents ended without an answer (the run that sent it was
-    stopped): whether they were written is unknown, so look them up again."""
+    """Look these documents up again before sending them: the batch that carried them raced another
+    tenant's write (nothing was written; `every_row` when someone created a document the batch
+    meant to create), or it ended without an answer (its run was stopped)."""
+
+    def __init__(self, *, every_row: bool = False) -> None:
+        super().__init__('look again')
+        self.every_row = every_row
 
 
 @dataclass
@@ -86,9 +92,12 @@ class SharedWrites:
         except erp.ERPNextError as refused:
             if len(batch) == 1:
                 batch[0].done.set_exception(refused)
-                return
-            for write in batch:  # one run's documents may have spoiled it: each on its own
-                await self._send(client, [write])
+            elif isinstance(refused, erp.DuplicateError | erp.TimestampMismatchError):
+                for write in batch:  # a race, not a refusal of anyone's data: nothing was written
+                    write.done.set_exception(LookAgain(every_row=isinstance(refused, erp.DuplicateError)))
+            else:
+                for write in batch:  # one run's documents may have spoiled it: each on its own
+                    await self._send(client, [write])
             return
         except BaseException:
             for write in batch:  # stopped mid-request: the others look again; our run stops anyway
