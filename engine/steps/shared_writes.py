@@ -39,7 +39,7 @@ class LookAgain(Exception):
         self.every_row = every_row
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two runs may send equal documents
 class _Write:
     docs: list[dict[str, Any]]
     done: asyncio.Future = field(default_factory=lambda: asyncio.get_running_loop().create_future())
@@ -58,20 +58,26 @@ class SharedWrites:
     @classmethod
     def of(cls, site: str) -> SharedWrites:
         sites = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
-        return sites.setdefault(site, cls())
+        if site not in sites:
+            sites[site] = cls()
+        return sites[site]
 
     async def insert(self, client: ERPNextClient, docs: list[dict[str, Any]]) -> None:
         """Insert `docs`, in one request with the documents of the runs waiting at the same time;
         raises what ERPNext answered to these documents."""
         write = _Write(docs)
         self.waiting.append(write)
-        async with self.turn:
-            if not write.done.done():
-                try:
-                    await self._send(client, self._take(write))
-                finally:
-                    if write.done.done() and not write.done.cancelled():
-                        write.done.exception()  # seen: when this run was stopped mid-request, it stops
+        try:
+            async with self.turn:
+                if not write.done.done():
+                    try:
+                        await self._send(client, self._take(write))
+                    finally:
+                        if write.done.done() and not write.done.cancelled():
+                            write.done.exception()  # seen: when this run was stopped mid-request, it stops
+        finally:
+            if write in self.waiting:  # stopped (a timeout, a shutdown) before its turn: never sent
+                self.waiting.remove(write)
         write.done.result()
         if write.carried_by != client.request_id:
             log.info('erpnext.batched', doctypes=sorted({doc['doctype'] for doc in docs}), carried_by=write.carried_by)

@@ -236,3 +236,31 @@ async def test_a_batch_that_lost_a_creation_race_is_looked_up_again_not_sent_run
     log = (await sandbox.get('/__sandbox__/requests')).json()
     batches = [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many']
     assert batches.count(409) == 1 and len(batches) <= len(tenants) + 1, batches
+
+
+async def test_a_run_stopped_while_waiting_for_its_turn_sends_nothing(db, runner, make_tenant, sandbox, sandbox_app):
+    """A step attempt that times out (or a shutdown) while its rows wait must not have them sent later
+    by another run: its retry would then add the same company's row a second time."""
+    await provision(db, runner, make_tenant('Acme Retail').id)
+    await provision(db, runner, make_tenant('Bravo Foods').id)
+    client = ERPNextClient('http://sandbox', 'sandbox', 'sandbox', transport=httpx.ASGITransport(app=sandbox_app))
+    shared = SharedWrites.of('http://sandbox')
+
+    def row(mode: str, company: str, account: str) -> list[dict]:
+        return [{'doctype': 'Mode of Payment Account', 'parenttype': 'Mode of Payment', 'parent': mode,
+                 'parentfield': 'accounts', 'company': company, 'default_account': account}]
+
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
+    first = asyncio.create_task(shared.insert(client.bound('run-1'), row('Wire Transfer', 'Acme Retail', 'Cash - AR')))
+    await asyncio.sleep(0.05)
+    stopped = asyncio.create_task(shared.insert(client.bound('run-2'), row('Cheque', 'Bravo Foods', 'Cash - BF')))
+    await asyncio.sleep(0.05)
+    stopped.cancel()
+    await shared.insert(client.bound('run-3'), row('Bank Draft', 'Bravo Foods', 'Cash - BF'))
+    await first
+    await client.aclose()
+
+    assert stopped.cancelled() and shared.waiting == []
+    modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
+    assert modes['Cheque']['accounts'] == []  # never sent
+    assert [r['company'] for r in modes['Bank Draft']['accounts']] == ['Bravo Foods']
