@@ -190,26 +190,34 @@ async def test_runs_that_arrive_together_share_one_request(db, runner, make_tena
         assert sorted(row['company'] for row in modes[mode]['accounts']) == sorted(['Acme Retail', *OTHERS[:4]])
 
 
-async def test_a_refused_batch_is_sent_again_run_by_run(db, runner, make_tenant, sandbox, sandbox_app):
-    """One run's refused row must not fail the runs it shared a request with."""
+@pytest.fixture
+async def two_companies_writing(db, runner, make_tenant, sandbox_app):
+    """Acme Retail and Bravo Foods provisioned; a client on the sandbox and this site's shared writes."""
     await provision(db, runner, make_tenant('Acme Retail').id)
     await provision(db, runner, make_tenant('Bravo Foods').id)
     client = ERPNextClient('http://sandbox', 'sandbox', 'sandbox', transport=httpx.ASGITransport(app=sandbox_app))
-    shared = SharedWrites.of('http://sandbox')
+    yield client, SharedWrites.of('http://sandbox')
+    await client.aclose()
 
-    def row(mode: str, company: str, account: str) -> list[dict]:
-        return [{'doctype': 'Mode of Payment Account', 'parenttype': 'Mode of Payment', 'parent': mode,
-                 'parentfield': 'accounts', 'company': company, 'default_account': account}]
 
+def account_row(mode: str, company: str, account: str) -> list[dict]:
+    """This company's row for a fixture mode (Wire Transfer, Bank Draft, Cheque: no tenant has one)."""
+    return [{'doctype': 'Mode of Payment Account', 'parenttype': 'Mode of Payment', 'parent': mode,
+             'parentfield': 'accounts', 'company': company, 'default_account': account}]
+
+
+async def test_a_refused_batch_is_sent_again_run_by_run(sandbox, two_companies_writing):
+    """One run's refused row must not fail the runs it shared a request with."""
+    client, shared = two_companies_writing
     await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
     before = len((await sandbox.get('/__sandbox__/requests')).json())
-    first = asyncio.create_task(shared.insert(client.bound('run-1'), row('Wire Transfer', 'Acme Retail', 'Cash - AR')))
+    acme_row = account_row('Wire Transfer', 'Acme Retail', 'Cash - AR')
+    first = asyncio.create_task(shared.insert(client.bound('run-1'), acme_row))
     await asyncio.sleep(0.05)  # the first batch is on its way; these two wait and go together
     results = await asyncio.gather(
-        shared.insert(client.bound('run-2'), row('Bank Draft', 'Bravo Foods', 'Cash - AR')),  # not Bravo's
-        shared.insert(client.bound('run-3'), row('Cheque', 'Bravo Foods', 'Cash - BF')), first,
+        shared.insert(client.bound('run-2'), account_row('Bank Draft', 'Bravo Foods', 'Cash - AR')),  # not Bravo's
+        shared.insert(client.bound('run-3'), account_row('Cheque', 'Bravo Foods', 'Cash - BF')), first,
         return_exceptions=True)
-    await client.aclose()
 
     refused, accepted, alone = results
     assert isinstance(refused, erp.ValidationError) and 'Cash - AR' in refused.message
@@ -238,27 +246,20 @@ async def test_a_batch_that_lost_a_creation_race_is_looked_up_again_not_sent_run
     assert batches.count(409) == 1 and len(batches) <= len(tenants) + 1, batches
 
 
-async def test_a_run_stopped_while_waiting_for_its_turn_sends_nothing(db, runner, make_tenant, sandbox, sandbox_app):
+async def test_a_run_stopped_while_waiting_for_its_turn_sends_nothing(sandbox, two_companies_writing):
     """A step attempt that times out (or a shutdown) while its rows wait must not have them sent later
     by another run: its retry would then add the same company's row a second time."""
-    await provision(db, runner, make_tenant('Acme Retail').id)
-    await provision(db, runner, make_tenant('Bravo Foods').id)
-    client = ERPNextClient('http://sandbox', 'sandbox', 'sandbox', transport=httpx.ASGITransport(app=sandbox_app))
-    shared = SharedWrites.of('http://sandbox')
-
-    def row(mode: str, company: str, account: str) -> list[dict]:
-        return [{'doctype': 'Mode of Payment Account', 'parenttype': 'Mode of Payment', 'parent': mode,
-                 'parentfield': 'accounts', 'company': company, 'default_account': account}]
-
+    client, shared = two_companies_writing
     await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
-    first = asyncio.create_task(shared.insert(client.bound('run-1'), row('Wire Transfer', 'Acme Retail', 'Cash - AR')))
+    acme_row = account_row('Wire Transfer', 'Acme Retail', 'Cash - AR')
+    first = asyncio.create_task(shared.insert(client.bound('run-1'), acme_row))
     await asyncio.sleep(0.05)
-    stopped = asyncio.create_task(shared.insert(client.bound('run-2'), row('Cheque', 'Bravo Foods', 'Cash - BF')))
+    bravo_row = account_row('Cheque', 'Bravo Foods', 'Cash - BF')
+    stopped = asyncio.create_task(shared.insert(client.bound('run-2'), bravo_row))
     await asyncio.sleep(0.05)
     stopped.cancel()
-    await shared.insert(client.bound('run-3'), row('Bank Draft', 'Bravo Foods', 'Cash - BF'))
+    await shared.insert(client.bound('run-3'), account_row('Bank Draft', 'Bravo Foods', 'Cash - BF'))
     await first
-    await client.aclose()
 
     assert stopped.cancelled() and shared.waiting == []
     modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
