@@ -7,14 +7,17 @@ TimestampMismatchError. Together, because one at a time alone would let a site t
 tenant per round trip, whatever the concurrency: the runs that arrive while a request is on its way
 all go in the next one (`frappe.client.insert_many`: one transaction, at most 200 documents).
 
-A batch ERPNext refuses is sent again run by run, so that one tenant's refusal (an account of
-another company, say) stays that tenant's and the others go through. A batch that raced another
-tenant's write (a mode created or saved meanwhile) wrote nothing: every run in it looks again.
+A batch whose data ERPNext refuses is sent again run by run, so that one tenant's refusal (an
+account of another company, say) stays that tenant's and the others go through. A batch that raced
+another tenant's write (a mode created, saved or deleted meanwhile) wrote nothing: every run in it
+looks again. Any other failure (ERPNext unreachable, throttling) is every run's, each retrying as
+its own step would.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -98,12 +101,15 @@ class SharedWrites:
         except erp.ERPNextError as refused:
             if len(batch) == 1:
                 batch[0].done.set_exception(refused)
-            elif isinstance(refused, erp.DuplicateError | erp.TimestampMismatchError):
+            elif isinstance(refused, erp.DuplicateError | erp.TimestampMismatchError | erp.NotFoundError):
                 for write in batch:  # a race, not a refusal of anyone's data: nothing was written
                     write.done.set_exception(LookAgain(every_row=isinstance(refused, erp.DuplicateError)))
-            else:
+            elif isinstance(refused, erp.ValidationError):
                 for write in batch:  # one run's documents may have spoiled it: each on its own
                     await self._send(client, [write])
+            else:  # ERPNext unreachable, throttling, refusing the key: the same for every run
+                for write in batch:
+                    write.done.set_exception(copy.copy(refused))
             return
         except BaseException:
             for write in batch:  # stopped mid-request: the others look again; our run stops anyway

@@ -265,3 +265,24 @@ async def test_a_run_stopped_while_waiting_for_its_turn_sends_nothing(sandbox, t
     modes = {mode['name']: mode for mode in await documents(sandbox, 'Mode of Payment')}
     assert modes['Cheque']['accounts'] == []  # never sent
     assert [r['company'] for r in modes['Bank Draft']['accounts']] == ['Bravo Foods']
+
+
+async def test_a_batch_erpnext_could_not_take_fails_every_run_once(sandbox, two_companies_writing):
+    """ERPNext down or throttling is no one run's fault: every run gets the error at once (and
+    retries as its own step would) instead of each being sent alone into the same outage."""
+    client, shared = two_companies_writing
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
+    before = len((await sandbox.get('/__sandbox__/requests')).json())
+    first = asyncio.create_task(shared.insert(client.bound('run-1'), account_row('Wire Transfer', 'Acme Retail',
+                                                                                 'Cash - AR')))
+    await asyncio.sleep(0.05)  # the first batch is on its way; the next one meets an outage
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', status=503, count=1)
+    results = await asyncio.gather(
+        shared.insert(client.bound('run-2'), account_row('Bank Draft', 'Bravo Foods', 'Cash - BF')),
+        shared.insert(client.bound('run-3'), account_row('Cheque', 'Acme Retail', 'Cash - AR')),
+        return_exceptions=True)
+    await first
+
+    assert all(isinstance(result, erp.UnavailableError) for result in results) and results[0] is not results[1]
+    log = (await sandbox.get('/__sandbox__/requests')).json()[before:]
+    assert [r['status'] for r in log if r['doctype'] == 'frappe.client.insert_many'] == [200, 503]
