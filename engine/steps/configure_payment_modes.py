@@ -55,9 +55,8 @@ class ConfigurePaymentModes(Step):
             try:
                 await _add_our_rows(ctx, modes, todo, accounts)
                 return {**result, 'rows_added': todo}
-            except (erp.DuplicateError, erp.TimestampMismatchError, LookAgain) as exc:
-                # another tenant created or saved one of them in between; the batch wrote nothing
-                every_row = every_row or isinstance(exc, erp.DuplicateError) or getattr(exc, 'every_row', False)
+            except LookAgain as race:  # another tenant created or saved one of them; the batch wrote nothing
+                every_row = every_row or race.every_row
                 await asyncio.sleep(random.uniform(0, 0.05 * (attempt + 1)))
         raise TransientProvisioningError(
             f"The Modes of Payment kept changing while we added company '{ctx.company}' (other tenants are "

@@ -99,11 +99,11 @@ class SharedWrites:
         try:
             await client.insert_many([doc for write in batch for doc in write.docs])
         except erp.ERPNextError as refused:
-            if len(batch) == 1:
-                batch[0].done.set_exception(refused)
-            elif isinstance(refused, erp.DuplicateError | erp.TimestampMismatchError | erp.NotFoundError):
+            if isinstance(refused, erp.DuplicateError | erp.TimestampMismatchError | erp.NotFoundError):
                 for write in batch:  # a race, not a refusal of anyone's data: nothing was written
                     write.done.set_exception(LookAgain(every_row=isinstance(refused, erp.DuplicateError)))
+            elif len(batch) == 1:
+                batch[0].done.set_exception(refused)
             elif isinstance(refused, erp.ValidationError):
                 for write in batch:  # one run's documents may have spoiled it: each on its own
                     await self._send(client, [write])

@@ -13,11 +13,10 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import TransientProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.configure_payment_modes import ROW_DOCTYPE
+from engine.steps.configure_payment_modes import MAX_SAVE_RACES, ROW_DOCTYPE
 from engine.steps.shared_writes import SharedWrites
 from engine.teardown.common import our_company, refused
 
-MAX_SAVE_RACES = 8
 
 
 class ReleasePaymentModes(Step):
@@ -49,7 +48,7 @@ class ReleasePaymentModes(Step):
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         company = our_company(ctx)
-        modes = sorted(await _our_rows(ctx, company)) if company else []
+        modes = list(await _our_rows(ctx, company)) if company else []
         return {'change': [f'Mode of Payment {mode}: remove the row of {company}' for mode in modes],
                 'delete': [f'Mode of Payment {mode} (only if no other company uses it)'
                            for mode in ctx.recorded('Mode of Payment')]}
