@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from storage.name_keys import single_spaces
 from storage.tables import Role
 
 T = TypeVar('T')
@@ -41,8 +42,6 @@ MAX_ID = 2**63 - 1  # larger ids overflow SQLite/PostgreSQL integers: reject the
 DEFAULT_REQUESTS_PER_SECOND = 50  # an engine's outbound request budget (the column's default too)
 MAX_REQUESTS_PER_SECOND = 10_000
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.@-]{3,64}')
-# Unicode's space separators (category Zs): the space, no-break, en/em/thin and ideographic spaces.
-SPACE_RUN = re.compile('[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+')
 # ISO 4217 codes that are no money: precious metals, bond-market and accounting units, the testing
 # code and "no currency" (XAF, XCD, XCG, XOF and XPF are real currencies and stay allowed).
 NOT_MONEY = frozenset({'XAG', 'XAU', 'XPD', 'XPT', 'XBA', 'XBB', 'XBC', 'XBD', 'XDR', 'XSU', 'XUA', 'XAD',
@@ -103,13 +102,6 @@ def printable(value: str) -> str:
         raise ValueError('must contain only printable characters '
                          '(no tabs, line breaks or control characters)')
     return value
-
-
-def single_spaces(value: str) -> str:
-    """A run of spaces of any kind (two spaces, a no-break space, ...) becomes one plain space, so
-    that 'Acme  Retail' and 'Acme Retail' are one name. Tabs and line breaks are left for
-    `printable` to refuse: inside a name they are a pasting mistake, not a separator."""
-    return SPACE_RUN.sub(' ', value)
 
 
 def document_name(value: str) -> str:
@@ -201,11 +193,13 @@ def _text(max_length: int) -> Any:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-# A tenant's name (also its Company's): typed by people, so spaces are normalised before it is
-# stored or compared (names compare without regard to case: storage/queries/tenants.py).
+# Tenant and engine names (a tenant's is also its Company's): typed by people, so spaces are
+# normalised before they are stored (`single_spaces`: each run of spaces one space; tabs and line
+# breaks refused by `printable`). Two names that differ only in case or spacing are one name, for
+# the services and for the database's unique index alike (storage/name_keys.py).
 Name = Annotated[str, _text(140), AfterValidator(single_spaces), AfterValidator(printable),
                  AfterValidator(document_name)]
-EngineName = Annotated[str, _text(140), AfterValidator(printable)]
+EngineName = Annotated[str, _text(140), AfterValidator(single_spaces), AfterValidator(printable)]
 Country = Annotated[str, StringConstraints(max_length=140), AfterValidator(country_name)]
 Currency = Annotated[str, StringConstraints(max_length=16), AfterValidator(currency_code)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]

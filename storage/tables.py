@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
+from storage.name_keys import KEY_LENGTH, name_key
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -133,9 +135,22 @@ class ApiToken(SQLModel, table=True):
     revoked: bool = False
 
 
+def name_key_col() -> Any:
+    """The name's key (storage/name_keys.py), unique: computed from `name` on every insert that
+    does not give one, through the ORM or Core alike; a rename must set it (the services do)."""
+    column = Column('name_key', sa.String(KEY_LENGTH), nullable=False, default=_name_key_of_row)
+    return Field(default=None, sa_column=column)
+
+
+def _name_key_of_row(context: Any) -> str:
+    return name_key(context.get_current_parameters()['name'])
+
+
 class Engine(SQLModel, table=True):
+    __table_args__ = (sa.Index('uq_engine_name_key', 'name_key', unique=True),)
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=140, sa_column_kwargs={'unique': True}, nullable=False)
+    name_key: str = name_key_col()
     base_url: str = Field(max_length=500)
     api_key: str = Field(max_length=255)
     api_secret_encrypted: str = Field(max_length=1000)
@@ -153,9 +168,12 @@ class Tenant(SQLModel, table=True):
     __table_args__ = (
         sa.Index('ix_tenant_status_engine', 'status', 'engine_id'),
         sa.Index('ix_tenant_created', 'created_at'),
+        sa.Index('uq_tenant_name_key', 'name_key', unique=True),
     )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=140, sa_column_kwargs={'unique': True}, nullable=False)
+    # Case and spacing aside, one name one tenant (a Company in ERPNext is named after it).
+    name_key: str = name_key_col()
     company_name: str = Field(max_length=140)
     abbr: str | None = Field(default=None, max_length=140)
     country: str = Field(max_length=140)

@@ -2,6 +2,8 @@
 
 The API secret is encrypted with the process `SecretBox` before it reaches the database and is
 write-only: nothing here returns it, and an update replaces it only when a new one is given.
+Names follow the tenants' rule: trimmed, single-spaced, and one name whatever its case or spacing
+(the unique key of storage/name_keys.py), so 'my  erp' is taken once 'My ERP' exists.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from engine.security import SecretBox, SecretKeyError
 from engine.services import audit
 from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound
 from storage.db import Database
+from storage.name_keys import name_key
 from storage.queries import engines as queries
 from storage.tables import Engine, EngineHealth, utcnow
 
@@ -46,11 +49,11 @@ class EngineCheck:
 
 def create_engine(db: Database, secrets: SecretBox, data: EngineCreate, *, actor: str) -> Engine:
     """Register an ERPNext site; Conflict when the name is taken."""
-    engine = Engine(name=data.name, base_url=data.base_url, api_key=data.api_key,
-                    api_secret_encrypted=secrets.encrypt(data.api_secret),
+    engine = Engine(name=data.name, name_key=name_key(data.name), base_url=data.base_url,
+                    api_key=data.api_key, api_secret_encrypted=secrets.encrypt(data.api_secret),
                     max_concurrent_runs=data.max_concurrent_runs,
                     requests_per_second=data.requests_per_second)
-    with _name_race_is_conflict(data.name), db.session() as session:
+    with _name_race_is_conflict(db, data.name), db.session() as session:
         _refuse_taken_name(session, data.name)
         session.add(engine)
         session.flush()
@@ -63,7 +66,7 @@ def update_engine(db: Database, secrets: SecretBox, engine_id: int, data: Engine
                   actor: str) -> Engine:
     """Change the given fields; the secret only when a new one is sent."""
     encrypted = secrets.encrypt(data.api_secret) if data.api_secret is not None else None
-    with _name_race_is_conflict(data.name or ''), db.session() as session:
+    with _name_race_is_conflict(db, data.name or ''), db.session() as session:
         engine = _engine_or_404(session, engine_id)
         changes = _apply_changes(session, engine, data, encrypted)
         if changes:
@@ -201,7 +204,11 @@ def _engine_or_404(session: Session, engine_id: int) -> Engine:
 def _refuse_taken_name(session: Session, name: str, *, own_id: int | None = None) -> None:
     other = queries.engine_by_name(session, name)
     if other is not None and other.id != own_id:
-        raise Conflict(f"an engine named '{other.name}' already exists")
+        raise _name_taken(other.name)
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"an engine named '{name}' already exists")
 
 
 def _apply_changes(session: Session, engine: Engine, data: EngineUpdate,
@@ -209,6 +216,7 @@ def _apply_changes(session: Session, engine: Engine, data: EngineUpdate,
     changes: dict[str, Any] = {}
     if data.name is not None and data.name != engine.name:
         _refuse_taken_name(session, data.name, own_id=engine.id)
+        engine.name_key = name_key(data.name)
     for field in ('name', 'base_url', 'api_key', 'max_concurrent_runs', 'requests_per_second'):
         value = getattr(data, field)
         if value is not None and value != getattr(engine, field):
@@ -221,9 +229,12 @@ def _apply_changes(session: Session, engine: Engine, data: EngineUpdate,
 
 
 @contextmanager
-def _name_race_is_conflict(name: str) -> Iterator[None]:
-    """Two inserts of one name at once: the loser's unique-constraint error becomes a Conflict."""
+def _name_race_is_conflict(db: Database, name: str) -> Iterator[None]:
+    """Two writes of one name (case and spacing aside) at once: the loser's unique-key error, its
+    session rolled back, becomes the Conflict the check gives, naming the winner as stored."""
     try:
         yield
     except IntegrityError:
-        raise Conflict(f"an engine named '{name}' already exists") from None
+        with db.session() as session:
+            winner = queries.engine_by_name(session, name) if name else None
+        raise _name_taken(winner.name if winner else name) from None

@@ -21,6 +21,7 @@ from engine.services import audit, tenants
 from engine.services.engines import find_engine
 from engine.validation import Conflict, InvalidInput, ServiceError, TenantCreate, describe_errors
 from storage.db import Database
+from storage.name_keys import name_key
 from storage.queries import engines as engine_queries
 from storage.queries import tenants as tenant_queries
 from storage.tables import Engine, Tenant
@@ -179,9 +180,10 @@ class _EngineLookup:
     def resolve(self, ref: str) -> Engine | None:
         if not ref:
             return self.default
-        if ref.lower() not in self.cache:
-            self.cache[ref.lower()] = find_engine(self.session, ref)
-        return self.cache[ref.lower()]
+        key = name_key(ref)
+        if key not in self.cache:
+            self.cache[key] = find_engine(self.session, ref)
+        return self.cache[key]
 
 
 def _check_row(line: int, values: dict[str, str], extra: int, engines: _EngineLookup) -> ImportRow:
@@ -207,10 +209,12 @@ def _check_row(line: int, values: dict[str, str], extra: int, engines: _EngineLo
 
 
 def _mark_existing_and_repeated(rows: list[ImportRow], taken: set[str]) -> list[ImportRow]:
+    """`taken`: the name keys that exist; a row repeating an earlier row's name (case and spacing
+    aside) is refused."""
     first_line: dict[str, int] = {}
     marked = []
     for row in rows:
-        key = row.data.name.lower() if row.data else None
+        key = name_key(row.data.name) if row.data else None
         if key is not None and key in taken:
             row = ImportRow(row.row, row.values, RowOutcome.EXISTS)
         elif key is not None and key in first_line:

@@ -1,9 +1,10 @@
 """Tenants: creation and look-ups (provisioning lives with the run services).
 
 A tenant's Company in ERPNext is named after the tenant, and ERPNext compares names without
-regard to case, so two tenants may not differ only in case. Names arrive with their spaces
-normalised (`TenantCreate`: trimmed, each run of spaces one space), so 'acme  retail' is taken
-once 'Acme Retail' exists. Rows stored before that rule are compared as they were stored.
+regard to case, so two tenants may not differ only in case, nor in spacing: 'acme  retail' is taken
+once 'Acme Retail' exists. Names compare through their key (storage/name_keys.py), which a unique
+index guards, so two people creating 'Acme' and 'ACME' at the same moment get one tenant and one
+Conflict, also with several processes on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from engine.services import audit
 from engine.services.engines import find_engine
 from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
 from storage.db import Database
+from storage.name_keys import name_key, single_spaces
 from storage.queries import runs as run_queries
 from storage.queries import tenants as queries
 from storage.tables import Run, Tenant, TenantStatus
@@ -40,7 +42,11 @@ def create_tenant(db: Database, data: TenantCreate, *, actor: str) -> Tenant:
                          details={'name': tenant.name, 'engine_id': engine.id, 'country': tenant.country,
                                   'currency': tenant.currency, 'stores': tenant.stores})
     except IntegrityError:
-        raise Conflict(f"a tenant named '{data.name}' already exists") from None
+        # Lost a race to the unique name key: the session rolled back (PostgreSQL's transaction is
+        # unusable after the error), so a new one reads the winner and answers as the check does.
+        with db.session() as session:
+            winner = queries.tenant_by_name(session, data.name)
+        raise _name_taken(winner.name if winner else data.name) from None
     return tenant
 
 
@@ -71,15 +77,19 @@ def get_tenant(db: Database, tenant_id: int) -> Tenant:
 # ---- helpers -----------------------------------------------------------------------------------
 
 def _new_tenant(data: TenantCreate, engine_id: int, actor: str) -> Tenant:
-    return Tenant(name=data.name, company_name=data.name, country=data.country, currency=data.currency,
-                  admin_email=data.admin_email, stores=data.stores, engine_id=engine_id,
-                  status=TenantStatus.NOT_STARTED, created_by=actor)
+    return Tenant(name=data.name, name_key=name_key(data.name), company_name=data.name,
+                  country=data.country, currency=data.currency, admin_email=data.admin_email,
+                  stores=data.stores, engine_id=engine_id, status=TenantStatus.NOT_STARTED, created_by=actor)
 
 
 def _refuse_taken_name(session: Session, name: str) -> None:
     other = queries.tenant_by_name(session, name)
     if other is not None:
-        raise Conflict(f"a tenant named '{other.name}' already exists")
+        raise _name_taken(other.name)
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a tenant named '{name}' already exists")
 
 
 def _check_page(limit: int, offset: int) -> None:
@@ -98,7 +108,8 @@ def _status(status: str | None) -> str | None:
 
 
 def _query_text(q: str | None) -> str | None:
-    text = (q or '').strip()
+    """What the user typed, trimmed and each run of spaces one space ('acme   retail' finds 'Acme Retail')."""
+    text = single_spaces(q or '').strip()
     if len(text) > MAX_QUERY_LENGTH or not text.isprintable():
         raise InvalidInput('q', f'must be at most {MAX_QUERY_LENGTH} printable characters')
     return text or None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
+from storage.name_keys import name_key
 from storage.tables import Engine
 
 
@@ -12,5 +13,5 @@ def all_engines(session: Session) -> list[Engine]:
 
 
 def engine_by_name(session: Session, name: str) -> Engine | None:
-    """Names are matched case-insensitively, the way people type them."""
-    return session.exec(select(Engine).where(func.lower(col(Engine.name)) == name.lower())).first()
+    """The engine called `name`, case and spacing aside (the unique `name_key`)."""
+    return session.exec(select(Engine).where(Engine.name_key == name_key(name))).first()

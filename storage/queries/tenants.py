@@ -6,12 +6,14 @@ from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
 
+from storage.name_keys import name_key
 from storage.tables import Tenant
 
 
 def tenant_by_name(session: Session, name: str) -> Tenant | None:
-    """Case-insensitive: ERPNext (MariaDB) treats 'Acme' and 'acme' as the same Company."""
-    return session.exec(select(Tenant).where(func.lower(col(Tenant.name)) == name.lower())).first()
+    """The tenant called `name`, case and spacing aside (ERPNext treats 'Acme' and 'acme' as one
+    Company): one look-up of the unique `name_key` index."""
+    return session.exec(select(Tenant).where(Tenant.name_key == name_key(name))).first()
 
 
 def tenants_page(session: Session, *, limit: int, offset: int, status: str | None = None,
@@ -34,8 +36,10 @@ def _conditions(*, status: str | None, q: str | None, engine_id: int | None,
     if engine_id is not None:
         conditions.append(Tenant.engine_id == engine_id)
     if q:
-        columns = (Tenant.name, Tenant.company_name, Tenant.admin_email)
-        conditions.append(or_(*(col(column).icontains(q, autoescape=True) for column in columns)))
+        # The name through its key, so spacing and case are ignored there as in every name check.
+        by_name = col(Tenant.name_key).contains(name_key(q), autoescape=True)
+        others = (Tenant.company_name, Tenant.admin_email)
+        conditions.append(or_(by_name, *(col(column).icontains(q, autoescape=True) for column in others)))
     return conditions
 
 
@@ -46,11 +50,10 @@ def tenant_counts_by_status(session: Session) -> dict[str, int]:
 
 
 def existing_names(session: Session, names: list[str], *, chunk: int = 500) -> set[str]:
-    """Which of `names` are taken, lower-cased (names compare without regard to case, as in ERPNext)."""
-    wanted = sorted({name.lower() for name in names})
+    """The keys (storage/name_keys.py) of those of `names` that are taken."""
+    wanted = sorted({name_key(name) for name in names})
     taken: set[str] = set()
     for start in range(0, len(wanted), chunk):
         part = wanted[start:start + chunk]
-        lowered = func.lower(col(Tenant.name))
-        taken.update(session.exec(select(lowered).where(lowered.in_(part))).all())
+        taken.update(session.exec(select(Tenant.name_key).where(col(Tenant.name_key).in_(part))).all())
     return taken
