@@ -43,11 +43,11 @@ class AutoRetryPolicy:
         """Exponential backoff: first_delay, doubled for each retry already made, capped."""
         return timedelta(seconds=min(self.max_delay_s, self.first_delay_s * 2 ** retries_done))
 
-    def next_retry_at(self, run: Run, now: datetime) -> datetime | None:
-        """When `run`, which just failed, is retried by itself; None when it is not."""
-        eligible = (run.mode == RunMode.PROVISION and run.error_category == ErrorCategory.TRANSIENT
-                    and run.auto_retries < self.limit)
-        return now + self.delay(run.auto_retries) if eligible else None
+    def next_retry_at(self, mode: str, category: str | None, auto_retries: int, now: datetime) -> datetime | None:
+        """When a run of `mode` that just failed with `category`, after `auto_retries` automatic
+        retries, is retried by itself; None when it is not."""
+        eligible = mode == RunMode.PROVISION and category == ErrorCategory.TRANSIENT and auto_retries < self.limit
+        return now + self.delay(auto_retries) if eligible else None
 
 
 class AutoRetry:

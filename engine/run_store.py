@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, select, update
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from engine.services import audit
 from storage.db import Database, is_postgres
@@ -78,31 +78,26 @@ class RunStore:
     def start(self, run_id: int, owner: str | None = None) -> RunSnapshot | None:
         """Mark the run RUNNING and reset unfinished steps; None when it is no longer runnable
         (or, with an `owner`, no longer leased to it)."""
-        with self.db.session() as session:
-            run = session.get(Run, run_id, with_for_update=True)
+        with self.db.transaction() as connection:
+            run = connection.execute(_RUN_TO_START, {'b_run': run_id}).one_or_none()
             if run is None or run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
                 return None
             if owner is not None and run.lease_owner != owner:
                 return None
-            tenant = session.get(Tenant, run.tenant_id)
-            run.status = RunStatus.RUNNING
-            run.started_at = run.started_at or utcnow()
-            run.error_category = run.error_message = run.error_step = None
-            if run.mode == RunMode.PROVISION:
-                _set_tenant(tenant, TenantStatus.PROVISIONING, None)
-            elif run.mode == RunMode.DEPROVISION:
-                _set_tenant(tenant, TenantStatus.DEPROVISIONING, None)
-            snapshot = _snapshot(session, run, tenant)
-            session.add_all([run, tenant])
-            return snapshot
+            now = utcnow()
+            connection.execute(_MARK_RUN_STARTED, {'b_run': run_id, 'b_started': run.started_at or now})
+            tenant_status = _TENANT_STATUS_AT_START.get(run.mode)
+            if tenant_status is not None:
+                connection.execute(_SET_TENANT_STATUS, {'b_tenant': run.tenant_id, 'b_status': tenant_status,
+                                                        'b_error': None, 'b_now': now})
+            return _snapshot(connection, run)
 
     def checkpoint(self, run_id: int, *, finished: Sequence[tuple[str, StepOutcome]] = (),
                    starting: Sequence[str] = (), started_at: datetime | None = None,
                    owner: str | None = None) -> bool:
         """One transaction between two moments of the run: record the steps that `finished` and
         mark the steps `starting` as RUNNING (attempt 1). Returns False, starting nothing, when
-        the run was cancelled meanwhile (the steps that finished are still recorded). Core
-        statements, not the ORM: this runs a few times per run and per step."""
+        the run was cancelled meanwhile (the steps that finished are still recorded)."""
         with self.db.transaction() as connection:
             active = self._lease_status(connection, run_id, owner) != RunStatus.CANCELLED
             _record_finished(connection, run_id, finished)
@@ -121,17 +116,16 @@ class RunStore:
         """The run's status, refusing a checkpoint of a process whose lease on it was taken over
         (PostgreSQL: with an owner, the run's row stays locked until the checkpoint commits, so no
         claim slips in between)."""
-        query = select(Run.status, Run.lease_owner).where(Run.id == run_id)
         locked = owner is not None and is_postgres(self.db.engine)
-        row = connection.execute(query.with_for_update() if locked else query).one_or_none()
+        row = connection.execute(_LEASE_LOCKED if locked else _LEASE, {'b_run': run_id}).one_or_none()
         if row is None or _taken_over(row.status, row.lease_owner, owner):
             raise LeaseLost(run_id)
         return row.status
 
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
         with self.db.transaction() as connection:
-            meta = connection.execute(select(Run.meta).where(Run.id == run_id)).scalar_one()
-            connection.execute(update(Run).where(Run.id == run_id).values({Run.meta: {**meta, 'intents': intents}}))
+            meta = connection.execute(_RUN_META, {'b_run': run_id}).scalar_one()
+            connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, 'intents': intents}})
 
     def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
                abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,
@@ -140,37 +134,34 @@ class RunStore:
         and bring the tenant's status in line; a transient failure gets its automatic retry time
         from `auto_retry`. Returns the final status and the run's duration in seconds (None if it
         ended elsewhere)."""
-        with self.db.session() as session:
-            run = session.get(Run, run_id, with_for_update=True)
-            tenant = session.get(Tenant, run.tenant_id)
+        with self.db.transaction() as connection:
+            run = connection.execute(_RUN_TO_FINISH, {'b_run': run_id}).one()
             if _taken_over(run.status, run.lease_owner, owner):
                 raise LeaseLost(run_id)
-            _record_finished(session, run_id, finished)
+            _record_finished(connection, run_id, finished)
             if abbr and run.mode == RunMode.PROVISION:
-                tenant.abbr = abbr
-            run.warnings = warnings
-            if run.status == RunStatus.RUNNING:
-                run.status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
-                run.finished_at = utcnow()
-                run.lease_owner = run.lease_expires_at = None
-                if failed:
-                    run.error_step, run.error_category, message = failed
-                    run.error_message = _clip(message)
-                    run.next_retry_at = auto_retry.next_retry_at(run, run.finished_at) if auto_retry else None
-                if run.mode == RunMode.PROVISION:
-                    status = TenantStatus.FAILED if failed else TenantStatus.PROVISIONED
-                    _set_tenant(tenant, status, run.error_message)
-                    if not failed:  # its verification passed: ERPNext matches what was recorded
-                        tenant.drifted, tenant.drift_detail = False, None
-                elif run.mode == RunMode.DEPROVISION:  # a failed teardown stays DEPROVISIONING, retryable
-                    status = TenantStatus.DEPROVISIONING if failed else TenantStatus.DEPROVISIONED
-                    _set_tenant(tenant, status, run.error_message)
-                    if not failed:
-                        tenant.drifted, tenant.drift_detail = False, None
-            session.add_all([run, tenant])
-            ended = run.finished_at and run.started_at
-            duration = (run.finished_at - run.started_at).total_seconds() if ended else None
-            return run.status, duration
+                connection.execute(_SET_TENANT_ABBR, {'b_tenant': run.tenant_id, 'b_abbr': abbr})
+            if run.status != RunStatus.RUNNING:  # cancelled meanwhile: it keeps its status and end
+                connection.execute(_SET_RUN_WARNINGS, {'b_run': run_id, 'b_warnings': warnings})
+                ended = run.finished_at and run.started_at
+                return run.status, (run.finished_at - run.started_at).total_seconds() if ended else None
+            now, error = utcnow(), None
+            status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
+            values = {'b_run': run_id, 'b_status': status, 'b_now': now, 'b_warnings': warnings}
+            if failed:
+                step, category, message = failed
+                error = _clip(message)
+                retry_at = (auto_retry.next_retry_at(run.mode, category, run.auto_retries, now)
+                            if auto_retry else None)
+                connection.execute(_CLOSE_FAILED_RUN, {**values, 'b_step': step, 'b_category': category,
+                                                       'b_message': error, 'b_retry_at': retry_at})
+            else:
+                connection.execute(_CLOSE_RUN, values)
+            tenant_status = (_TENANT_STATUS_AT_END.get(run.mode) or {}).get(bool(failed))
+            if tenant_status is not None:  # verified (or torn down): ERPNext matches what was recorded
+                connection.execute(_SET_TENANT_STATUS if failed else _SET_TENANT_IN_SYNC, {
+                    'b_tenant': run.tenant_id, 'b_status': tenant_status, 'b_error': error, 'b_now': now})
+            return status, (now - run.started_at).total_seconds() if run.started_at else None
 
     def park(self, run_id: int, *, owner: str | None, step: str, note: str, engine_error: str) -> bool:
         """The engine went away mid-run: put the run back in the queue as waiting (not failed), with
@@ -197,22 +188,67 @@ class RunStore:
             return True
 
 
-def _snapshot(session, run: Run, tenant: Tenant) -> RunSnapshot:
-    spec = TenantSpec(id=tenant.id, name=tenant.name, company_name=tenant.company_name, country=tenant.country,
-                      currency=tenant.currency, admin_email=tenant.admin_email, stores=tenant.stores,
-                      abbr=tenant.abbr)
+# The hot statements, built once: building a statement costs several times what executing it does.
+_RUN = bindparam('b_run')
+_RUN_TO_START = select(Run.id, Run.status, Run.lease_owner, Run.mode, Run.tenant_id, Run.engine_id,
+                       Run.correlation_id, Run.started_at).where(Run.id == _RUN).with_for_update()
+_MARK_RUN_STARTED = update(Run).where(Run.id == _RUN).values(
+    status=RunStatus.RUNNING, started_at=bindparam('b_started'), error_category=None, error_message=None,
+    error_step=None)
+_LEASE = select(Run.status, Run.lease_owner).where(Run.id == _RUN)
+_LEASE_LOCKED = _LEASE.with_for_update()
+_RUN_META = select(Run.meta).where(Run.id == _RUN)
+_SET_RUN_META = update(Run).where(Run.id == _RUN).values({Run.meta: bindparam('b_meta', type_=Run.meta.type)})
+_RUN_TO_FINISH = select(Run.status, Run.lease_owner, Run.mode, Run.tenant_id, Run.started_at, Run.finished_at,
+                        Run.auto_retries).where(Run.id == _RUN).with_for_update()
+_SET_RUN_WARNINGS = update(Run).where(Run.id == _RUN).values(warnings=bindparam('b_warnings'))
+_CLOSE_RUN = update(Run).where(Run.id == _RUN).values(
+    status=bindparam('b_status'), finished_at=bindparam('b_now'), warnings=bindparam('b_warnings'),
+    lease_owner=None, lease_expires_at=None)
+_CLOSE_FAILED_RUN = _CLOSE_RUN.values(
+    error_step=bindparam('b_step'), error_category=bindparam('b_category'), error_message=bindparam('b_message'),
+    next_retry_at=bindparam('b_retry_at'))
+_TENANT = bindparam('b_tenant')
+_SET_TENANT_STATUS = update(Tenant).where(Tenant.id == _TENANT).values(
+    status=bindparam('b_status'), last_error=bindparam('b_error'), updated_at=bindparam('b_now'))
+_SET_TENANT_IN_SYNC = _SET_TENANT_STATUS.values(drifted=False, drift_detail=None)
+_SET_TENANT_ABBR = update(Tenant).where(Tenant.id == _TENANT).values(abbr=bindparam('b_abbr'))
+_TENANT_SPEC = select(Tenant.id, Tenant.name, Tenant.company_name, Tenant.country, Tenant.currency,
+                      Tenant.admin_email, Tenant.stores, Tenant.abbr).where(Tenant.id == _TENANT)
+_TENANT_METAS = select(Run.meta).where(Run.tenant_id == _TENANT)
+_STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output).where(
+    StepRun.run_id == _RUN).order_by(col(StepRun.position))
+_UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
+_RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
+    status=StepStatus.PENDING, finished_at=None)
+_MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
+    bindparam('b_keys', expanding=True))).values(
+    status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),
+    finished_at=None, error_category=None, error_message=None)
+_TENANT_STATUS_AT_START = {RunMode.PROVISION: TenantStatus.PROVISIONING,
+                           RunMode.DEPROVISION: TenantStatus.DEPROVISIONING}
+# By mode, then by whether the run failed (a failed teardown stays DEPROVISIONING, retryable).
+_TENANT_STATUS_AT_END = {
+    RunMode.PROVISION: {True: TenantStatus.FAILED, False: TenantStatus.PROVISIONED},
+    RunMode.DEPROVISION: {True: TenantStatus.DEPROVISIONING, False: TenantStatus.DEPROVISIONED}}
+
+
+def _snapshot(connection: Connection, run) -> RunSnapshot:
+    tenant = connection.execute(_TENANT_SPEC, {'b_tenant': run.tenant_id}).one()
+    intents = run_queries.merge_intents(connection.execute(_TENANT_METAS, {'b_tenant': run.tenant_id}).scalars())
     snapshot = RunSnapshot(run_id=run.id, engine_id=run.engine_id, correlation_id=run.correlation_id,
-                           plan=run.mode == RunMode.PLAN, mode=run.mode, tenant=spec,
-                           intents=run_queries.intents_of_tenant(session, tenant.id))
-    for step in run_queries.steps_of_run(session, run.id):
-        if step.status in (StepStatus.RUNNING, StepStatus.FAILED):
-            _reset(step)
-            session.add(step)
-        snapshot.steps[step.step_key] = step.status
-        if step.status == StepStatus.SUCCEEDED:
-            snapshot.outputs[step.step_key] = step.output
-        elif step.status == StepStatus.SKIPPED:
-            snapshot.skipped.add(step.step_key)
+                           plan=run.mode == RunMode.PLAN, mode=run.mode, tenant=TenantSpec(**tenant._mapping),
+                           intents=intents)
+    steps = connection.execute(_STEPS_OF_RUN, {'b_run': run.id}).all()
+    if any(status in _UNFINISHED for _, status, _ in steps):
+        connection.execute(_RESET_UNFINISHED, {'b_run': run.id})
+    for key, status, output in steps:
+        status = StepStatus.PENDING if status in _UNFINISHED else status
+        snapshot.steps[key] = status
+        if status == StepStatus.SUCCEEDED:
+            snapshot.outputs[key] = output
+        elif status == StepStatus.SKIPPED:
+            snapshot.skipped.add(key)
     return snapshot
 
 
@@ -224,7 +260,7 @@ _FINISHED = (update(_STEPS).where(_STEPS.c.run_id == bindparam('b_run'), _STEPS.
                      error_category=bindparam('b_category'), error_message=bindparam('b_message')))
 
 
-def _record_finished(connection: Connection | Session, run_id: int,
+def _record_finished(connection: Connection, run_id: int,
                      finished: Sequence[tuple[str, StepOutcome]]) -> None:
     """The outcomes of steps that ended, in one executemany."""
     if not finished:
@@ -239,21 +275,14 @@ def _record_finished(connection: Connection | Session, run_id: int,
 
 def _mark_running(connection: Connection, run_id: int, keys: Sequence[str], attempts: int,
                   started_at: datetime) -> None:
-    connection.execute(update(StepRun).where(StepRun.run_id == run_id, col(StepRun.step_key).in_(keys))
-                       .values(status=StepStatus.RUNNING, attempts=attempts, started_at=started_at,
-                               finished_at=None, error_category=None, error_message=None))
+    connection.execute(_MARK_RUNNING, {'b_run': run_id, 'b_keys': list(keys), 'b_attempts': attempts,
+                                       'b_started': started_at})
 
 
 def _taken_over(status: str, lease_owner: str | None, owner: str | None) -> bool:
     """Whether the run is active under someone else's lease (or back in the queue) while `owner`
     still works on it. A cancelled or finished run is not taken over: steps in flight may record."""
     return owner is not None and status in (RunStatus.QUEUED, RunStatus.RUNNING) and lease_owner != owner
-
-
-def _reset(step: StepRun) -> None:
-    """A step that was running when the process died, or that failed, runs again (idempotently)."""
-    step.status = StepStatus.PENDING
-    step.finished_at = None
 
 
 def _set_tenant(tenant: Tenant, status: str, error: str | None) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -45,8 +46,13 @@ def step_of_run(session: Session, run_id: int, step_key: str) -> StepRun | None:
 
 def intents_of_tenant(session: Session, tenant_id: int) -> dict[str, list[str]]:
     """Every write-ahead intent recorded by any run of the tenant, merged."""
+    return merge_intents(session.exec(select(Run.meta).where(Run.tenant_id == tenant_id)).all())
+
+
+def merge_intents(metas: Iterable[dict[str, Any] | None]) -> dict[str, list[str]]:
+    """The intents of several runs' metadata, merged (by DocType, in the order first recorded)."""
     merged: dict[str, list[str]] = {}
-    for meta in session.exec(select(Run.meta).where(Run.tenant_id == tenant_id)).all():
+    for meta in metas:
         for doctype, names in (meta or {}).get('intents', {}).items():
             bucket = merged.setdefault(doctype, [])
             bucket.extend(name for name in names if name not in bucket)
