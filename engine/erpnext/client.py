@@ -1,6 +1,6 @@
 """An async client for the Frappe/ERPNext v1 REST API.
 
-One `ERPNextClient` per engine owns an httpx connection pool; `bound(request_id)` gives a cheap
+One `ERPNextClient` per engine owns a connection pool (pool.py); `bound(request_id)` gives a cheap
 view that shares the pool and sends the run's correlation id as `X-Request-ID` and counts its own
 requests. Every failure leaves this module as an `ERPNextError` (see errors.py): steps never see
 httpx exceptions. With a `Throttle` (throttle.py) every request waits for the engine's request
@@ -23,6 +23,7 @@ import structlog
 from httpx_aiohttp import AiohttpTransport
 
 from engine.erpnext import envelope, errors
+from engine.erpnext.pool import Pool
 from engine.erpnext.throttle import Throttle
 
 log = structlog.get_logger('erpnext')
@@ -43,7 +44,7 @@ class ERPNextClient:
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
                  throttle: Throttle | None = None, before_write: BeforeWrite | None = None,
-                 _http: httpx.AsyncClient | None = None, _root: ERPNextClient | None = None) -> None:
+                 _http: Pool | None = None, _root: ERPNextClient | None = None) -> None:
         self.base_url = base_url.rstrip('/')
         self.before_write = before_write
         self._secret = api_secret
@@ -53,10 +54,9 @@ class ERPNextClient:
         self._owns_http = _http is None
         self._root = _root or self
         self._views: weakref.WeakSet[ERPNextClient] = weakref.WeakSet()  # on the root: its live bound views
-        self._http = _http or httpx.AsyncClient(
-            base_url=self.base_url, transport=transport or network_transport(),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            headers={'Authorization': f'token {api_key}:{api_secret}', 'Accept': 'application/json'})
+        self._http = _http or Pool(self.base_url, transport or network_transport(),
+                                   timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                   headers={'Authorization': f'token {api_key}:{api_secret}'})
         self._api_key = api_key
 
     def bound(self, request_id: str, *, before_write: BeforeWrite | None = None) -> ERPNextClient:
