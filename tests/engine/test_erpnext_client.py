@@ -134,6 +134,27 @@ async def test_requests_carry_token_auth_request_id_and_encoded_names():
     assert request.url.raw_path == b'/api/resource/Warehouse/Store%201%20-%20A%2FB'
 
 
+async def test_session_cookies_of_an_answer_are_not_sent_back_and_bodies_are_compact_utf8_json():
+    """ERPNext sets `sid=Guest` and friends on API answers; token auth is stateless, so they stay unsent."""
+    seen = []
+
+    def record(request: httpx.Request):
+        seen.append(request)
+        data = {'name': 'Café'} if request.method == 'POST' else [{'name': 'Café'}]
+        return httpx.Response(200, json={'data': data},
+                              headers=[('Set-Cookie', 'sid=Guest; Path=/'), ('Set-Cookie', 'system_user=no; Path=/')])
+
+    async with client_for(record) as client:
+        await client.insert('Customer', {'customer_name': 'Café'})
+        await client.get_list('Customer', filters={'customer_name': 'Café'}, limit=5)
+    insert, listing = seen
+    assert 'cookie' not in insert.headers and 'cookie' not in listing.headers
+    assert insert.headers['Content-Type'] == 'application/json'
+    assert insert.content == '{"customer_name":"Café"}'.encode()
+    assert json.loads(listing.url.params['filters']) == {'customer_name': 'Café'}
+    assert listing.url.params['limit_page_length'] == '5'
+
+
 async def test_list_sends_json_encoded_filters_and_no_limit(sandbox_app):
     async with sandbox_client(sandbox_app) as client:
         rows = await client.get_list('Mode of Payment', filters=[['name', 'in', ['Cash', 'Cheque']]],
