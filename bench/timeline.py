@@ -50,7 +50,8 @@ class Exchange:
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Wraps the real network transport and keeps every exchange (the body is read inside the timing)."""
+    """Wraps the real network transport and keeps every exchange (the body is read inside the timing,
+    so the timing is the whole exchange; the response goes on as it came, already read)."""
 
     def __init__(self) -> None:
         self.inner = network_transport()  # the pool the engine's own client would have
@@ -66,9 +67,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         if self.keep:
             self.exchanges.append(Exchange(request.method, str(request.url), content, response.status_code, started,
                                            ended, b'', request.headers.get('x-request-id'), len(body)))
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in ('content-encoding',
-                                                                                      'transfer-encoding')]
-        return httpx.Response(response.status_code, headers=headers, content=body, request=request)
+        return response  # read already: the client's own read takes the body as it is
 
     def take(self) -> list[Exchange]:
         taken, self.exchanges = self.exchanges, []
