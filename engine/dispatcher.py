@@ -30,7 +30,6 @@ from sqlmodel import col, select, update
 from engine.runner import INTERRUPTED, Runner
 from storage.db import Database, is_postgres
 from storage.queries import claims
-from storage.queries import runs as queries
 from storage.tables import EngineHealth, Run, RunStatus, utcnow
 
 log = structlog.get_logger('dispatcher')
@@ -126,33 +125,34 @@ class Dispatcher:
     def _claim(self, free: int) -> list[int]:
         now = utcnow()
         postgres = is_postgres(self.db.engine)
-        taken: list[int] = []
-        with self.db.session() as session:
-            engines = claims.engines_for_claiming(session, lock=postgres)
-            busy = queries.leased_runs_by_engine(session, now=now)
-            waiting = claims.oldest_claimable_by_engine(session, now=now)
+        leases: list[dict] = []
+        with self.db.transaction() as connection:
+            engines = claims.engines_for_claiming(connection, lock=postgres)
+            busy = claims.leased_runs_by_engine(connection, now=now)
+            waiting = claims.oldest_claimable_by_engine(connection, now=now)
             for engine_id in sorted(waiting, key=waiting.__getitem__):  # the longest-waiting engine first
                 engine = engines.get(engine_id)
                 if engine is None or engine.health == EngineHealth.OFFLINE:
                     continue  # an outage fails nothing: the runs wait until the health check sees it again
-                room = min(free - len(taken), engine.max_concurrent_runs - busy.get(engine_id, 0))
+                room = min(free - len(leases), engine.max_concurrent_runs - busy.get(engine_id, 0))
                 if room <= 0:
                     continue
-                for run in claims.claimable_runs_of_engine(session, engine_id, now=now, limit=room,
-                                                           skip_locked=postgres):
-                    self._lease(run, now)
-                    session.add(run)
-                    taken.append(run.id)
-                if len(taken) >= free:
+                for run_id, meta in claims.claimable_runs_of_engine(connection, engine_id, now=now, limit=room,
+                                                                    skip_locked=postgres):
+                    leases.append(self._lease(run_id, meta, now))
+                if len(leases) >= free:
                     break
+            claims.lease_runs(connection, leases)
+        taken = [lease['b_id'] for lease in leases]
         if taken:
             log.info('runs.claimed', run_ids=taken)
         return taken
 
-    def _lease(self, run: Run, now) -> None:
-        run.status, run.lease_owner, run.lease_expires_at = RunStatus.RUNNING, self.owner, now + self.lease
+    def _lease(self, run_id: int, meta: dict, now) -> dict:
+        """The claim of one run: RUNNING under our lease, the claim added to its metadata."""
         claim = {'owner': self.owner, 'at': now.isoformat()}
-        run.meta = {**run.meta, 'claims': [*run.meta.get('claims', []), claim][-MAX_CLAIMS_KEPT:]}
+        return {'b_id': run_id, 'b_owner': self.owner, 'b_expires': now + self.lease,
+                'b_meta': {**meta, 'claims': [*meta.get('claims', []), claim][-MAX_CLAIMS_KEPT:]}}
 
     def _renew(self, run_ids: list[int]) -> list[int]:
         """Extend our live leases; returns the runs among `run_ids` that another process holds now."""

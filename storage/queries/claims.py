@@ -1,50 +1,61 @@
-"""Questions the dispatcher asks when it claims work, named for what they answer."""
+"""Questions the dispatcher asks when it claims work, named for what they answer.
+
+Core statements built once with bound parameters: the dispatcher claims each time a run ends, so
+these run about once per run (building a statement costs several times what executing it does)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
+from sqlmodel import col
 
 from storage.tables import Engine, Run, RunStatus
 
+_NOW = bindparam('b_now')
+# QUEUED runs, and RUNNING runs whose lease expired (their process died).
+_CLAIMABLE = or_(Run.status == RunStatus.QUEUED,
+                 and_(Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) < _NOW))
+_ENGINES = select(Engine.id, Engine.health, Engine.max_concurrent_runs).order_by(col(Engine.id))
+_ENGINES_LOCKED = _ENGINES.with_for_update()
+_LEASED = (select(Run.engine_id, func.count()).where(Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) >= _NOW)
+           .group_by(Run.engine_id))
+_OLDEST = select(Run.engine_id, func.min(Run.queued_at)).where(_CLAIMABLE).group_by(Run.engine_id)
+_RUNS_OF_ENGINE = (select(Run.id, Run.meta).where(Run.engine_id == bindparam('b_engine'), _CLAIMABLE)
+                   .order_by(col(Run.queued_at), col(Run.id)).limit(bindparam('b_limit')))
+_RUNS_OF_ENGINE_SKIP_LOCKED = _RUNS_OF_ENGINE.with_for_update(skip_locked=True)
+_LEASE = update(Run).where(Run.id == bindparam('b_id')).values(
+    status=RunStatus.RUNNING, lease_owner=bindparam('b_owner'), lease_expires_at=bindparam('b_expires'),
+    meta=bindparam('b_meta', type_=Run.meta.type))
 
-def _claimable(now: datetime):
-    """QUEUED runs, and RUNNING runs whose lease expired (their process died)."""
-    return or_(Run.status == RunStatus.QUEUED,
-               and_(Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) < now))
+
+def engines_for_claiming(connection: Connection, *, lock: bool) -> dict[int, Row]:
+    """Every engine by id (id, health, max_concurrent_runs). `lock` (PostgreSQL): FOR UPDATE, in id
+    order, so that concurrent claimers count each engine's load one at a time."""
+    return {row.id: row for row in connection.execute(_ENGINES_LOCKED if lock else _ENGINES)}
 
 
-def engines_for_claiming(session: Session, *, lock: bool) -> dict[int, Engine]:
-    """Every engine by id. `lock` (PostgreSQL): FOR UPDATE, in id order, so that concurrent
-    claimers count each engine's load one at a time."""
-    query = select(Engine).order_by(col(Engine.id))
-    if lock:
-        query = query.with_for_update()
-    return {engine.id: engine for engine in session.exec(query).all()}
+def leased_runs_by_engine(connection: Connection, *, now: datetime) -> dict[int, int]:
+    """How many runs each engine has in flight (RUNNING with a live lease), across processes."""
+    return dict(connection.execute(_LEASED, {'b_now': now}).all())
 
 
-def oldest_claimable_by_engine(session: Session, *, now: datetime) -> dict[int, datetime]:
+def oldest_claimable_by_engine(connection: Connection, *, now: datetime) -> dict[int, datetime]:
     """For each engine with claimable runs: when its oldest one was queued."""
-    rows = session.exec(select(Run.engine_id, func.min(Run.queued_at)).where(_claimable(now))
-                        .group_by(Run.engine_id)).all()
-    return dict(rows)
+    return dict(connection.execute(_OLDEST, {'b_now': now}).all())
 
 
-def claimable_runs_of_engine(session: Session, engine_id: int, *, now: datetime, limit: int,
-                             skip_locked: bool) -> list[Run]:
-    """Up to `limit` claimable runs of one engine, oldest first. On PostgreSQL the rows are locked
-    with FOR UPDATE SKIP LOCKED, so several processes claiming at once never take the same run."""
-    query = (select(Run).where(Run.engine_id == engine_id, _claimable(now))
-             .order_by(col(Run.queued_at), col(Run.id)).limit(limit))
-    if skip_locked:
-        query = query.with_for_update(skip_locked=True)
-    return list(session.exec(query).all())
+def claimable_runs_of_engine(connection: Connection, engine_id: int, *, now: datetime, limit: int,
+                             skip_locked: bool) -> list[Row]:
+    """Up to `limit` claimable runs (id, meta) of one engine, oldest first. On PostgreSQL the rows
+    are locked with FOR UPDATE SKIP LOCKED, so several processes claiming at once never take the same run."""
+    query = _RUNS_OF_ENGINE_SKIP_LOCKED if skip_locked else _RUNS_OF_ENGINE
+    return connection.execute(query, {'b_engine': engine_id, 'b_now': now, 'b_limit': limit}).all()
 
 
-def running_runs_by_engine(session: Session) -> dict[int, int]:
-    """How many runs each engine has RUNNING right now (live or expired lease)."""
-    rows = session.exec(select(Run.engine_id, func.count()).where(Run.status == RunStatus.RUNNING)
-                        .group_by(Run.engine_id)).all()
-    return dict(rows)
+def lease_runs(connection: Connection, leases: Sequence[dict[str, Any]]) -> None:
+    """Mark runs RUNNING under a lease: rows of {'b_id', 'b_owner', 'b_expires', 'b_meta'}."""
+    if leases:
+        connection.execute(_LEASE, list(leases))

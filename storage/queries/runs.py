@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.tables import ACTIVE_RUN_STATUSES, Run, RunStatus, StepRun
+from storage.tables import ACTIVE_RUN_STATUSES, Run, StepRun
 
 
 def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
@@ -57,12 +57,3 @@ def merge_intents(metas: Iterable[dict[str, Any] | None]) -> dict[str, list[str]
             bucket = merged.setdefault(doctype, [])
             bucket.extend(name for name in names if name not in bucket)
     return merged
-
-
-def leased_runs_by_engine(session: Session, *, now) -> dict[int, int]:
-    """How many runs each engine has in flight (RUNNING with a live lease), across processes."""
-    from sqlalchemy import func
-
-    rows = session.exec(select(Run.engine_id, func.count()).where(
-        Run.status == RunStatus.RUNNING, col(Run.lease_expires_at) >= now).group_by(Run.engine_id)).all()
-    return dict(rows)
