@@ -13,7 +13,7 @@ from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SettingsDep
 from dashboard.api.runs import ActionRequest, RunDetail, _detail, _wake
 from engine import drift
 from engine.clients import EngineClients
-from engine.services import deprovision, runs, tenants
+from engine.services import deprovision, tenants
 
 router = APIRouter(tags=['lifecycle'])
 
@@ -29,19 +29,29 @@ class PlannedChange(BaseModel):
     change: str | None = None
 
 
+class KeptDocument(BaseModel):
+    doctype: str
+    name: str
+
+
 class DeprovisionPlan(BaseModel):
     tenant_id: int
     tenant: str
     delete: list[PlannedChange]
     change: list[PlannedChange]
+    kept: list[KeptDocument] = Field(description='names a run was about to create but no step confirmed '
+                                                 '(ERPNext may have refused them): never deleted')
     note: str
 
 
 class DriftCheck(BaseModel):
     tenant_id: int
-    checked: bool = Field(description='false when ERPNext could not be asked (nothing changed)')
+    checked: bool = Field(description='false when the tenant was not checked (nothing changed): see reason')
     drifted: bool
     detail: str | None
+    reason: str | None = Field(None, description='why it was not checked: the tenant is not PROVISIONED '
+                                                 '(drift is checked on provisioned tenants only), or ERPNext '
+                                                 'could not be asked')
 
 
 @router.post('/tenants/{tenant_id}/deprovision', status_code=status.HTTP_202_ACCEPTED,
@@ -68,14 +78,16 @@ async def check_drift(tenant_id: IdPath, user: SupportPlus, db: DbDep, secrets: 
         result = await drift.check_tenant(db, clients.get, tenant_id, actor=user.username)
     finally:
         await clients.aclose()
-    return DriftCheck(tenant_id=tenant_id, checked=result.checked, drifted=result.drifted, detail=result.detail)
+    return DriftCheck(tenant_id=tenant_id, checked=result.checked, drifted=result.drifted, detail=result.detail,
+                      reason=result.reason)
 
 
 @router.post('/tenants/{tenant_id}/repair', status_code=status.HTTP_202_ACCEPTED)
 async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, settings: SettingsDep,
                  request: Request) -> RunDetail:
-    """Provision again: every step adopts what exists and recreates only what is missing."""
-    run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username)
+    """Provision a provisioned or failed tenant again: every step adopts what exists and recreates
+    only what is missing (409 for a tenant with nothing to repair: never provisioned, deprovisioned)."""
+    run = await asyncio.to_thread(tenants.repair, db, tenant_id, actor=user.username)
     await _wake(request)
     return await _detail(db, settings, run.id)
 

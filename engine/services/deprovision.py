@@ -1,17 +1,30 @@
 """Deprovisioning as the UI and the REST API see it: the plan (what would be deleted or changed,
 from what the tenant's runs recorded, nothing written) and the request that queues a teardown run.
-The runner executes that run with the steps of engine/teardown/."""
+The runner executes that run with the steps of engine/teardown/.
+
+A write-ahead intent says a run was *about to* create a document: ERPNext may have refused the
+POST. So the teardown deletes a recorded document only with evidence that it is ours:
+- a Company, Price List, Customer, User or Mode of Payment: a provisioning step that succeeded
+  names it in its output (it existed then, created by us or adopted through our own intent). A
+  request first moves the other intents to the runs' `unconfirmed_intents` (kept on record), so
+  the teardown never deletes a document of that name that someone created later;
+- a document of the company (Account, Cost Center, Warehouse, POS Profile, User Permission): the
+  teardown deletes it only when ERPNext shows it in this tenant's confirmed company, which goes
+  too (a critical step that failed half-way may have created some of them).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from engine.services import audit
 from engine.teardown import TEARDOWN_STEPS
+from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict, NotFound
 from storage.db import Database
 from storage.queries import runs as queries
@@ -19,13 +32,14 @@ from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant
 
 # Tenant statuses from which a teardown may start (something may exist in ERPNext).
 DEPROVISIONABLE = (TenantStatus.PROVISIONED, TenantStatus.FAILED, TenantStatus.DEPROVISIONING)
+UNCONFIRMED = 'unconfirmed_intents'  # run metadata: intents no succeeded step ever confirmed
 
 
 def plan(db: Database, tenant_id: int) -> dict[str, Any]:
     """Every document a deprovision run would delete or change, by teardown step, in order."""
     with db.session() as session:
         tenant = _tenant(session, tenant_id)
-        intents = queries.intents_of_tenant(session, tenant_id)
+        intents, unconfirmed = confirmed_intents(session, tenant_id)
         modes = _modes_configured(session, tenant_id)
     company = (intents.get('Company') or [None])[-1]
     user = tenant.admin_email.strip().lower()
@@ -50,10 +64,14 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
         add(step_key, doctype, intents.get(doctype, []))
     if company:
         add('delete_company', 'Company', [company])
-    return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change,
-            'note': 'Only documents this tenant\'s runs created are deleted. A Mode of Payment created for it is '
-                    'deleted only if no other company uses it by then; ERPNext removes the rest of the '
-                    'company\'s chart of accounts, cost centers and default warehouses with the company.'}
+    kept = [{'doctype': doctype, 'name': name} for doctype, names in unconfirmed.items() for name in names]
+    return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change, 'kept': kept,
+            'note': 'Only documents this tenant\'s runs created are deleted, and a document of the company only '
+                    'when ERPNext shows it in this company. A Mode of Payment created for it is deleted only if '
+                    'no other company uses it by then; ERPNext removes the rest of the company\'s chart of '
+                    'accounts, cost centers and default warehouses with the company. "kept": names a run was '
+                    'about to create but no step confirmed (ERPNext may have refused them): never deleted; '
+                    'check ERPNext by hand.'}
 
 
 def request(db: Database, tenant_id: int, *, actor: str) -> Run:
@@ -70,7 +88,9 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             session.flush()  # the one-active-run index answers here
             session.add_all([StepRun(run_id=run.id, step_key=step.key, position=index, critical=step.critical)
                              for index, step in enumerate(TEARDOWN_STEPS, start=1)])
+            _settle_intents(session, tenant.id)
             tenant.status, tenant.last_error, tenant.updated_at = TenantStatus.DEPROVISIONING, None, utcnow()
+            tenant.drifted, tenant.drift_detail = False, None  # drift is a property of provisioned tenants
             session.add(tenant)
             audit.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
                          run_id=run.id, correlation_id=run.correlation_id, details={})
@@ -99,3 +119,67 @@ def _modes_configured(session: Session, tenant_id: int) -> list[str]:
             return sorted(step.output['modes'])
     return []
 
+
+
+# ---- which recorded documents are ours ------------------------------------------------------------
+
+def confirmed_intents(session: Session, tenant_id: int) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The tenant's intents split into those the teardown may act on and the unconfirmed rest:
+    a name outside COMPANY_DOCTYPES stays only when a succeeded provisioning step's output names it."""
+    metas = session.exec(select(Run.meta).where(Run.tenant_id == tenant_id)).all()
+    intents = queries.merge_intents(metas)
+    named = _named_by_succeeded_steps(session, tenant_id)
+    kept: dict[str, list[str]] = {}
+    unconfirmed: dict[str, list[str]] = {}
+    for meta in metas:
+        for doctype, names in (meta or {}).get(UNCONFIRMED, {}).items():
+            bucket = unconfirmed.setdefault(doctype, [])
+            bucket.extend(name for name in names if name not in bucket)
+    for doctype, names in intents.items():
+        for name in names:
+            ours = doctype in COMPANY_DOCTYPES or name in named
+            (kept if ours else unconfirmed).setdefault(doctype, []).append(name)
+    return kept, unconfirmed
+
+
+def _settle_intents(session: Session, tenant_id: int) -> None:
+    """Move the unconfirmed intents out of the runs' `intents` (the teardown reads those) into
+    their `unconfirmed_intents`, where they stay on record."""
+    _, unconfirmed = confirmed_intents(session, tenant_id)
+    if not unconfirmed:
+        return
+    for run in session.exec(select(Run).where(Run.tenant_id == tenant_id)).all():
+        intents = (run.meta or {}).get('intents') or {}
+        moved = {doctype: [name for name in names if name in unconfirmed.get(doctype, ())]
+                 for doctype, names in intents.items()}
+        if not any(moved.values()):
+            continue
+        on_record = {doctype: list(names) for doctype, names in (run.meta or {}).get(UNCONFIRMED, {}).items()}
+        for doctype, names in moved.items():
+            on_record.setdefault(doctype, []).extend(name for name in names if name not in on_record[doctype])
+        run.meta = {**run.meta, UNCONFIRMED: {doctype: names for doctype, names in on_record.items() if names},
+                    'intents': {doctype: [name for name in names if name not in moved[doctype]]
+                                for doctype, names in intents.items()}}
+        session.add(run)
+
+
+def _named_by_succeeded_steps(session: Session, tenant_id: int) -> set[str]:
+    """Every name (dict keys and string values, at any depth) in the output of a provisioning step
+    that succeeded, in any provisioning run of the tenant. A step marked done by hand has no output."""
+    outputs = session.exec(
+        select(StepRun.output).join(Run, col(Run.id) == col(StepRun.run_id))
+        .where(Run.tenant_id == tenant_id, Run.mode == RunMode.PROVISION,
+               StepRun.status == StepStatus.SUCCEEDED)).all()
+    return set(_strings(outputs))
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _strings(item)
+    elif isinstance(value, Iterable):
+        for item in value:
+            yield from _strings(item)

@@ -244,6 +244,8 @@ def _tenant(session: Session, tenant_id: int) -> Tenant:
 def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None) -> None:
     tenant = session.get(Tenant, tenant_id)
     tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
+    if status != TenantStatus.PROVISIONED:  # drift is a property of provisioned tenants (engine/drift.py)
+        tenant.drifted, tenant.drift_detail = False, None
     session.add(tenant)
 
 

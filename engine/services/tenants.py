@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from engine.services import audit
+from engine.services import audit, runs
 from engine.services.engines import find_engine
 from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
 from storage.db import Database
@@ -72,6 +72,26 @@ def get_tenant(db: Database, tenant_id: int) -> Tenant:
     if tenant is None:
         raise NotFound(f'no tenant with id {tenant_id}')
     return tenant
+
+
+# ---- drift and repair --------------------------------------------------------------------------
+
+# Nothing in ERPNext to repair in these statuses (QUEUED and PROVISIONING have a run already: 409).
+NOT_REPAIRABLE = {
+    TenantStatus.NOT_STARTED: 'it was never provisioned: nothing to repair, provision it',
+    TenantStatus.DEPROVISIONING: 'it is being deprovisioned: nothing to repair, finish or retry the teardown',
+    TenantStatus.DEPROVISIONED: 'it was deprovisioned: nothing to repair, provision it to create it again',
+}
+
+
+def repair(db: Database, tenant_id: int, *, actor: str) -> Run:
+    """Provision a PROVISIONED (drifted) or FAILED tenant again: every step adopts what exists and
+    creates only what is missing. Conflict for a tenant with nothing in ERPNext to repair."""
+    tenant = get_tenant(db, tenant_id)
+    why = NOT_REPAIRABLE.get(TenantStatus(tenant.status))
+    if why is not None:
+        raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: {why}.")
+    return runs.request_provision(db, tenant_id, actor=actor)
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from engine.steps.base import Step, StepContext
-from engine.teardown.common import delete_recorded
+from engine.teardown.common import COMPANY_DOCTYPES, delete_recorded, in_our_company
 
 
 class DeleteRecorded(Step):
@@ -15,7 +15,12 @@ class DeleteRecorded(Step):
     critical = True
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
-        return await delete_recorded(ctx, self.doctype, ctx.recorded(self.doctype), retry_title=self.title)
+        names = ctx.recorded(self.doctype)
+        if self.doctype not in COMPANY_DOCTYPES:  # the deprovision request kept only confirmed names
+            return await delete_recorded(ctx, self.doctype, names, retry_title=self.title)
+        ours, gone, kept = await in_our_company(ctx, self.doctype, names)
+        result = await delete_recorded(ctx, self.doctype, ours, retry_title=self.title)
+        return {**result, 'already_gone': [*result['already_gone'], *gone], 'kept': kept}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         return {'delete': [f'{self.doctype} {name}' for name in ctx.recorded(self.doctype)]}

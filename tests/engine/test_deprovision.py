@@ -14,6 +14,9 @@ DOCTYPES = ('Company', 'Account', 'Cost Center', 'Warehouse', 'Mode of Payment',
             'POS Profile', 'User', 'User Permission')
 
 
+STANDARD_FIELDS = ('name', 'owner', 'creation', 'modified', 'modified_by', 'docstatus', 'idx', 'doctype')
+
+
 async def snapshot(sandbox) -> dict[str, dict[str, dict]]:
     return {doctype: {doc['name']: doc for doc in await documents(sandbox, doctype)} for doctype in DOCTYPES}
 
@@ -131,3 +134,58 @@ async def test_a_tenant_never_provisioned_cannot_be_deprovisioned(db, make_tenan
         deprovision.request(db, tenant.id, actor='tests')
     with db.session() as session:
         assert session.get(Tenant, tenant.id).status == 'NOT_STARTED'
+
+
+async def test_a_refused_post_leaves_no_name_that_teardown_would_delete(db, runner, make_tenant, sandbox):
+    # QA finding 14: the Price List POST was refused and the step skipped, so its write-ahead
+    # intent names a document that never existed. Someone then creates a Price List of that name.
+    woc = make_tenant('Woc Outlet', admin_email='w@woc.test')
+    rule = await fault(sandbox, method='POST', doctype='Price List', status=417, count=1)
+    provisioned = await provision(db, runner, woc.id)
+    assert steps(provisioned)['create_price_list']['status'] == 'FAILED'
+    runs.skip_step(db, provisioned['id'], 'create_price_list', actor='tests', reason='refused by ERPNext')
+    await sandbox.delete(f'/__sandbox__/faults/{rule["id"]}')
+    foreign = await sandbox.post('/api/resource/Price List', json={
+        'price_list_name': 'WO Selling', 'currency': 'EUR', 'selling': 1, 'enabled': 1})
+    foreign.raise_for_status()
+
+    planned = deprovision.plan(db, woc.id)
+    detail = await deprovision_tenant(db, runner, woc.id)
+
+    assert ('Price List', 'WO Selling') not in {(item['doctype'], item['name']) for item in planned['delete']}
+    assert {'doctype': 'Price List', 'name': 'WO Selling'} in planned['kept']
+    assert detail['status'] == 'SUCCEEDED', {k: s['error'] for k, s in steps(detail).items() if s['error']}
+    assert 'WO Selling' in await names(sandbox, 'Price List')  # the foreign one stays
+    assert await names(sandbox, 'Company', company_name='Woc Outlet') == []  # the rest went
+    assert await names(sandbox, 'Customer', customer_name='Walk-in Customer - WO') == []
+    assert deprovision.plan(db, woc.id)['kept'] == planned['kept']  # settled once, kept on record
+
+
+async def test_a_half_created_batch_goes_but_a_foreign_document_of_a_refused_name_stays(
+        db, runner, make_tenant, sandbox):
+    # The first POS Profile's POST is refused, the second created: the critical step fails. Another
+    # company's POS Profile then takes the refused name; the teardown removes only what is ours.
+    acme = make_tenant('Acme Retail', stores=2, admin_email='ada@acme.test')
+    rule = await fault(sandbox, method='POST', doctype='POS Profile', status=417, count=1)
+    failed = await provision(db, runner, acme.id)
+    assert failed['status'] == 'FAILED'
+    await sandbox.delete(f'/__sandbox__/faults/{rule["id"]}')
+    created = await names(sandbox, 'POS Profile', company='Acme Retail')
+    assert len(created) == 1
+    refused_name = ({'AR Store 1', 'AR Store 2'} - set(created)).pop()
+    beta = make_tenant('Beta Shops', admin_email='bob@beta.test')
+    assert (await provision(db, runner, beta.id))['status'] == 'SUCCEEDED'
+    beta_profile = (await documents(sandbox, 'POS Profile'))[-1]
+    assert beta_profile['company'] == 'Beta Shops'
+    copy = {key: value for key, value in beta_profile.items() if key not in STANDARD_FIELDS}
+    copy['payments'] = [{key: value for key, value in row.items() if key not in STANDARD_FIELDS + ('parent',)}
+                        for row in copy.get('payments', [])]
+    (await sandbox.post('/api/resource/POS Profile', json={**copy, 'name': refused_name})).raise_for_status()
+
+    detail = await deprovision_tenant(db, runner, acme.id)
+
+    assert detail['status'] == 'SUCCEEDED', {k: s['error'] for k, s in steps(detail).items() if s['error']}
+    assert await names(sandbox, 'POS Profile', company='Acme Retail') == []
+    assert refused_name in await names(sandbox, 'POS Profile', company='Beta Shops')
+    assert await names(sandbox, 'Company', company_name='Acme Retail') == []
+    assert steps(detail)['delete_pos_profiles']['output']['kept'] == [refused_name]
