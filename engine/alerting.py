@@ -115,7 +115,7 @@ def success_rate_low(session: Session, now: datetime, limits: Thresholds) -> lis
     if total < limits.success_rate_min_runs or succeeded / total >= limits.success_rate_min:
         return []
     return [Condition('success_rate_low', 'all', CRITICAL,
-                      f'Only {succeeded / total:.0%} of provisioning runs succeeded in the last '
+                      f'Only {_percent(succeeded / total)} of provisioning runs succeeded in the last '
                       f'{_span(limits.window)} ({succeeded} of {total}; '
                       f'the floor is {limits.success_rate_min:.0%}). '
                       'Open the failed runs to see which step fails and why.')]
@@ -218,6 +218,19 @@ def reconcile(session: Session, conditions: list[Condition], now: datetime, resu
     session.flush()
 
 
+def resolve_open(session: Session, rule: str, subject: str, now: datetime) -> int:
+    """Resolve the open alerts of one (rule, subject) now, e.g. an engine's when it is deleted; the
+    resolution is notified by the next evaluation like any other. Returns how many were open."""
+    query = select(Alert).where(col(Alert.resolved_at).is_(None), Alert.rule == rule,
+                                Alert.subject == subject[:255])
+    alerts = session.exec(query).all()
+    for alert in alerts:
+        stamp = alert.last_notified_at
+        alert.resolved_at = max(now, stamp + timedelta(milliseconds=1)) if stamp else now
+        session.add(alert)
+    return len(alerts)
+
+
 def claim_notifications(session: Session, now: datetime, limits: Thresholds) -> list[Notice]:
     """Notifications owed: openings never notified, resolutions not notified since they happened."""
     since = now - limits.notify_within
@@ -307,6 +320,11 @@ def _latest_step_error(session: Session, key: str) -> str | None:
                                                                StepRun.status == StepStatus.FAILED)
                            .order_by(col(StepRun.finished_at).desc()).limit(1)).first()
     return message[:300] if message else None
+
+
+def _percent(ratio: float) -> str:
+    """One decimal, rounded as the Overview's cards round a rate ('84.6%')."""
+    return f'{ratio:.1%}'
 
 
 def _span(delta: timedelta) -> str:

@@ -11,7 +11,9 @@ Service errors (the API maps each to a status; the UI shows `.message` as is):
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlsplit
@@ -179,7 +181,35 @@ def http_url(value: str) -> str:
     if '@' in parts.netloc:
         raise ValueError('must not contain a user name or password: '
                          'put the API key and secret in their own fields')
+    if _link_local(parts.hostname):
+        raise ValueError(f"must not point at '{parts.hostname}': link-local and cloud metadata addresses "
+                         '(169.254.0.0/16, fe80::/10, metadata.google.internal) are never an ERPNext site '
+                         '(private addresses such as 10.x or 192.168.x are fine)')
     return text
+
+
+METADATA_HOSTS = frozenset({'metadata.google.internal', 'metadata.goog', 'metadata'})
+
+
+def _link_local(host: str) -> bool:
+    """A link-local address (cloud metadata services answer on 169.254.169.254 and fe80::…) or a
+    metadata host name; an IPv4-mapped IPv6 address counts as its IPv4 address. Names are not
+    resolved: this is a guard against a mistaken or malicious URL, not a network policy."""
+    name = host.rstrip('.').lower()
+    if name in METADATA_HOSTS:
+        return True
+    try:
+        address = ipaddress.ip_address(name.split('%')[0])
+    except ValueError:
+        if not re.fullmatch(r'[0-9a-fx.]+', name):
+            return False
+        try:  # the resolver's other IPv4 spellings: 2852039166, 0xa9.0xfe.0xa9.0xfe, 169.254.43518
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_link_local
 
 
 def not_a_boolean(value: Any) -> Any:

@@ -1,4 +1,5 @@
-"""The ASGI app: /api (the simulated ERPNext) and /__sandbox__ (the control API)."""
+"""The ASGI app: /api (the simulated ERPNext), /__sandbox__ (the control API) and /app (a
+read-only desk view of the documents, sandbox/desk.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.routing import Mount, Route
 from .api import handle_api
 from .context import Settings
 from .control import ControlApi
+from .desk import desk_routes
 from .persistence import StateFile
 from .rate_limit import RateLimit
 from .state import Sandbox
@@ -57,6 +59,7 @@ def create_app(
     app = Starlette(
         routes=[
             Mount("/__sandbox__", routes=ControlApi(sandbox).routes()),
+            Mount("/app", routes=desk_routes(sandbox)),
             Route("/api", api, methods=ALL_METHODS),
             Route("/api/{path:path}", api, methods=ALL_METHODS),
         ],

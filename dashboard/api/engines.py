@@ -1,10 +1,10 @@
-"""ERPNext engines: list (anyone), register and edit (admin), health check (support+)."""
+"""ERPNext engines: list and read (anyone), register, edit and delete (admin), health check (support+)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
@@ -50,6 +50,11 @@ def list_engines(_: AnyUser, db: DbDep) -> list[EnginePublic]:
     return [EnginePublic.of(engine) for engine in engines.list_engines(db)]
 
 
+@router.get('/{engine_id}', responses={404: {'description': 'no engine with this id'}})
+def get_engine(engine_id: IdPath, _: AnyUser, db: DbDep) -> EnginePublic:
+    return EnginePublic.of(engines.get_engine(db, engine_id))
+
+
 @router.post('', status_code=status.HTTP_201_CREATED)
 def create_engine(body: EngineCreate, admin: AdminOnly, db: DbDep, secrets: SecretsDep) -> EnginePublic:
     return EnginePublic.of(engines.create_engine(db, secrets, body, actor=admin.username))
@@ -63,6 +68,16 @@ async def update_engine(engine_id: IdPath, body: EngineUpdate, admin: AdminOnly,
     engine = await engines.edit_engine(db, secrets, engine_id, body, actor=admin.username,
                                        clients=_process_clients(request))
     return EnginePublic.of(engine)
+
+
+@router.delete('/{engine_id}', status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses={404: {'description': 'no engine with this id'},
+                          409: {'description': 'tenants or runs use the engine'}})
+async def delete_engine(engine_id: IdPath, admin: AdminOnly, db: DbDep, request: Request) -> Response:
+    """Delete an engine no tenant (and no run) uses: 409 naming how many tenants use it otherwise.
+    Its open `engine_offline` alert is resolved and its health checks stop; audited."""
+    await engines.delete_engine(db, engine_id, actor=admin.username, clients=_process_clients(request))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post('/{engine_id}/check')

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from nicegui import context, ui
 
@@ -18,6 +19,7 @@ from engine.services import alerts
 from storage.tables import Alert, User
 
 ALERT_REFRESH_S = 10.0
+BANNER_ALERTS = 20  # listed when the banner is opened; a count tells of the rest
 
 NAVIGATION = (  # (label, path, icon, roles)
     ('Overview', '/', 'dashboard', ANY_ROLE),
@@ -83,38 +85,62 @@ def _current_section() -> str:
 
 def _alert_banner() -> None:
     """Open alerts under the header, re-read every few seconds (alerts open and close on their own).
-    Each is one line with its title; its message (what to do) shows in full on a click."""
+
+    However many are open, the banner is ONE line ("3 open alerts: Engine offline: A, …", cut to the
+    width) that opens, on a click, into every alert with its whole message (wrapped, phone too); the
+    open/closed choice survives the refreshes of this page."""
     banner = ui.column().classes('w-full gap-0').mark('alert-banner')
-    shown: dict[str, list | None] = {'alerts': None}
+    shown: dict[str, Any] = {'alerts': None, 'open': False}
+
+    def remember(event: Any) -> None:
+        shown['open'] = bool(event.value)
 
     def fill() -> None:
-        rows = alerts.open_alerts(session.database(), limit=5)
-        signature = [(alert.id, alert.message) for alert in rows]
+        database = session.database()
+        rows = alerts.open_alerts(database, limit=BANNER_ALERTS)
+        total = alerts.count_open(database) if len(rows) == BANNER_ALERTS else len(rows)
+        signature = (total, [(alert.id, alert.message) for alert in rows])
         if signature == shown['alerts']:
             return
         shown['alerts'] = signature
         banner.clear()
-        with banner:
-            for alert in rows:
-                _alert_row(alert)
+        if rows:
+            with banner:
+                _alert_summary(rows, total, expanded=shown['open'], on_change=remember)
 
     fill()
     ui.timer(ALERT_REFRESH_S, fill)
 
 
+def _alert_summary(rows: list[Alert], total: int, *, expanded: bool, on_change: Any) -> None:
+    critical = any(alert.severity == 'critical' for alert in rows)
+    colours = 'bg-red-100 text-red-900' if critical else 'bg-orange-100 text-orange-900'
+    titles = ', '.join(alert_title(alert.rule, alert.subject) for alert in rows)
+    count = f'{total} open alert{"" if total == 1 else "s"}'
+    with ui.expansion(value=expanded, on_value_change=on_change).classes(f'w-full {colours}') \
+            .props('dense switch-toggle-side expand-icon-class=text-inherit').mark('alert-summary') as panel:
+        with panel.add_slot('header'):
+            with ui.row().classes('w-full items-center gap-2 flex-nowrap min-w-0'):
+                ui.icon('warning').classes('shrink-0')
+                ui.label(count).classes('font-semibold shrink-0').mark('alert-count')
+                ui.label(titles).classes('text-sm truncate min-w-0').mark('alert-titles')
+        with ui.column().classes('w-full gap-2 pb-1'):
+            for alert in rows:
+                _alert_row(alert)
+            if total > len(rows):
+                ui.label(f'… and {total - len(rows)} older alerts.').classes('text-sm') \
+                    .mark('alert-more')
+
+
 def _alert_row(alert: Alert) -> None:
-    with ui.row().classes('w-full items-start gap-2 px-4 py-1 bg-red-100 text-red-900 flex-nowrap') \
-            .mark(f'alert-{alert.id}'):
-        ui.icon('warning').classes('shrink-0 mt-0.5')
-        with ui.column().classes('gap-0 min-w-0 grow'):
-            with ui.row().classes('items-baseline gap-x-2 gap-y-0'):
-                ui.label(alert_title(alert.rule, alert.subject)).classes('font-semibold') \
-                    .mark('alert-title')
-                ui.label(f'since {alert.opened_at:%Y-%m-%d %H:%M} UTC').classes('text-xs opacity-70')
-            if alert.message:
-                message = ui.label(alert.message).classes('text-sm line-clamp-1 cursor-pointer break-words') \
-                    .tooltip('Click to read it all').mark('alert-message')
-                message.on('click', lambda m=message: m.classes(toggle='line-clamp-1'))
+    with ui.column().classes('w-full gap-0 min-w-0').mark(f'alert-{alert.id}'):
+        with ui.row().classes('items-baseline gap-x-2 gap-y-0'):
+            ui.label(alert_title(alert.rule, alert.subject)).classes('font-semibold break-words') \
+                .style('overflow-wrap: anywhere').mark('alert-title')
+            ui.label(f'since {alert.opened_at:%Y-%m-%d %H:%M} UTC').classes('text-xs opacity-70')
+        if alert.message:
+            ui.label(alert.message).classes('text-sm whitespace-normal') \
+                .style('overflow-wrap: anywhere').mark('alert-message')
 
 
 def _log_out() -> None:

@@ -1,6 +1,6 @@
-"""Engines (admins): the ERPNext sites runs go to, their health, and *Add*, *Edit* and *Test
-connection*. The API secret is write-only: the form never shows it, and an empty secret on edit
-keeps the stored one."""
+"""Engines (admins): the ERPNext sites runs go to, their health, and *Add*, *Edit*, *Test
+connection* and *Delete* (after a confirmation; refused while a tenant uses the engine). The API
+secret is write-only: the form never shows it, and an empty secret on edit keeps the stored one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nicegui import app, run, ui
 from pydantic import ValidationError
 
 from dashboard import session
+from dashboard.components.confirm import confirm
 from dashboard.components.status import status_badge
 from dashboard.session import ADMIN_ONLY, guarded_page
 from engine.services import engines
@@ -76,6 +77,8 @@ class EngineList:
                     .props('flat').mark(f'engine-test-{engine.id}')
                 ui.button('Edit', icon='edit', on_click=lambda e=engine: self.form.open(e)) \
                     .props('flat').mark(f'engine-edit-{engine.id}')
+                ui.button('Delete', icon='delete', on_click=lambda e=engine: self.delete(e)) \
+                    .props('flat color=negative').mark(f'engine-delete-{engine.id}')
             with ui.grid(columns='max-content minmax(0, 1fr)').classes('w-full gap-x-6 gap-y-1 text-sm'):
                 for label, value in _facts(engine):
                     ui.label(label).classes('text-grey-7')
@@ -102,6 +105,26 @@ class EngineList:
         self.results[engine.id] = result
         ui.notify(_check_text(engine.name, result), type='positive' if result.error is None else 'negative')
         self.shown = None
+        await self.load()
+
+
+    async def delete(self, engine: Engine) -> None:
+        """Remove an engine no tenant uses (the service refuses otherwise, saying how many do)."""
+        answer = await confirm(f"Delete engine '{engine.name}'?",
+                               f'{engine.base_url} is forgotten: its health checks stop and its open '
+                               'alert is resolved. Only an engine no tenant uses can be deleted.',
+                               confirm_label='Delete engine', cancel_label='Keep it', danger=True)
+        if answer is None:
+            return
+        process = getattr(app.state, 'process', None)
+        try:
+            await engines.delete_engine(self.db, engine.id, actor=self.actor,
+                                        clients=process.clients if process is not None else None)
+        except ServiceError as exc:
+            ui.notify(exc.message, type='negative', multi_line=True)
+            return
+        self.results.pop(engine.id, None)
+        ui.notify(f"Engine '{engine.name}' deleted.", type='positive')
         await self.load()
 
 

@@ -3,7 +3,7 @@ engine/alerting.py)."""
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from storage.db import Database
 from storage.tables import Alert
@@ -21,3 +21,9 @@ def recent_alerts(db: Database, *, limit: int = 50) -> list[Alert]:
     with db.session() as session:
         query = select(Alert).order_by(col(Alert.opened_at).desc(), col(Alert.id).desc())
         return list(session.exec(query.limit(limit)).all())
+
+
+def count_open(db: Database) -> int:
+    """How many alerts are not resolved yet."""
+    with db.session() as session:
+        return session.exec(select(func.count()).select_from(Alert).where(col(Alert.resolved_at).is_(None))).one()

@@ -1,9 +1,13 @@
-"""ERPNext engines: registration, edits, and health checks.
+"""ERPNext engines: registration, edits, removal and health checks.
 
 The API secret is encrypted with the process `SecretBox` before it reaches the database and is
 write-only: nothing here returns it, and an update replaces it only when a new one is given.
 Names follow the tenants' rule: trimmed, single-spaced, and one name whatever its case or spacing
 (the unique key of storage/name_keys.py), so 'my  erp' is taken once 'My ERP' exists.
+
+An engine can be deleted only while no tenant and no run refers to it (both hold a foreign key to
+it; tenants are never deleted, so an engine that ever had a tenant stays): a mistyped engine goes,
+and with it its open `engine_offline` alert and its health checks (they walk the engine table).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
+from engine import alerting
 from engine.clients import EngineClients
 from engine.erpnext.client import ERPNextClient
 from engine.erpnext.errors import AuthError, ERPNextError
@@ -28,7 +33,7 @@ from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotF
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as queries
-from storage.tables import Engine, EngineHealth, utcnow
+from storage.tables import Engine, EngineHealth, Run, Tenant, utcnow
 
 SANDBOX_ENGINE = 'Sandbox'
 SANDBOX_CREDENTIALS = ('sandbox', 'sandbox')
@@ -80,6 +85,36 @@ async def edit_engine(db: Database, secrets: SecretBox, engine_id: int, data: En
     """update_engine, then have this process's next run on the engine use the new settings (URL,
     credentials, request budget); other processes pick them up within SETTINGS_RECHECK_S."""
     engine = await asyncio.to_thread(update_engine, db, secrets, engine_id, data, actor=actor)
+    if clients is not None:
+        await clients.forget(engine_id)
+    return engine
+
+
+def remove_engine(db: Database, engine_id: int, *, actor: str) -> Engine:
+    """Delete an engine no tenant or run refers to (Conflict otherwise), resolve its open alerts,
+    audit it; returns the engine as it was."""
+    name = f'#{engine_id}'
+    try:
+        with db.session() as session:
+            engine = _engine_or_404(session, engine_id)
+            name = engine.name
+            _refuse_engine_in_use(session, engine)
+            resolved = alerting.resolve_open(session, 'engine_offline', engine.name, utcnow())
+            session.delete(engine)
+            session.flush()  # the foreign keys speak now, inside the transaction
+            audit.record(session, actor=actor, action='engine.deleted',
+                         details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url,
+                                  'alerts_resolved': resolved})
+    except IntegrityError:  # a tenant or run was added to it between the check and the delete
+        raise Conflict(f"engine '{name}' is in use (a tenant was just added to it): "
+                       'it cannot be deleted') from None
+    return engine
+
+
+async def delete_engine(db: Database, engine_id: int, *, actor: str,
+                        clients: EngineClients | None = None) -> Engine:
+    """remove_engine, then drop this process's client of it (its pool closes once idle)."""
+    engine = await asyncio.to_thread(remove_engine, db, engine_id, actor=actor)
     if clients is not None:
         await clients.forget(engine_id)
     return engine
@@ -184,7 +219,9 @@ def _version_text(versions: dict[str, Any]) -> str | None:
 
 def _save_check(db: Database, result: EngineCheck, actor: str | None) -> None:
     with db.session() as session:
-        engine = _engine_or_404(session, result.engine_id)
+        engine = session.get(Engine, result.engine_id)
+        if engine is None:  # deleted while it was being checked: nothing to record
+            return
         engine.health, engine.last_checked_at = result.health, result.checked_at
         engine.last_error = result.error
         if result.version:
@@ -199,6 +236,16 @@ def _engine_or_404(session: Session, engine_id: int) -> Engine:
     if engine is None:
         raise NotFound(f'no engine with id {engine_id}')
     return engine
+
+
+def _refuse_engine_in_use(session: Session, engine: Engine) -> None:
+    tenants = session.exec(select(func.count()).select_from(Tenant).where(Tenant.engine_id == engine.id)).one()
+    runs = session.exec(select(func.count()).select_from(Run).where(Run.engine_id == engine.id)).one()
+    if tenants or runs:
+        used_by = f'{tenants} tenant{"" if tenants == 1 else "s"}' if tenants else \
+            f'{runs} run{"" if runs == 1 else "s"}'
+        raise Conflict(f"engine '{engine.name}' is used by {used_by}: only an engine no tenant uses can be "
+                       'deleted (edit its URL or credentials instead)')
 
 
 def _refuse_taken_name(session: Session, name: str, *, own_id: int | None = None) -> None:

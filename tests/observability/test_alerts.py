@@ -79,7 +79,7 @@ async def test_success_rate_drop_notifies_once_and_resolves_once(db, runner, mak
     assert sorted(receiver.seen()) == [('step_failure_rate_high', 'create_company', 'firing'),
                                        ('success_rate_low', 'all', 'firing')]
     rate = next(a for a in opened.opened if a.rule == 'success_rate_low')
-    assert '20%' in rate.message and '1 of 5' in rate.message
+    assert '20.0%' in rate.message and '1 of 5' in rate.message
     step = next(b for b in receiver.accepted if b['alert']['rule'] == 'step_failure_rate_high')
     assert '4 of 5' in step['text'] and 'ERPNext refused POST Company' in step['text']
 

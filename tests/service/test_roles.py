@@ -14,6 +14,8 @@ MATRIX: list[tuple[str | None, str, str, dict | None, int]] = [
     ('manager', 'GET', '/api/v1/tenants', None, 200),
     ('manager', 'GET', '/api/v1/tenants/{tenant}', None, 200),
     ('manager', 'GET', '/api/v1/engines', None, 200),
+    ('manager', 'GET', '/api/v1/engines/{engine}', None, 200),
+    ('manager', 'DELETE', '/api/v1/engines/{engine}', None, 403),
     ('manager', 'POST', '/api/v1/tenants', tenant_body('Manager Co'), 403),
     ('manager', 'POST', '/api/v1/engines/{engine}/check', None, 403),
     ('manager', 'GET', '/api/v1/audit', None, 403),
@@ -27,6 +29,7 @@ MATRIX: list[tuple[str | None, str, str, dict | None, int]] = [
     ('support', 'POST', '/api/v1/engines', {'name': 'X', 'base_url': 'https://x.example.com',
                                             'api_key': 'k', 'api_secret': 's'}, 403),
     ('support', 'PATCH', '/api/v1/engines/{engine}', {'max_concurrent_runs': 2}, 403),
+    ('support', 'DELETE', '/api/v1/engines/{engine}', None, 403),
     ('support', 'POST', '/api/v1/users', {'username': 'eve', 'password': 'x' * 12, 'role': 'admin'}, 403),
     ('support', 'PATCH', '/api/v1/users/1', {'role': 'support'}, 403),
     ('support', 'GET', '/api/v1/users', None, 403),
@@ -34,6 +37,7 @@ MATRIX: list[tuple[str | None, str, str, dict | None, int]] = [
     ('admin', 'POST', '/api/v1/tenants', tenant_body('Admin Co'), 201),
     ('admin', 'POST', '/api/v1/engines/{engine}/check', None, 200),
     ('admin', 'PATCH', '/api/v1/engines/{engine}', {'max_concurrent_runs': 2}, 200),
+    ('admin', 'DELETE', '/api/v1/engines/{engine}', None, 409),  # the tenant uses it
     ('admin', 'GET', '/api/v1/users', None, 200),
     ('admin', 'GET', '/api/v1/audit', None, 200),
 ]
