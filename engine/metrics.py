@@ -6,8 +6,10 @@ Two kinds of numbers live here:
 - **Events** (counters and histograms: runs, steps, failures, retries) count what *this process*
   did. With several processes each one is its own scrape target; PromQL adds them up
   (`sum(rate(provisioner_runs_total[5m]))`).
+  `provisioner_runs_total` counts *executions*: a run that failed, was retried and then succeeded
+  adds one `failed` and one `succeeded`, because a counter cannot take back an outcome.
 - **State of the whole system** (queue depth, runs in progress, age of the oldest running run,
-  engine health) is read from the database by `refresh_database_gauges()` at every scrape of
+  engine health, provisioning runs by final outcome over the dashboard's windows) is read from the database by `refresh_database_gauges()` at every scrape of
   `/metrics` and by the alert job, so every process reports the same, correct value even when
   several processes share one PostgreSQL database (aggregate those with `max`, never `sum`).
 
@@ -17,19 +19,20 @@ does not register them twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from storage.db import Database
-from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, Tenant, TenantStatus, utcnow
+from storage.tables import Alert, Engine, EngineHealth, Run, RunMode, RunStatus, Tenant, TenantStatus, utcnow
 
 # Resolve a 50 ms step as well as a 5-minute run.
 BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300, 450, 600, 1200, 1800)
 
-RUNS = Counter('provisioner_runs_total', 'Provisioning runs that ended, by outcome.', ['outcome'])
+RUNS = Counter('provisioner_runs_total', 'Executions of provisioning runs that ended, by outcome (a run '
+               'retried after failing counts once per execution; see provisioner_runs_finished).', ['outcome'])
 RUN_DURATION = Histogram('provisioner_run_duration_seconds', 'Wall time of runs that ended.', buckets=BUCKETS)
 STEP_DURATION = Histogram('provisioner_step_duration_seconds', 'Wall time of steps that ended.', ['step'],
                           buckets=BUCKETS)
@@ -45,6 +48,12 @@ ENGINE_UP = Gauge('provisioner_engine_up', 'Whether the engine answered its last
                   ' no sample before its first check.', ['engine'])
 TENANTS_DRIFTED = Gauge('provisioner_tenants_drifted',
                         'Provisioned tenants whose last drift check found ERPNext changed (from the DB).')
+RUNS_FINISHED = Gauge('provisioner_runs_finished',
+                      'Provisioning runs finished within the window, by their final outcome (succeeded, failed),'
+                      ' from the database: the success rate the dashboard and the API show.',
+                      ['window', 'outcome'])
+# The windows of RUNS_FINISHED: the success-rate alert's hour and the Overview's 24 h and 7 days.
+FINISHED_WINDOWS = {'1h': timedelta(hours=1), '24h': timedelta(hours=24), '7d': timedelta(days=7)}
 ALERTS_OPEN = Gauge('provisioner_alerts_open', 'Alerts open now, by rule (from the database).', ['rule'])
 ALERT_NOTIFICATIONS = Counter('provisioner_alert_notifications_total',
                               'Alert webhook notifications by this process, by outcome (sent, failed).',
@@ -75,6 +84,7 @@ class SystemState:
     engine_health: dict[str, str] = field(default_factory=dict)  # engine name → health
     open_alerts: dict[str, int] = field(default_factory=dict)  # rule → open alerts
     drifted: int = 0  # provisioned tenants flagged by the drift check
+    finished: dict[tuple[str, str], int] = field(default_factory=dict)  # (window, outcome) → provisioning runs
 
 
 def read_system_state(session: Session, now: datetime | None = None) -> SystemState:
@@ -94,7 +104,8 @@ def read_system_state(session: Session, now: datetime | None = None) -> SystemSt
     drifted = session.exec(select(func.count()).select_from(Tenant).where(
         col(Tenant.drifted).is_(True), Tenant.status == TenantStatus.PROVISIONED)).one()
     return SystemState(queued=queued, running=running, oldest_running_age_s=age, engine_health=health,
-                       open_alerts=_open_alerts_by_rule(session), drifted=drifted)
+                       open_alerts=_open_alerts_by_rule(session), drifted=drifted,
+                       finished=_finished_by_outcome(session, now))
 
 
 def publish_system_state(state: SystemState) -> None:
@@ -103,6 +114,9 @@ def publish_system_state(state: SystemState) -> None:
     RUNS_IN_PROGRESS.set(state.running)
     OLDEST_RUNNING_AGE.set(state.oldest_running_age_s)
     TENANTS_DRIFTED.set(state.drifted)
+    for window in FINISHED_WINDOWS:
+        for outcome in ('succeeded', 'failed'):
+            RUNS_FINISHED.labels(window, outcome).set(state.finished.get((window, outcome), 0))
     ENGINE_UP.clear()
     for name, health in state.engine_health.items():
         if health in (EngineHealth.ONLINE, EngineHealth.OFFLINE):
@@ -118,6 +132,18 @@ def refresh_database_gauges(db: Database, now: datetime | None = None) -> System
         state = read_system_state(session, now)
     publish_system_state(state)
     return state
+
+
+def _finished_by_outcome(session: Session, now: datetime) -> dict[tuple[str, str], int]:
+    """Provisioning runs SUCCEEDED or FAILED (their current, final status) finished in each window:
+    the dashboard's success-rate query (engine/services/overview.py), every window in one pass."""
+    oldest = now - max(FINISHED_WINDOWS.values())
+    sums = [func.sum(case((col(Run.finished_at) >= now - span, 1), else_=0)) for span in FINISHED_WINDOWS.values()]
+    rows = session.exec(select(Run.status, *sums).where(
+        Run.mode == RunMode.PROVISION, col(Run.finished_at) >= oldest,
+        col(Run.status).in_((RunStatus.SUCCEEDED, RunStatus.FAILED))).group_by(Run.status)).all()
+    return {(window, str(status).lower()): int(count or 0)
+            for status, *counts in rows for window, count in zip(FINISHED_WINDOWS, counts, strict=True)}
 
 
 def _open_alerts_by_rule(session: Session) -> dict[str, int]:
