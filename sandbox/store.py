@@ -1,13 +1,15 @@
 """The in-memory database: documents per DocType, a `modified` clock, per-request transactions.
 
-Names and indexed values are compared case-insensitively, as MariaDB's default collation does
-(`GET /api/resource/Company/acme retail` finds "Acme Retail"; a second "ACME Retail" is a duplicate).
+Names and indexed values are compared as MariaDB's default collation does, without case or accents
+(`GET /api/resource/Company/acme retail` finds "Acme Retail"; a second "ACME Retail" or "Acmé Retail"
+is a duplicate).
 Stored documents are never mutated in place: callers copy, change and `put` them back, which is what
 lets `rollback` restore the previous objects.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,8 +32,10 @@ INDEXED_FIELDS = (
 
 
 def fold(value: object) -> str:
-    """Collation key: case-insensitive, trailing spaces ignored (MariaDB utf8mb4_unicode_ci, PAD SPACE)."""
-    return str(value).casefold().rstrip(" ")
+    """Collation key of MariaDB's utf8mb4_unicode_ci (PAD SPACE), near enough for names: case, accents
+    and compatibility forms (full-width letters, ligatures) ignored, 'ß' = 'ss', trailing spaces ignored."""
+    decomposed = unicodedata.normalize("NFKD", str(value))
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold().rstrip(" ")
 
 
 class Clock:

@@ -1,7 +1,8 @@
 """The one rule by which tenant and engine names are the same name: case and spacing aside.
 
 `name_key('  Acme   RETAIL ')` == `name_key('acme retail')`: trimmed, each run of spaces one space,
-then Unicode `casefold()` (so 'École' and 'ÉCOLE', 'Straße' and 'STRASSE' are one name). The key is
+then compared as ERPNext's database compares names (engine/erpnext/collation.py: so 'École',
+'ECOLE' and 'ecole', 'Straße' and 'STRASSE' are one name). The key is
 stored beside the name with a unique index (storage/tables.py), so the database refuses a
 duplicate as well as the services do, also when two requests race. It is computed here, in Python,
 never by SQL: SQLite's `lower()` is a function this process registers (storage/db.py), and an index
@@ -11,6 +12,8 @@ built with it would disagree with any tool that opens the file without it.
 from __future__ import annotations
 
 import re
+
+from engine.erpnext.collation import fold
 
 # Unicode's space separators (category Zs): the space, no-break, en/em/thin and ideographic spaces.
 SPACE_RUN = re.compile('[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+')
@@ -25,8 +28,10 @@ def single_spaces(value: str) -> str:
 
 
 def name_key(name: str) -> str:
-    """What two names must differ in to be two names: the trimmed, single-spaced, case-folded text."""
-    return single_spaces(name).strip().casefold()
+    """What two names must differ in to be two names: the trimmed, single-spaced text as ERPNext's
+    database compares it (case, accents and full-width forms aside, 'ß' = 'ss': a tenant's company
+    is named after it, and ERPNext cannot hold two companies whose names compare equal)."""
+    return fold(single_spaces(name).strip())
 
 
 def collision_key(name: str, row_id: int) -> str:

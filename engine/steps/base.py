@@ -110,11 +110,25 @@ class IntentLog:
         if new:
             known.extend(new)
             self._version += 1
+        await self._flush()
+
+    async def withdraw(self, doctype: str, names: Iterable[str]) -> None:
+        """ERPNext refused to create these (or they turned out to be somebody else's): they are not
+        ours, and deprovisioning must never delete what may later be made under their names."""
+        known = self.intents.get(doctype, [])
+        gone = [name for name in dict.fromkeys(names) if name in known]
+        if gone:
+            self.intents[doctype] = [name for name in known if name not in gone]
+            self._version += 1
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Save the intents unless a save since the last change carried them already."""
         wanted = self._version
         async with self._lock:
             if self._saved < wanted:
                 version = self._version
-                await self._save({key: list(value) for key, value in self.intents.items()})
+                await self._save({key: list(value) for key, value in self.intents.items() if value})
                 self._saved = version
 
 
@@ -170,6 +184,10 @@ class StepContext:
         if self.before_write is not None:
             await self.before_write()
         await self._intents.record_many(doctype, names)
+
+    async def withdraw_intents(self, doctype: str, names: Iterable[str]) -> None:
+        """Take back intents this attempt recorded for documents ERPNext did not create for us."""
+        await self._intents.withdraw(doctype, names)
 
     # -- ERPNext calls whose answers verification may reuse ---------------------------------------
 

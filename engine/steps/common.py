@@ -1,5 +1,11 @@
 """Helpers the steps share: create-if-missing with write-ahead intent, batched look-ups by name,
-and conflict messages."""
+and conflict messages.
+
+Names are matched as ERPNext compares them (`fold`: case and accents aside, see
+engine/erpnext/collation.py), and a document is adopted only when its exact name is one this
+tenant recorded the intent to create before this attempt: "GLOBEX LTD", made by hand, is never
+taken for the "Globex Ltd" we were about to create, and a duplicate answer to our own insert is
+ours only if an earlier attempt of ours may have made it."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.erpnext import errors as erp
+from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, NonCriticalProvisioningError, ProvisioningError
 from engine.steps.base import StepContext
 
@@ -16,14 +23,14 @@ def conflict(ctx: StepContext, doctype: str, name: str, *, critical: bool = True
     """A document we need to create exists already and is not ours."""
     cls = CriticalProvisioningError if critical else NonCriticalProvisioningError
     return cls(f"{doctype} '{name}' already exists in ERPNext but was not created by Provisioner for tenant "
-               f"'{ctx.tenant.name}'. Rename or delete it in ERPNext, or mark this step succeeded by hand if "
-               "it is the right one, then retry.")
+               f"'{ctx.tenant.name}' (ERPNext compares names without case or accents). Rename or delete it in "
+               "ERPNext, then retry this step.")
 
 
 async def ensure_document(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any],
                           existing: dict[str, Any] | None, *, critical: bool = True) -> tuple[dict[str, Any], bool]:
     """Adopt `existing` when it is ours, or create `doc` (intent first). Returns (document, created)."""
-    [result] = await ensure_documents(ctx, doctype, {name: doc}, {name: existing} if existing else {},
+    [result] = await ensure_documents(ctx, doctype, {name: doc}, {existing['name']: existing} if existing else {},
                                       critical=critical)
     return result
 
@@ -32,34 +39,68 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
                            existing: dict[str, dict[str, Any]], *,
                            critical: bool = True) -> list[tuple[dict[str, Any], bool]]:
     """`ensure_document` for a batch: adopt ours, refuse others', record every intent in one save,
-    then create the missing documents at the same time. Results follow the order of `docs`."""
+    then create the missing documents at the same time. `existing`: the rows ERPNext answered, by
+    name. Results follow the order of `docs`."""
+    found = {fold(row['name']): row for row in existing.values()}
     for name in docs:
-        if name in existing and not ctx.ours(doctype, name):
-            raise conflict(ctx, doctype, name, critical=critical)
-    missing = [name for name in docs if name not in existing]
+        row = found.get(fold(name))
+        if row is not None and not ctx.ours(doctype, row['name']):
+            raise conflict(ctx, doctype, row['name'], critical=critical)
+    missing = [name for name in docs if fold(name) not in found]
+    ours_before = {name: ctx.ours(doctype, name) for name in missing}
     if missing:
         await ctx.record_intents(doctype, missing)
-    answers = await asyncio.gather(*(_create(ctx, doctype, name, docs[name]) for name in missing))
+    answers = await asyncio.gather(*(_create(ctx, doctype, name, docs[name], ours_before[name], critical=critical)
+                                     for name in missing))
     created = dict(zip(missing, answers, strict=True))
-    return [created[name] if name in created else (existing[name], False) for name in docs]
+    return [created[name] if name in created else (found[fold(name)], False) for name in docs]
 
 
-async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], ours_before: bool, *,
+                  critical: bool) -> tuple[dict[str, Any], bool]:
     try:
         return await ctx.insert(doctype, doc), True
     except erp.DuplicateError:
-        # Our earlier attempt created it but its answer was lost: the intent says it is ours.
-        return await ctx.get_doc(doctype, name), False
+        return await adopt_duplicate(ctx, doctype, name, ours_before, critical=critical), False
+    except REFUSALS:
+        await withdraw_refused(ctx, doctype, name, ours_before)
+        raise
+
+
+# ERPNext answered the insert with a refusal: its transaction was rolled back, nothing was created.
+REFUSALS = (erp.AuthError, erp.NotFoundError, erp.ValidationError)
+
+
+async def withdraw_refused(ctx: StepContext, doctype: str, name: str, ours_before: bool) -> None:
+    """ERPNext refused to create `name`: the intent this attempt recorded is taken back, so that
+    deprovisioning never deletes a document somebody makes under that name later. (An intent an
+    earlier attempt recorded stays: that attempt's insert may have gone through.)"""
+    if not ours_before:
+        await ctx.withdraw_intents(doctype, [name])
+
+
+async def adopt_duplicate(ctx: StepContext, doctype: str, name: str, ours_before: bool, *,
+                          critical: bool = True) -> dict[str, Any]:
+    """ERPNext refused to create `name` as a duplicate. It is ours when an earlier attempt of ours
+    recorded the intent (its answer was lost) and the stored name is exactly ours; otherwise
+    somebody else made it since our look-up, or under another case, and the intent is taken back."""
+    doc = await ctx.get_doc(doctype, name)
+    if not (ours_before and doc['name'] == name):
+        await withdraw_refused(ctx, doctype, name, ours_before)
+        raise conflict(ctx, doctype, doc['name'], critical=critical)
+    return doc
 
 
 async def rows_by_name(ctx: StepContext, doctype: str, names: Iterable[str], fields: list[str]) -> dict[str, dict]:
-    """`fields` of the named documents: what this execution already saw, the rest in one `in` look-up."""
+    """`fields` of the named documents: what this execution already saw, the rest in one `in` look-up
+    (matched to the names asked for as ERPNext compares them)."""
     wanted = list(dict.fromkeys(names))
     rows = {name: row for name in wanted if (row := ctx.seen.row(doctype, name, fields)) is not None}
     unseen = [name for name in wanted if name not in rows]
     if unseen:
-        found = await ctx.get_list(doctype, fields=fields, filters=[['name', 'in', unseen]])
-        rows.update(by_name(found))
+        found = {fold(row['name']): row for row in await ctx.get_list(doctype, fields=fields,
+                                                                       filters=[['name', 'in', unseen]])}
+        rows.update({name: found[fold(name)] for name in unseen if fold(name) in found})
     return rows
 
 

@@ -22,6 +22,7 @@ import random
 from typing import Any
 
 from engine.erpnext import errors as erp
+from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.steps.shared_writes import LookAgain, SharedWrites
@@ -81,9 +82,11 @@ async def read_modes(ctx: StepContext, *, every_row: bool = False) -> dict[str, 
         'Mode of Payment', fields=LOOK_UP_FIELDS, filters=[['name', 'in', list(MODES)]],
         or_filters=None if every_row else [[ROW_DOCTYPE, 'company', '=', ctx.company], [ROW_DOCTYPE, 'idx', '=', 1],
                                            [ROW_DOCTYPE, 'name', 'is', 'not set']])
+    ours = {fold(mode): mode for mode in MODES}  # a site's "CASH" is its Cash, as ERPNext compares names
     modes: dict[str, dict[str, Any]] = {}
     for row in rows:
-        doc = modes.setdefault(row['name'], {'name': row['name'], 'enabled': row.get('enabled'), 'accounts': []})
+        mode = ours.get(fold(row['name']), row['name'])
+        doc = modes.setdefault(mode, {'name': row['name'], 'enabled': row.get('enabled'), 'accounts': []})
         if row.get('row_name'):
             doc['accounts'].append({field: row.get(alias) for alias, field in ROW_COLUMNS.items()})
     ctx.seen.record('Mode of Payment', modes.values())
@@ -104,7 +107,8 @@ async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo
     rows = {mode: {'company': ctx.company, 'default_account': accounts[MODES[mode][1]]} for mode in todo}
     docs = [{'doctype': 'Mode of Payment', 'mode_of_payment': mode, 'type': MODES[mode][0], 'enabled': 1,
              'accounts': [rows[mode]]} if mode in missing else
-            {'doctype': ROW_DOCTYPE, 'parenttype': 'Mode of Payment', 'parent': mode, 'parentfield': 'accounts',
+            {'doctype': ROW_DOCTYPE, 'parenttype': 'Mode of Payment', 'parent': modes[mode]['name'],
+             'parentfield': 'accounts',
              **rows[mode]} for mode in todo]
     try:
         await SharedWrites.of(ctx.erp.base_url).insert(ctx.erp, docs)
@@ -115,6 +119,7 @@ async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo
             "in ERPNext, then retry 'Configure payment modes'.") from exc
     # ERPNext answered with these modes' names: they hold our row now (verification trusts a write's
     # answer as it trusts a saved document)
-    ctx.seen.record('Mode of Payment', [{'name': mode, 'enabled': modes.get(mode, {}).get('enabled', 1),
+    ctx.seen.record('Mode of Payment', [{'name': modes.get(mode, {}).get('name', mode),
+                                         'enabled': modes.get(mode, {}).get('enabled', 1),
                                          'accounts': [*modes.get(mode, {}).get('accounts', []), rows[mode]]}
                                         for mode in todo])

@@ -8,7 +8,8 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import conflict
+from engine.erpnext.collation import fold
+from engine.steps.common import adopt_duplicate, conflict, withdraw_refused
 
 ABBR_TAKEN = 'Abbreviation already used'
 MAX_ABBR_RACES = 5
@@ -24,12 +25,13 @@ class CreateCompany(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         name = ctx.tenant.company_name
+        ours_before = ctx.ours('Company', name)  # an earlier attempt may have created it
         for _ in range(MAX_ABBR_RACES):
             existing, taken = await self._look_up(ctx, name)
             if existing is not None:
                 return self._adopt(ctx, existing)
             abbr = free_abbr(initials(name), taken)
-            created = await self._create(ctx, name, abbr)
+            created = await self._create(ctx, name, abbr, ours_before)
             if created is not None:
                 return _output(created, created=True)
         # Other tenants with the same initials are being created right now: after a back-off the
@@ -51,7 +53,7 @@ class CreateCompany(Step):
         starting with our initials."""
         rows = await ctx.get_list('Company', fields=COMPANY_FIELDS, or_filters=[
             ['name', '=', name], ['abbr', 'like', f'{initials(name)}%']])
-        existing = next((row for row in rows if row['name'] == name), None)
+        existing = next((row for row in rows if fold(row['name']) == fold(name)), None)  # as ERPNext compares
         return existing, {str(row['abbr']).upper() for row in rows if row.get('abbr')}
 
     def _adopt(self, ctx: StepContext, company: dict[str, Any]) -> dict[str, Any]:
@@ -59,18 +61,22 @@ class CreateCompany(Step):
             raise conflict(ctx, 'Company', company['name'])
         return _output(company, created=False)
 
-    async def _create(self, ctx: StepContext, name: str, abbr: str) -> dict[str, Any] | None:
+    async def _create(self, ctx: StepContext, name: str, abbr: str, ours_before: bool) -> dict[str, Any] | None:
         """The created company, or None when another company took `abbr` meanwhile."""
         await ctx.record_intent('Company', name)
         doc = {'company_name': name, 'abbr': abbr, 'default_currency': ctx.tenant.currency,
                'country': ctx.tenant.country}
         try:
             return await ctx.insert('Company', doc)
-        except erp.DuplicateError:
-            return await ctx.get_doc('Company', name)  # our earlier attempt got through
+        except erp.DuplicateError:  # our earlier attempt got through, or somebody else's company since our look-up
+            return await adopt_duplicate(ctx, 'Company', name, ours_before)
+        except (erp.AuthError, erp.NotFoundError) as exc:
+            await withdraw_refused(ctx, 'Company', name, ours_before)
+            raise
         except erp.ValidationError as exc:
             if ABBR_TAKEN in exc.message:
-                return None
+                return None  # tried again with the next abbreviation, under the same intent
+            await withdraw_refused(ctx, 'Company', name, ours_before)
             raise CriticalProvisioningError(
                 f"ERPNext refused to create company '{name}': {exc.message}. Correct the tenant's country or "
                 'currency (or the value ERPNext names), then retry.') from exc

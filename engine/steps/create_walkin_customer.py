@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.steps.base import Step, StepContext
-from engine.steps.common import conflict
+from engine.steps.common import REFUSALS, conflict, withdraw_refused
 
 FIELDS = ['name', 'customer_name', 'disabled']
 
@@ -25,12 +25,17 @@ class CreateWalkinCustomer(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         customer_name = walkin_name(ctx.abbr)
         found = await _find(ctx, customer_name)
-        if found is not None:
-            if not ctx.ours('Customer', customer_name):
-                raise conflict(ctx, 'Customer', customer_name, critical=False)
+        if found is not None:  # found as ERPNext compares; ours only under exactly our name
+            if found.get('customer_name') != customer_name or not ctx.ours('Customer', customer_name):
+                raise conflict(ctx, 'Customer', found.get('customer_name') or found['name'], critical=False)
             return {'customer': found['name'], 'created': False}
+        ours_before = ctx.ours('Customer', customer_name)
         await ctx.record_intent('Customer', customer_name)
-        saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'})
+        try:
+            saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'})
+        except REFUSALS:
+            await withdraw_refused(ctx, 'Customer', customer_name, ours_before)
+            raise
         return {'customer': saved['name'], 'created': True}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import NonCriticalProvisioningError
 from engine.steps.base import Step, StepContext
+from engine.steps.common import REFUSALS, withdraw_refused
 
+THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
 ROLES = ('Accounts Manager', 'Accounts User', 'Sales Manager', 'Sales User', 'Stock Manager', 'Stock User')
 
 
@@ -23,15 +25,13 @@ class InviteTenantAdmin(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
         existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _permissions(ctx, user))
-        if existing is not None and not ctx.ours('User', user):
-            raise NonCriticalProvisioningError(
-                f"ERPNext user '{user}' already exists and was not created by Provisioner, so it was left as it "
-                f"is. If it should only see company '{ctx.company}', add a User Permission (Allow: Company, "
-                "Value: the company) for it in ERPNext.")
+        if existing is not None and not (existing['name'] == user and ctx.ours('User', user)):
+            raise _not_ours(ctx, existing['name'])
         created = existing is None
         if created:
+            ours_before = ctx.ours('User', user)
             await ctx.record_intent('User', user)
-            await _create_user(ctx, user)
+            await _create_user(ctx, user, ours_before)
         permission = await _ensure_permission(ctx, user, permissions)
         return {'user': user, 'created': created, 'user_permission': permission}
 
@@ -42,14 +42,30 @@ class InviteTenantAdmin(Step):
                 'create': [] if found else [f'User {user}', f'User Permission {user} → {ctx.company}']}
 
 
-async def _create_user(ctx: StepContext, user: str) -> None:
+def _not_ours(ctx: StepContext, user: str) -> NonCriticalProvisioningError:
+    return NonCriticalProvisioningError(
+        f"ERPNext user '{user}' already exists and was not created by Provisioner for this tenant, so it was left "
+        f"as it is. If it should only see company '{ctx.company}', add a User Permission (Allow: Company, Value: "
+        "the company) for it in ERPNext.")
+
+
+async def _create_user(ctx: StepContext, user: str, ours_before: bool) -> None:
     doc = {'email': ctx.tenant.admin_email.strip(), 'first_name': _first_name(user), 'send_welcome_email': 1,
            'roles': [{'role': role} for role in ROLES]}
     try:
         await ctx.insert('User', doc)
     except erp.DuplicateError:
-        pass  # our earlier attempt created it; the intent is recorded
-    except erp.ValidationError as exc:
+        if not ours_before:  # somebody else's user since our look-up
+            raise _not_ours(ctx, user) from None  # else our earlier attempt created it
+    except REFUSALS as exc:
+        await withdraw_refused(ctx, 'User', user, ours_before)
+        if not isinstance(exc, erp.ValidationError):
+            raise
+        if exc.message.strip().rstrip('.') == THROTTLED:
+            raise NonCriticalProvisioningError(
+                f"ERPNext refused to create user '{user}' for now: it creates at most `throttle_user_limit` users "
+                "an hour (60 unless the site says otherwise) and that many were created in the last hour. Retry "
+                "'Invite tenant admin' later, or raise throttle_user_limit in the site's site_config.json.") from exc
         raise NonCriticalProvisioningError(
             f"ERPNext refused to create user '{user}': {exc.message}. Correct the tenant's admin e-mail or "
             "create the user in ERPNext, then retry 'Invite tenant admin'.") from exc
@@ -64,11 +80,16 @@ async def _permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
 async def _ensure_permission(ctx: StepContext, user: str, rows: list[dict[str, Any]]) -> str:
     if rows:
         return rows[0]['name']
-    await ctx.record_intent('User Permission', f'{user} → Company {ctx.company}')  # named by a random hash
+    intent = f'{user} → Company {ctx.company}'  # ERPNext names it by a random hash
+    ours_before = ctx.ours('User Permission', intent)
+    await ctx.record_intent('User Permission', intent)
     try:
         saved = await ctx.insert('User Permission', {'user': user, 'allow': 'Company', 'for_value': ctx.company})
     except erp.DuplicateError:
         return 'exists'
+    except REFUSALS:
+        await withdraw_refused(ctx, 'User Permission', intent, ours_before)
+        raise
     return saved['name']
 
 

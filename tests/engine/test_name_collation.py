@@ -1,0 +1,100 @@
+"""ERPNext compares names without case or accents (MariaDB's utf8mb4_unicode_ci): a document whose
+name differs from ours only in that way is somebody else's, never adopted, never deleted later.
+A duplicate answer to our own insert is ours only when an earlier attempt recorded the intent."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.services import deprovision
+from tests.engine.helpers import documents, fault, names, provision, steps
+
+FOREIGN_LOOKALIKES = {  # step → a hand-made document whose name differs from ours in case or accents
+    'create_company': ('Company', {'company_name': 'ACME RETAIL', 'abbr': 'XAR', 'default_currency': 'USD',
+                                   'country': 'United States'}, 'ACME RETAIL'),
+    'create_price_list': ('Price List', {'price_list_name': 'ar sélling', 'currency': 'USD', 'selling': 1},
+                          'ar sélling'),
+    'create_walkin_customer': ('Customer', {'customer_name': 'WALK-IN CUSTOMER - AR'}, 'WALK-IN CUSTOMER - AR'),
+}
+
+
+@pytest.mark.parametrize('key', sorted(FOREIGN_LOOKALIKES))
+async def test_a_lookalike_made_by_hand_is_a_conflict_not_ours(db, runner, make_tenant, sandbox, key):
+    doctype, doc, shown = FOREIGN_LOOKALIKES[key]
+    assert (await sandbox.post(f'/api/resource/{doctype}', json=doc)).status_code == 200
+    acme = make_tenant('Acme Retail')
+
+    detail = await provision(db, runner, acme.id)
+
+    step = steps(detail)[key]
+    assert step['status'] == 'FAILED'
+    assert f"{doctype} '{shown}' already exists" in step['error'] and 'not created by Provisioner' in step['error']
+    assert 'mark this step succeeded' not in step['error']  # that advice led to a loop of failures
+    assert shown not in detail['metadata'].get('intents', {}).get(doctype, [])
+    plan = deprovision.plan(db, acme.id)
+    assert all(item['doctype'] != doctype for item in plan['delete']), plan['delete']
+    if key == 'create_company':  # nothing was built inside the hand-made company
+        assert detail['status'] == 'FAILED'
+        assert await names(sandbox, 'Warehouse', warehouse_name='Store 1') == []
+
+
+async def test_a_duplicate_answer_is_not_ours_when_no_earlier_attempt_recorded_it(db, runner, make_tenant, sandbox):
+    """The look-up missed the price list (somebody made it a moment later): the insert's duplicate is
+    a conflict, the intent recorded for the insert is taken back, and teardown will not touch it."""
+    body = {'price_list_name': 'AR Selling', 'currency': 'EUR', 'selling': 1}
+    assert (await sandbox.post('/api/resource/Price List', json=body)).status_code == 200
+    await fault(sandbox, method='GET', doctype='Price List', status=404, exc_type='DoesNotExistError', count=1)
+    acme = make_tenant('Acme Retail')
+
+    detail = await provision(db, runner, acme.id)
+
+    step = steps(detail)['create_price_list']
+    assert step['status'] == 'FAILED' and "Price List 'AR Selling' already exists" in step['error']
+    assert 'AR Selling' not in detail['metadata']['intents'].get('Price List', [])
+    assert all(item['doctype'] != 'Price List' for item in deprovision.plan(db, acme.id)['delete'])
+    [price_list] = [doc for doc in await documents(sandbox, 'Price List') if doc['name'] == 'AR Selling']
+    assert price_list['currency'] == 'EUR'  # not taken for ours
+
+
+async def test_a_refused_insert_takes_its_intent_back(db, runner, make_tenant, sandbox):
+    """ERPNext refused the price list (nothing created): deprovisioning must not delete a price list
+    somebody makes under that name later."""
+    await fault(sandbox, method='POST', doctype='Price List', status=417, exc_type='ValidationError', count=10)
+    acme = make_tenant('Acme Retail')
+
+    detail = await provision(db, runner, acme.id)
+
+    assert steps(detail)['create_price_list']['status'] == 'FAILED'
+    assert 'AR Selling' not in detail['metadata']['intents'].get('Price List', [])
+    assert all(item['doctype'] != 'Price List' for item in deprovision.plan(db, acme.id)['delete'])
+
+
+async def test_our_own_document_whose_answer_was_lost_is_still_adopted(db, runner, make_tenant, sandbox):
+    """The other side of the rule: an earlier attempt recorded the intent and its insert went
+    through, so the duplicate answer on the retry is ours."""
+    acme = make_tenant('Acme Retail')
+    first = await provision(db, runner, acme.id)
+    assert first['status'] == 'SUCCEEDED'
+    await fault(sandbox, method='GET', doctype='Price List', status=404, exc_type='DoesNotExistError', count=1)
+
+    again = await provision(db, runner, acme.id)  # its look-up misses the price list, its insert is a duplicate
+
+    step = steps(again)['create_price_list']
+    assert step['status'] == 'SUCCEEDED', step['error']
+    assert step['output']['price_list'] == 'AR Selling' and step['output']['created'] is False
+    assert await names(sandbox, 'Price List', price_list_name='AR Selling') == ['AR Selling']
+
+
+async def test_a_sites_differently_cased_mode_of_payment_is_its_mode(db, runner, make_tenant, sandbox):
+    """Modes of Payment are shared: the site's "CASH" is the Cash mode, and gets this company's row."""
+    await sandbox.delete('/api/resource/Mode of Payment/Cash')
+    assert (await sandbox.post('/api/resource/Mode of Payment',
+                               json={'mode_of_payment': 'CASH', 'type': 'Cash'})).status_code == 200
+    acme = make_tenant('Acme Retail')
+
+    detail = await provision(db, runner, acme.id)
+
+    assert detail['status'] == 'SUCCEEDED', detail.get('error_message')
+    modes = {doc['name']: doc for doc in await documents(sandbox, 'Mode of Payment')}
+    assert 'Cash' not in modes
+    assert [row['company'] for row in modes['CASH']['accounts']] == ['Acme Retail']
