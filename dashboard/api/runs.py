@@ -45,7 +45,8 @@ class StepPublic(BaseModel):
     position: int
     critical: bool
     status: str
-    attempts: int
+    attempts: int = Field(description='tries in the latest execution of the step')
+    earlier_attempts: int = Field(0, description='tries before the run (or this step) was retried')
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None
@@ -63,7 +64,8 @@ class RunPublic(BaseModel):
     status: str
     mode: str
     trigger: str
-    requested_by: str | None
+    requested_by: str | None = Field(description='who asked for the run (a retry keeps it)')
+    retried_by: str | None = Field(None, description='who last retried the run or one of its steps')
     correlation_id: str
     attempt: int
     auto_retries: int

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dashboard.api.deps import AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
 from dashboard.api.query import OptionalId, blank_is, optional_text
@@ -45,9 +45,13 @@ class TenantPublic(BaseModel):
 
 
 class TenantDetail(TenantPublic):
-    """A tenant with its newest run, in GET /runs/{id}'s shape (null until it was provisioned once)."""
+    """A tenant with its current run and its newest plan, both in GET /runs/{id}'s shape."""
 
-    latest_run: RunDetail | None = None
+    latest_run: RunDetail | None = Field(None, description=(
+        'the current run: the newest run that is not a plan (null until the tenant was provisioned '
+        'or deprovisioned once); a plan never replaces it'))
+    latest_plan: RunDetail | None = Field(None, description=(
+        'the newest plan run (look-ups only, nothing written) when it is newer than latest_run, else null'))
 
 
 class TenantPage(BaseModel):
@@ -81,7 +85,10 @@ def create_tenant(body: TenantCreate, user: SupportPlus, db: DbDep) -> TenantPub
 
 @router.get('/{tenant_id}')
 def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
+    """The tenant with its current run (`latest_run`, never a plan) and a newer plan (`latest_plan`)."""
     tenant = tenants.get_tenant(db, tenant_id)
     latest = runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
+    plan = runs.latest_plan_detail(db, tenant_id)
     return TenantDetail(**TenantPublic.of(tenant).model_dump(),
-                        latest_run=RunDetail(**latest) if latest else None)
+                        latest_run=RunDetail(**latest) if latest else None,
+                        latest_plan=RunDetail(**plan) if plan else None)

@@ -34,6 +34,18 @@ def fmt_seconds(seconds: float | None) -> str:
     return f'{minutes} min {rest:02d} s' if minutes < 60 else f'{minutes // 60} h {minutes % 60:02d} min'
 
 
+def run_outcome(status: str, warnings: int | None = 0) -> str:
+    """'SUCCEEDED', or 'SUCCEEDED · 1 warning' for a run an optional step failed in."""
+    count = warnings or 0
+    return f"{status} · {count} warning{'' if count == 1 else 's'}" if count > 0 else str(status)
+
+
+def requester_text(requested_by: str | None, retried_by: str | None) -> str:
+    """'admin', or 'admin, retried by sam' (a retry keeps the run and who asked for it)."""
+    text = requested_by or '—'
+    return f'{text}, retried by {retried_by}' if retried_by else text
+
+
 def step_title(key: str | None) -> str:
     """A step's title for its key (the key itself when it is no provisioning step)."""
     return STEP_TITLES.get(key or '', key or '')

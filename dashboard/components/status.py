@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from dashboard.components.formatting import run_outcome
+
 # status → (Quasar colour, Material icon)
 STYLES: dict[str, tuple[str, str]] = {
     'NOT_STARTED': ('grey-6', 'radio_button_unchecked'),
@@ -38,3 +40,15 @@ def status_badge(status: str, *, warning: bool = False) -> ui.badge:
     """A badge reading `status` (as text: never HTML); orange for a `warning`."""
     colour, _icon = WARNING_STYLE if warning else style_of(status)
     return ui.badge(str(status), color=colour).classes('px-2 py-1')
+
+
+def run_style(status: str, warnings: int | None = 0) -> tuple[str, str]:
+    """A run's badge text and colour: a success past a failed optional step is orange, not green."""
+    colour = WARNING_STYLE[0] if (warnings or 0) > 0 and status == 'SUCCEEDED' else style_of(status)[0]
+    return run_outcome(status, warnings), colour
+
+
+def run_badge(status: str, warnings: int | None = 0) -> ui.badge:
+    """A run's status badge, with its warnings ('SUCCEEDED · 1 warning', orange) when it has any."""
+    text, colour = run_style(status, warnings)
+    return ui.badge(text, color=colour).classes('px-2 py-1')

@@ -16,11 +16,12 @@ from dashboard.components.formatting import (
     category_text,
     fmt_seconds,
     fmt_time,
+    requester_text,
     run_stop_text,
     step_title,
     without_title,
 )
-from dashboard.components.status import status_badge, status_icon
+from dashboard.components.status import run_badge, status_badge, status_icon
 from engine.services.tenant_view import PlannedStep
 from engine.steps import STEPS
 from storage.tables import utcnow
@@ -125,15 +126,19 @@ class StepTimeline:
 
 
 def plan_report(report: list[PlannedStep]) -> None:
-    """What a plan run found: per step, what exists and what a provisioning run would create."""
+    """What a plan run found: per step, what exists and what a provisioning run would create.
+
+    A plan step that SUCCEEDED only looked: its icon says what it found (something to create, all
+    there, or a problem), never a green 'done' that reads like a provisioned step."""
     to_create = sum(len(step.create) for step in report)
     ui.label(f'A provisioning run would create {to_create} document(s); nothing was written.') \
         .classes('font-medium').mark('plan-summary')
     with ui.column().classes('w-full gap-1'):
         for step in report:
-            with ui.row().classes('w-full items-start gap-2 flex-nowrap'):
-                status_icon(step.status)
-                with ui.column().classes('gap-0'):
+            with ui.row().classes('w-full items-start gap-2 flex-nowrap').mark(f'plan-step-{step.key}'):
+                icon, colour, meaning = _plan_icon(step)
+                ui.icon(icon, color=colour).props(f'aria-label="{meaning}"')
+                with ui.column().classes('gap-0 min-w-0'):
                     ui.label(step.title).classes('font-medium')
                     for name in step.create:
                         ui.label(f'would create {name}').classes('text-sm text-blue-900')
@@ -143,6 +148,17 @@ def plan_report(report: list[PlannedStep]) -> None:
                         ui.label(step.note).classes('text-sm text-gray-600')
                     if step.error:
                         ui.label(step.error).classes('text-sm text-red-800')
+
+
+def _plan_icon(step: PlannedStep) -> tuple[str, str, str]:
+    """(icon, colour, meaning) of a plan step."""
+    if step.error or step.status == 'FAILED':
+        return 'error', 'red-7', 'problem found'
+    if step.status in ('PENDING', 'RUNNING', 'SKIPPED'):
+        return 'radio_button_unchecked', 'grey-6', 'not looked up'
+    if step.create:
+        return 'add_circle_outline', 'blue-8', 'would create'
+    return 'check', 'grey-7', 'nothing to create'
 
 
 # -- formatting ----------------------------------------------------------------------------------------
@@ -160,7 +176,7 @@ def run_duration(run: dict[str, Any]) -> float | None:
 def _run_facts(run: dict[str, Any]) -> None:
     with ui.row().classes('items-center gap-3'):
         ui.label(f"Run #{run['id']}").classes('text-lg font-semibold').mark('run-id')
-        status_badge(run['status']).mark('run-status')
+        run_badge(run['status'], run.get('warnings')).mark('run-status')
         ui.label(MODE_LABELS.get(run.get('mode'), str(run.get('mode')))).classes('text-sm')
         if run.get('stuck'):
             with ui.row().classes('items-center gap-1 text-red-800').mark('run-stuck'):
@@ -169,7 +185,8 @@ def _run_facts(run: dict[str, Any]) -> None:
     _progress(run)
     running = run.get('status') == 'RUNNING'
     facts = [('trigger', run.get('trigger')), ('attempt', run.get('attempt')),
-             ('requested by', run.get('requested_by') or '—'), ('queued', fmt_time(run.get('queued_at'))),
+             ('requested by', requester_text(run.get('requested_by'), run.get('retried_by'))),
+             ('queued', fmt_time(run.get('queued_at'))),
              ('started', fmt_time(run.get('started_at'))), ('finished', fmt_time(run.get('finished_at'))),
              ('running for' if running else 'took', fmt_seconds(run_duration(run))),
              ('warnings', run.get('warnings', 0)),
@@ -217,6 +234,8 @@ def _step_facts(step: dict[str, Any]) -> str:
     if step['status'] == 'PENDING' and not step.get('attempts'):
         return ''  # nothing happened yet: nothing to say
     parts = [f"attempts: {step.get('attempts') or 0}"]
+    if step.get('earlier_attempts'):
+        parts[0] += f" (+{step['earlier_attempts']} before a retry)"
     if step.get('duration_ms') is not None:
         parts.append(f"took {fmt_seconds(step['duration_ms'] / 1000)}")
     elif step['status'] == 'RUNNING' and step.get('started_at'):
@@ -232,8 +251,8 @@ def _not_run(step, position: int) -> dict[str, Any]:
 
 
 def _step_signature(step: dict[str, Any]) -> tuple:
-    return tuple(step.get(key) for key in ('status', 'attempts', 'duration_ms', 'started_at', 'finished_at',
-                                          'error_category', 'error', 'manual_by', 'manual_reason'))
+    return tuple(step.get(key) for key in ('status', 'attempts', 'earlier_attempts', 'duration_ms', 'started_at',
+                                          'finished_at', 'error_category', 'error', 'manual_by', 'manual_reason'))
 
 
 def _run_signature(run: dict[str, Any] | None) -> tuple | None:
@@ -244,6 +263,6 @@ def _run_signature(run: dict[str, Any] | None) -> tuple | None:
     return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed)
 
 
-RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'correlation_id',
-                    'queued_at', 'started_at', 'finished_at', 'warnings', 'next_retry_at', 'stuck',
+RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'retried_by',
+                    'correlation_id', 'queued_at', 'started_at', 'finished_at', 'warnings', 'next_retry_at', 'stuck',
                     'error_category', 'error_step', 'error_message')

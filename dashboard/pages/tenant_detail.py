@@ -1,9 +1,14 @@
 """Tenant page: who the tenant is, its current run as a live step timeline, the actions the viewer's
-role allows, the run history, the ERPNext documents its runs created, and its audit trail.
+role allows, its newest plan (in a card of its own), the run history, the ERPNext documents its runs
+created, and its audit trail.
 
-A timer re-reads the run on show every half second while it is active and every five seconds
-otherwise; only what changed is redrawn. Actions go through a confirmation, then the run services
-(which check and audit them), then wake the dispatcher so work starts at once.
+The current run is the newest run that is not a plan: a plan only looks, so it never takes the run's
+place (nor its Retry and step actions); its report shows in the "Plan (nothing written)" card while
+it is newer than the current run. A timer re-reads the run on show every half second while it (or a
+plan) is active or any of its steps is still running (a cancelled run's steps in flight finish after
+it ended), and every five seconds otherwise; only what changed is redrawn. Actions go through a
+confirmation, then the run services (which check and audit them), then wake the dispatcher so work
+starts at once.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import Any
 from nicegui import app, run, ui
 
 from dashboard.components.confirm import confirm
-from dashboard.components.formatting import step_title
-from dashboard.components.status import status_badge
+from dashboard.components.formatting import requester_text, step_title
+from dashboard.components.status import run_badge, status_badge
 from dashboard.components.timeline import (
     RunPanel,
     StepAction,
@@ -66,31 +71,34 @@ class TenantPage:
         self.user = user
         self.tenant_id = header.id
         self.header = header
-        self.detail: dict[str, Any] | None = None  # the run on show
+        self.detail: dict[str, Any] | None = None  # the run on show (never a plan)
+        self.plan: dict[str, Any] | None = None  # the newest plan (if newer than the run) or a chosen one
         self.latest_id: int | None = None
-        self.selected_run_id: int | None = None  # None: follow the newest run
+        self.selected_run_id: int | None = None  # None: follow the current run
+        self.selected_plan_id: int | None = None  # None: follow the newest plan
         self.history_offset = 0
         self.audit_offset = 0
         self._lock = asyncio.Lock()
         self._read_at = time.monotonic()
 
     async def build(self) -> None:
-        self.detail = await _off_loop(self._read_run)
+        self.detail, self.plan = await _off_loop(self._read_state)
         self.latest_id = self.detail['id'] if self.detail else None
         await self._load_sections()
-        self.root = ui.column().classes('w-full gap-4')
+        # Long names without spaces wrap anywhere instead of pushing the page sideways (inherited).
+        self.root = ui.column().classes('w-full gap-4 min-w-0 wrap-anywhere').mark('tenant-page')
         with self.root:
             self.header_section = ui.refreshable(self._header)
             self.header_section()
             self.actions_section = ui.refreshable(self._actions)
             self.actions_section()
-            with ui.card().classes('w-full'):
+            self.plan_section = ui.refreshable(self._plan)
+            self.plan_section()
+            with ui.card().classes('w-full').mark('run-card'):
                 self.run_title = ui.refreshable(self._run_title)
                 self.run_title()
                 self.panel = RunPanel()
                 self.timeline = StepTimeline(self._step_actions)
-                self.plan_section = ui.refreshable(self._plan)
-                self.plan_section()
             self.history_section = ui.refreshable(self._history)
             self.documents_section = ui.refreshable(self._documents)
             self.audit_section = ui.refreshable(self._audit)
@@ -104,23 +112,45 @@ class TenantPage:
     # -- reading and redrawing ---------------------------------------------------------------------
 
     async def _tick(self) -> None:
-        """Every half second while the run on show is active, every few seconds otherwise."""
-        if _active(self.detail) or time.monotonic() - self._read_at >= SLOW_POLL_S:
+        """Every half second while something moves (a run or plan active, a step still running),
+        every few seconds otherwise."""
+        moving = _active(self.detail) or _active(self.plan) or _steps_running(self.detail)
+        if moving or time.monotonic() - self._read_at >= SLOW_POLL_S:
             await self.refresh()
 
     async def refresh(self, *, everything: bool = False) -> None:
-        """Re-read the run on show (one small read); redraw the rest only when the run moved on."""
+        """Re-read the run and plan on show (small reads); redraw the rest only when they moved on."""
         async with self._lock:
             self._read_at = time.monotonic()
-            detail = await _off_loop(self._read_run)
-            before, self.detail = _milestone(self.detail), detail
+            detail, plan = await _off_loop(self._read_state)
+            before = (_milestone(self.detail), _milestone(self.plan))
+            plan_before = _plan_signature(self.plan)
+            self.detail, self.plan = detail, plan
             if self.selected_run_id is None:
                 self.latest_id = detail['id'] if detail else None
             self.panel.update(detail)
             self.timeline.update(detail)
-            if everything or _milestone(detail) != before:
+            if everything or (_milestone(detail), _milestone(plan)) != before:
                 self.actions_section.refresh()  # at once, with the timeline; the rest after its reads
                 await self._reload_sections()
+            elif _plan_signature(plan) != plan_before:
+                self.plan_section.refresh()
+
+    def _read_state(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        detail = self._read_run()
+        return detail, self._read_plan(detail)
+
+    def _read_plan(self, detail: dict[str, Any] | None) -> dict[str, Any] | None:
+        db = database()
+        if self.selected_plan_id is not None:
+            with contextlib.suppress(NotFound):
+                return runs.run_detail(db, self.selected_plan_id)
+            self.selected_plan_id = None
+        if self.selected_run_id is None and _active(detail):
+            return None  # no plan can start meanwhile, and any plan is older than this run
+        if _active(self.plan):
+            return runs.run_detail(db, self.plan['id'])
+        return runs.latest_plan_detail(db, self.tenant_id)
 
     def _read_run(self) -> dict[str, Any] | None:
         db = database()
@@ -178,13 +208,14 @@ class TenantPage:
 
     def _actions(self) -> None:
         latest = self.detail if self.selected_run_id is None else None
-        active = _active(latest) if latest else self._latest_active()
+        planning = _active(self.plan)  # a plan is the tenant's one active run meanwhile
+        active = (_active(latest) if latest else self._latest_active()) or planning
         with ui.row().classes('gap-2').mark('tenant-actions'):
             if may(self.user, SUPPORT_PLUS) and not active:
                 ui.button('Provision', icon='play_arrow', on_click=self._provision).mark('action-provision')
                 ui.button('Plan', icon='fact_check', on_click=self._plan_run).props('outline') \
                     .mark('action-plan')
-            if may(self.user, SUPPORT_PLUS) and latest and latest['status'] in RETRYABLE_RUN:
+            if may(self.user, SUPPORT_PLUS) and latest and latest['status'] in RETRYABLE_RUN and not planning:
                 ui.button('Retry run', icon='replay',
                           on_click=functools.partial(self._retry_run, latest['id'])).mark('action-retry-run')
             if may(self.user, ADMIN_ONLY) and latest and _active(latest):
@@ -209,15 +240,30 @@ class TenantPage:
                 .mark('show-latest')
 
     def _plan(self) -> None:
-        detail = self.detail
-        if not detail or detail.get('mode') != 'plan':
+        """The plan's report in a card of its own: what a provisioning run would do, nothing written."""
+        plan = self.plan
+        if not plan:
             return
-        with ui.column().classes('w-full gap-2 border-t pt-2').mark('plan-report'):
-            ui.label('Plan: what a provisioning run would do').classes('text-lg font-semibold')
-            if _active(detail):
-                ui.label('The plan is looking ERPNext up…').classes('text-gray-600')
-            else:
-                plan_report(tenant_view.plan_report(detail))
+        with ui.card().classes('w-full border-l-4 border-blue-300').mark('plan-card'):
+            with ui.row().classes('w-full items-center gap-x-3 gap-y-0'):
+                ui.label('Plan (nothing written)').classes('text-lg font-semibold').mark('plan-title')
+                status_badge(plan['status']).mark('plan-status')
+                ui.label(f"run #{plan['id']} · by {plan.get('requested_by') or '—'} · "
+                         f"{fmt_time(plan.get('finished_at') or plan.get('queued_at'))}").classes('text-sm')
+                if self.selected_plan_id is not None:
+                    ui.button('Close', on_click=self._close_plan).props('flat dense no-caps') \
+                        .mark('plan-close')
+                if may(self.user, ADMIN_ONLY) and _active(plan):
+                    ui.button('Cancel plan', on_click=functools.partial(self._cancel, plan['id'])) \
+                        .props('flat dense no-caps').mark('action-cancel-plan')
+            with ui.column().classes('w-full gap-2').mark('plan-report'):
+                if _active(plan):
+                    ui.label('The plan is looking ERPNext up…').classes('text-gray-600')
+                    return
+                if plan.get('error_message'):
+                    ui.label(f"The plan stopped: {plan['error_message']}").classes('text-red-800') \
+                        .mark('plan-error')
+                plan_report(tenant_view.plan_report(plan))
 
     def _history(self) -> None:
         ui.label('Run history').classes('text-lg font-semibold')
@@ -228,12 +274,12 @@ class TenantPage:
         with ui.column().classes('w-full gap-1 text-sm').mark('run-history'):
             for item in self.history.items:
                 with ui.row().classes('w-full items-center gap-x-3 gap-y-0 flex-wrap md:flex-nowrap'):
-                    ui.button(f'#{item.id}', on_click=lambda _, i=item.id: self._select(i)) \
+                    ui.button(f'#{item.id}', on_click=lambda _, i=item: self._select_history(i)) \
                         .props('flat dense no-caps').classes('w-14').mark(f'history-run-{item.id}')
-                    status_badge(item.status)
-                    who = item.requested_by or '—'
+                    run_badge(item.status, item.warnings).mark(f'history-status-{item.id}')
+                    who = requester_text(item.requested_by, item.retried_by)
                     ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}') \
-                        .classes('md:w-64 shrink-0')
+                        .classes('md:w-64 shrink-0').mark(f'history-facts-{item.id}')
                     ui.label(f'started {fmt_time(item.started_at)} · took {fmt_seconds(item.duration_s)}') \
                         .classes('text-gray-600 md:w-80 shrink-0')
                     error = ui.label(item.error_message or '').classes('text-red-800 truncate min-w-0 grow')
@@ -281,7 +327,8 @@ class TenantPage:
     def _step_actions(self, step: dict[str, Any]) -> list[StepAction]:
         detail = self.detail
         if (not may(self.user, ADMIN_ONLY) or not detail or self.selected_run_id is not None
-                or _active(detail) or detail.get('mode') not in ('provision', 'deprovision')):
+                or _active(detail) or _active(self.plan)
+                or detail.get('mode') not in ('provision', 'deprovision')):
             return []
         key, status = step['key'], step['status']
         offered = (('Retry step', 'replay', 'retry', ('FAILED', 'SKIPPED'), self._retry_step),
@@ -298,7 +345,8 @@ class TenantPage:
 
     async def _plan_run(self) -> None:
         await self._act('Plan', 'Look ERPNext up and report, per step, what exists and what would be '
-                        'created. Nothing is written.', 'Plan queued: its report appears below when it ends.',
+                        'created. Nothing is written.',
+                        "Plan queued: its report appears in the card 'Plan (nothing written)'.",
                         lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username,
                                                          plan=True))
 
@@ -347,7 +395,7 @@ class TenantPage:
         await self._act('Cancel run', f'Cancel run #{run_id}? Steps in flight finish; nothing else starts.',
                         f'Run #{run_id} cancelled.', lambda _: runs.cancel_run(database(), run_id,
                                                                                 actor=self.user.username),
-                        danger=True)
+                        danger=True, cancel_label='Keep running')
 
     async def _retry_step(self, run_id: int, step: dict[str, Any]) -> None:
         await self._act('Retry step', f"Run '{step['title']}' of run #{run_id} again (and whatever is still "
@@ -370,11 +418,12 @@ class TenantPage:
                         reason_label='Reason (required, goes into the audit log)')
 
     async def _act(self, title: str, message: str, done: str, call: Callable[[str], Any], *,
-                   reason_label: str | None = None, danger: bool = False) -> None:
+                   reason_label: str | None = None, danger: bool = False,
+                   cancel_label: str = 'Cancel') -> None:
         """Confirm, call the service (it checks the role and audits), wake the dispatcher, tell the user."""
         with self.root:  # the button that started this may be redrawn away meanwhile
-            answer = await confirm(title, message, confirm_label=title, reason_label=reason_label,
-                                   danger=danger)
+            answer = await confirm(title, message, confirm_label=title, cancel_label=cancel_label,
+                                   reason_label=reason_label, danger=danger)
             if answer is None:
                 return
             try:
@@ -386,7 +435,20 @@ class TenantPage:
             await _wake_dispatcher()
             ui.notify(done, type='positive')
             self.selected_run_id, self.detail = None, None
+            self.selected_plan_id, self.plan = None, None
             await self.refresh(everything=True)
+
+    async def _select_history(self, item: tenant_view.RunSummary) -> None:
+        """A plan opens in the plan card; any other run in the main card."""
+        if item.mode != 'plan':
+            await self._select(item.id)
+            return
+        self.selected_plan_id, self.plan = item.id, None
+        await self.refresh(everything=True)
+
+    async def _close_plan(self) -> None:
+        self.selected_plan_id, self.plan = None, None
+        await self.refresh(everything=True)
 
     async def _select(self, run_id: int | None) -> None:
         self.selected_run_id = None if run_id == self.latest_id else run_id
@@ -430,12 +492,27 @@ def _active(detail: dict[str, Any] | None) -> bool:
     return bool(detail) and detail['status'] in ACTIVE
 
 
+def _steps_running(detail: dict[str, Any] | None) -> int:
+    """How many of the run's steps are RUNNING (after a cancel, those in flight still finish)."""
+    return sum(step['status'] == 'RUNNING' for step in (detail or {}).get('steps') or [])
+
+
 def _milestone(detail: dict[str, Any] | None) -> tuple | None:
-    """What, when it changes, makes the header, actions, history, documents and audit worth re-reading."""
+    """What, when it changes, makes the header, actions, history, documents and audit worth re-reading:
+    the run's state, and once it ended, how many of its steps are still finishing."""
     if detail is None:
         return None
+    settling = None if _active(detail) else _steps_running(detail)
     return (detail['id'], detail['status'], detail['attempt'], detail.get('next_retry_at'),
-            bool(detail.get('stuck')))
+            bool(detail.get('stuck')), settling)
+
+
+def _plan_signature(plan: dict[str, Any] | None) -> tuple | None:
+    """What the plan card shows: redrawn when it changes."""
+    if plan is None:
+        return None
+    return (plan['id'], plan['status'], plan.get('error_message'),
+            tuple((step['status'], bool(step.get('output'))) for step in plan.get('steps') or []))
 
 
 async def _off_loop(fn: Callable, *args: Any, **kwargs: Any) -> Any:

@@ -11,8 +11,9 @@ from urllib.parse import urlencode
 from nicegui import app, events, run, ui
 
 from dashboard import session
+from dashboard.components.confirm import confirm
 from dashboard.components.csv_import import CsvImport
-from dashboard.components.status import style_of
+from dashboard.components.status import run_style, style_of
 from dashboard.components.tenant_form import TenantForm
 from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
 from engine.services import engines as engine_service
@@ -160,7 +161,9 @@ class TenantList:
         table = ui.table(rows=[], columns=columns, row_key='id', selection=selection) \
             .classes('w-full').props('flat bordered dense').mark('tenants-table')
         # Vue's {{ }} writes text, never HTML: a tenant named <script>…</script> shows as those characters.
-        table.add_slot('body-cell-name', '''<q-td :props="props" style="white-space: normal; min-width: 14rem">
+        # A long name without spaces wraps anywhere instead of pushing the other columns out of view.
+        table.add_slot('body-cell-name', '''<q-td :props="props"
+            style="white-space: normal; overflow-wrap: anywhere; min-width: 14rem; max-width: 24rem">
             <a :href="'/tenants/' + props.row.id" class="text-primary text-weight-medium">
               {{ props.row.name }}</a>
             <div class="text-grey-7 text-caption">
@@ -171,6 +174,9 @@ class TenantList:
         table.add_slot('body-cell-status', '''<q-td :props="props">
             <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge>
             <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge></q-td>''')
+        table.add_slot('body-cell-last_run', '''<q-td :props="props">
+            <q-badge v-if="props.value" :color="props.row.last_run_color" class="px-2 py-1">{{ props.value }}</q-badge>
+            </q-td>''')
         table.add_slot('body-cell-last_error', '''<q-td :props="props">
             <div class="text-red-9 ellipsis" style="max-width: 16rem" :title="props.value">
             {{ props.value }}</div></q-td>''')
@@ -203,14 +209,15 @@ class TenantList:
         return 'No tenants yet: support staff add them.' if total == 0 else 'Nothing on this page.'
 
     def _row(self, item: TenantListing) -> dict[str, Any]:
-        tenant, run_ = item.tenant, item.latest_run
-        last_run = f'#{run_.id} {run_.status}' + (' (plan)' if run_.mode == 'plan' else '') if run_ else ''
+        tenant, run_ = item.tenant, item.latest_run  # the current run: never a plan
+        outcome, colour = run_style(run_.status, run_.warnings) if run_ else ('', '')
+        last_run = f'#{run_.id} {outcome}' + (' (deprovision)' if run_.mode == 'deprovision' else '') if run_ else ''
         return {'id': tenant.id, 'name': tenant.name, 'company_name': tenant.company_name,
                 'abbr': tenant.abbr or '',
                 'engine': self.engine_names.get(tenant.engine_id, f'#{tenant.engine_id}'),
                 'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
                 'drifted': tenant.drifted,
-                'last_error': tenant.last_error or '', 'last_run': last_run,
+                'last_error': tenant.last_error or '', 'last_run': last_run, 'last_run_color': colour,
                 'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M}',
                 'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}
 
@@ -240,6 +247,12 @@ class TenantList:
         if not ids:
             ui.notify('Select tenants first (tick their boxes).', type='warning')
             return
+        count = f"{len(ids)} tenant{'' if len(ids) == 1 else 's'}"
+        answer = await confirm(f'Provision {count}?', f'Queue a provisioning run of all 11 steps for each of the '
+                               f'{count} ticked. Tenants with a run already queued or running are skipped.',
+                               confirm_label=f'Provision {count}')
+        if answer is None:
+            return
         try:
             result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
         except ServiceError as exc:
@@ -247,8 +260,7 @@ class TenantList:
             return
         if result is None:  # the app is shutting down
             return
-        names = {row['id']: row['name'] for row in self.table.selected}
-        refused = '; '.join(f'{names.get(tid, tid)}: {why}' for tid, why in result.refused.items())
+        refused = '; '.join(result.refused.values())  # each reason names its tenant
         outcome = f', {len(result.refused)} refused ({refused})' if refused else '.'
         ui.notify(f'{len(result.queued)} queued{outcome}',
                   type='positive' if not refused else 'warning', multi_line=True)

@@ -42,6 +42,9 @@ REFUSED_STEP_STATUSES = {
     'skip': (StepStatus.SUCCEEDED, StepStatus.SKIPPED),
     'mark': (StepStatus.SUCCEEDED,),
 }
+# Run metadata keys of these services (the runner keeps the others: abbr, intents, ...).
+RETRIED_BY = 'retried_by'  # the person who last retried the run or one of its steps
+EARLIER_ATTEMPTS = 'earlier_attempts'  # step key -> attempts made before the run was queued again
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
 DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
 
@@ -86,7 +89,7 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
         audit.record(session, actor=actor, action='run.retried' if trigger != RunTrigger.AUTO_RETRY
                      else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
                      correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
-        requeue(session, run, trigger)
+        requeue(session, run, trigger, actor=actor)
     return _change_run(db, run_id, change)
 
 
@@ -117,7 +120,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
         session.add(step)
         audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                      step_key=step_key, correlation_id=run.correlation_id)
-        requeue(session, run, RunTrigger.RETRY)
+        requeue(session, run, RunTrigger.RETRY, actor=actor)
     return _change_run(db, run_id, change)
 
 
@@ -143,16 +146,31 @@ def run_detail(db: Database, run_id: int, *,
         if run is None:
             raise NotFound(f'Run {run_id} does not exist.')
         steps = queries.steps_of_run(session, run_id)
+        meta = run.meta or {}
+        earlier = meta.get(EARLIER_ATTEMPTS) or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
-                'steps': [_step_view(step) for step in steps]}
+                'retried_by': meta.get(RETRIED_BY),
+                'steps': [_step_view(step, earlier.get(step.step_key, 0)) for step in steps]}
 
 
 def latest_run_detail(db: Database, tenant_id: int, *,
                       stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
-    """The tenant's newest run (plans included) with its steps, or None if it never ran."""
+    """The tenant's current run with its steps: its newest run that is not a plan (a plan only looks,
+    so it never replaces the run the tenant's page shows and acts on); None if it never ran."""
     with db.session() as session:
         run = queries.latest_run_for_tenant(session, tenant_id)
     return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
+
+
+def latest_plan_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
+    """The tenant's newest plan run with its steps when it is newer than the current run (a later
+    provisioning run makes it stale); None otherwise."""
+    with db.session() as session:
+        plan = queries.latest_plan_for_tenant(session, tenant_id)
+        current = queries.latest_run_for_tenant(session, tenant_id) if plan else None
+    if plan is None or (current is not None and current.id > plan.id):
+        return None
+    return run_detail(db, plan.id)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -169,9 +187,14 @@ def _new_run(session: Session, tenant: Tenant, *, actor: str, plan: bool, trigge
     return run
 
 
-def requeue(session: Session, run: Run, trigger: str) -> None:
+def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = None) -> None:
     """Queue a finished run again as its next attempt (it resumes at its first unfinished step).
-    A retry by a person also gives the run its automatic retries back."""
+    A retry by a person (`actor`) also gives the run its automatic retries back and is recorded in
+    the run's metadata (`retried_by`; `requested_by` keeps who asked for the run). The attempts of
+    the steps that run again are kept there too (`earlier_attempts`): the runner counts afresh."""
+    _keep_earlier_attempts(session, run)
+    if actor is not None and trigger != RunTrigger.AUTO_RETRY:
+        run.meta = {**(run.meta or {}), RETRIED_BY: actor}
     run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
     run.queued_at, run.started_at, run.finished_at, run.next_retry_at = utcnow(), None, None, None
     run.error_category = run.error_message = run.error_step = None
@@ -181,6 +204,16 @@ def requeue(session: Session, run: Run, trigger: str) -> None:
         _set_tenant(session, run.tenant_id, TenantStatus.QUEUED, None)
     elif run.mode == RunMode.DEPROVISION:
         _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING, None)
+
+
+def _keep_earlier_attempts(session: Session, run: Run) -> None:
+    """Add the attempts of every step that will run again to the run's `earlier_attempts`."""
+    earlier = dict((run.meta or {}).get(EARLIER_ATTEMPTS) or {})
+    for step in queries.steps_of_run(session, run.id):
+        if step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED) and step.attempts:
+            earlier[step.step_key] = earlier.get(step.step_key, 0) + step.attempts
+    if earlier:
+        run.meta = {**(run.meta or {}), EARLIER_ATTEMPTS: earlier}
 
 
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
@@ -250,15 +283,20 @@ def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None
 
 
 def _already_active(db: Database, tenant_id: int) -> Conflict:
+    """Names the tenant by its name: a bare id (2026) reads like a year in a list of refusals."""
     with db.session() as session:
         active = queries.active_run_for_tenant(session, tenant_id)
-    which = f' (run #{active.id}, {active.status})' if active else ''
-    return Conflict(f'Tenant {tenant_id} already has an active run{which}: wait for it or cancel it.')
+        tenant = session.get(Tenant, tenant_id)
+    kind = 'plan run' if active and active.mode == RunMode.PLAN else 'run'
+    which = f' ({kind} #{active.id}, {active.status})' if active else ''
+    who = f"'{tenant.name}'" if tenant else str(tenant_id)
+    return Conflict(f'Tenant {who} already has an active run{which}: wait for it or cancel it.')
 
 
-def _step_view(step: StepRun) -> dict[str, Any]:
+def _step_view(step: StepRun, earlier_attempts: int = 0) -> dict[str, Any]:
     return {'key': step.step_key, 'title': ALL_STEP_TITLES.get(step.step_key, step.step_key),
             'position': step.position, 'critical': step.critical, 'status': step.status,
-            'attempts': step.attempts, 'started_at': step.started_at, 'finished_at': step.finished_at,
-            'duration_ms': step.duration_ms, 'error_category': step.error_category, 'error': step.error_message,
+            'attempts': step.attempts, 'earlier_attempts': earlier_attempts, 'started_at': step.started_at,
+            'finished_at': step.finished_at, 'duration_ms': step.duration_ms,
+            'error_category': step.error_category, 'error': step.error_message,
             'output': step.output, 'manual_by': step.manual_by, 'manual_reason': step.manual_reason}

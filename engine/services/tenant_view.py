@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from engine.services import audit, names
+from engine.services import audit, names, runs
 from engine.steps import STEP_TITLES, STEPS
 from engine.validation import MAX_ID, InvalidInput, NotFound, Page
 from storage.db import Database
@@ -60,6 +60,7 @@ class RunSummary:
     trigger: str
     attempt: int
     requested_by: str | None
+    retried_by: str | None  # a retry keeps the run (and its requester): who retried it last
     queued_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -304,7 +305,8 @@ def _summary(run: Run) -> RunSummary:
     ended = run.finished_at and run.started_at
     duration = (run.finished_at - run.started_at).total_seconds() if ended else None
     return RunSummary(id=run.id, mode=run.mode, status=run.status, trigger=run.trigger, attempt=run.attempt,
-                      requested_by=run.requested_by, queued_at=run.queued_at, started_at=run.started_at,
+                      requested_by=run.requested_by, retried_by=(run.meta or {}).get(runs.RETRIED_BY),
+                      queued_at=run.queued_at, started_at=run.started_at,
                       finished_at=run.finished_at, duration_s=duration, warnings=run.warnings,
                       error_step=run.error_step, error_category=run.error_category,
                       error_message=run.error_message)

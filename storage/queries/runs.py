@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from storage.tables import ACTIVE_RUN_STATUSES, Run, StepRun
+from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, StepRun
 
 
 def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
@@ -16,17 +16,27 @@ def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
 
 
 def latest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
-    return session.exec(select(Run).where(Run.tenant_id == tenant_id).order_by(col(Run.id).desc())).first()
+    """The tenant's current run: its newest run that is not a plan (a plan only looks, so it never
+    becomes the run the tenant's page shows and acts on, nor the one auto-retry weighs)."""
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode != RunMode.PLAN)
+                        .order_by(col(Run.id).desc())).first()
+
+
+def latest_plan_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    """The tenant's newest plan run."""
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode == RunMode.PLAN)
+                        .order_by(col(Run.id).desc())).first()
 
 
 def latest_runs_for_tenants(session: Session, tenant_ids: Sequence[int]) -> dict[int, Run]:
-    """The newest run of each tenant in `tenant_ids` (one query)."""
+    """The current run (newest that is not a plan) of each tenant in `tenant_ids` (one query)."""
     if not tenant_ids:
         return {}
     from sqlalchemy import func
 
     newest = (select(Run.tenant_id, func.max(Run.id).label('run_id'))
-              .where(col(Run.tenant_id).in_(tenant_ids)).group_by(Run.tenant_id).subquery())
+              .where(col(Run.tenant_id).in_(tenant_ids), Run.mode != RunMode.PLAN)
+              .group_by(Run.tenant_id).subquery())
     runs = session.exec(select(Run).join(newest, Run.id == newest.c.run_id)).all()
     return {run.tenant_id: run for run in runs}
 

@@ -189,6 +189,9 @@ async def test_provision_selected_queues_only_the_ticked_tenants(user: User) -> 
     user.find(marker='tenants-table').trigger(
         'selection', {'added': True, 'rows': picked, 'keys': [row['id'] for row in picked]})
     user.find('Provision selected').click()
+    await user.should_see('Provision 2 tenants?')  # asked first: a bulk action is many runs at once
+    assert audit.list_events(app.state.db, action='run.provision_requested').total == 0
+    user.find(marker='confirm-ok').click()
 
     await user.should_see('2 queued.')
     rows = await wait_for_rows(user, lambda rows: status_of(rows, 'First Shop') == status_of(
