@@ -107,10 +107,17 @@ def printable(value: str) -> str:
 
 
 def document_name(value: str) -> str:
-    """ERPNext rejects '<' and '>' in document names (a Company is named after the tenant)."""
+    """ERPNext rejects '<' and '>' in document names (a Company is named after the tenant); a name
+    starting like a spreadsheet formula would run as one in every export of ERPNext or of ours."""
     if '<' in value or '>' in value:
         raise ValueError("must not contain '<' or '>' (ERPNext refuses them in names)")
+    if value[:1] in FORMULA_STARTS:
+        raise ValueError(f"must not start with '{value[0]}': spreadsheets read a name starting with "
+                         "=, +, - or @ as a formula (start it with a letter or a digit)")
     return value
+
+
+FORMULA_STARTS = frozenset('=+-@')
 
 
 def country_name(value: str) -> str:

@@ -1,7 +1,8 @@
 """Tenants from a CSV file: check every row first (a preview), then create the good new ones.
 
 The file is UTF-8 (a BOM is fine) with the header `name,country,currency,admin_email,stores,engine`
-in any order and case; `stores` (default 1) and `engine` (default: the engine chosen for the
+in any order and case, its values separated by commas or, as Excel saves "CSV" in many European
+locales, by semicolons (the header tells which); `stores` (default 1) and `engine` (default: the engine chosen for the
 import, or the only engine) may be left out. Rows are checked with the same rules as the REST API
 (`TenantCreate`). A row whose tenant name exists already is reported as such and skipped, so
 importing the same file twice creates nothing the second time.
@@ -123,7 +124,7 @@ def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise ImportFileError(f'the file is larger than {MAX_BYTES // 1_000_000} MB: '
                               'split it into smaller files')
     text = _decode(content)
-    reader = csv.reader(io.StringIO(text, newline=''))
+    reader = csv.reader(io.StringIO(text, newline=''), delimiter=_delimiter(text))
     try:
         header = _check_header(next(reader, []))
         records = []
@@ -137,6 +138,14 @@ def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
     if not records:
         raise ImportFileError('the file has a header but no rows')
     return header, records
+
+
+def _delimiter(text: str) -> str:
+    """';' when the header is our column names separated by semicolons (Excel's "CSV" where the
+    decimal separator is a comma), else ','."""
+    header = text.lstrip('\ufeff').split('\n', 1)[0].strip()
+    names = [name.strip().strip('"').lower() for name in header.split(';')]
+    return ';' if ',' not in header and len(names) > 1 and all(name in COLUMNS for name in names) else ','
 
 
 def _decode(content: bytes) -> str:
@@ -155,6 +164,9 @@ def _check_header(header: list[str]) -> list[str]:
     if not any(names):
         raise ImportFileError(f'the file is empty: the first line must be the header {HEADER}')
     unknown = [name for name in names if name not in COLUMNS]
+    if any(';' in name for name in unknown):
+        raise ImportFileError(f'the first line must be the header {HEADER}: the file mixes commas and semicolons '
+                              'between its columns; save it as "CSV UTF-8 (comma delimited)" and upload it again')
     missing = [name for name in REQUIRED_COLUMNS if name not in names]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if unknown or missing or repeated:

@@ -103,7 +103,7 @@ def test_rows_with_too_many_or_too_few_values_are_reported(db, main_engine) -> N
 
 @pytest.mark.parametrize(('content', 'expected'), [
     (b'', 'the file is empty'),
-    (b'name;country;currency;admin_email\nA;US;USD;a@example.com\n', 'the first line must be the header'),
+    (b'name,country;currency,admin_email\nA,US;USD,a@example.com\n', 'mixes commas and semicolons'),
     (b'name,country,currency\nA,US,USD\n', 'missing column(s) admin_email'),
     (b'name,country,currency,admin_email,colour\nA,US,USD,a@example.com,red\n', "unknown column(s) 'colour'"),
     (b'name,name,country,currency,admin_email\n', 'repeated column(s) name'),
@@ -128,3 +128,26 @@ def test_a_utf8_file_with_bom_and_crlf_line_ends_is_read(db, main_engine) -> Non
 
     assert preview.rows[0].outcome == RowOutcome.NEW
     assert (preview.rows[0].data.name, preview.rows[0].data.stores) == ('Caf\u00e9 M\u00fcller', 3)
+
+
+def test_a_semicolon_separated_file_as_excel_saves_it_in_europe_is_read(db, main_engine) -> None:
+    # QA finding 26: it gave "unknown column(s) 'name;country;currency;admin_email'".
+    content = ('name;country;currency;admin_email;stores\n'
+               'Acme Retail;Germany;EUR;ops@acme.example.com;2\n'
+               '"Corner; Store";France;EUR;boss@corner.example.com;\n').encode()
+
+    preview = tenant_import.preview_csv(db, content)
+
+    assert [(row.outcome, row.data.name, row.data.stores) for row in preview.rows] == [
+        (RowOutcome.NEW, 'Acme Retail', 2), (RowOutcome.NEW, 'Corner; Store', 1)]
+
+
+@pytest.mark.parametrize('name', ['=HYPERLINK("http://evil.example")', '+Shop', '-1+2', '@SUM(A1)', ' =cmd'])
+def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_refused(db, main_engine, name) -> None:
+    content = f'name,country,currency,admin_email\n"{name.replace(chr(34), chr(34) * 2)}",US,USD,a@b.example.com\n'
+
+    preview = tenant_import.preview_csv(db, content.encode())
+
+    assert preview.rows[0].outcome == RowOutcome.INVALID
+    problems = {(problem.field, problem.message) for problem in preview.problems}
+    assert any(field == 'name' and 'formula' in message for field, message in problems), problems
