@@ -34,11 +34,12 @@ def current_user() -> User | None:
 
 
 def log_in(username: str, password: str, *, client: str | None) -> User:
-    """Check the credentials (AuthenticationFailed / AccountLocked) and open a session."""
-    user = users.authenticate(database(), username, password, client=client)
-    app.storage.user['token'] = users.issue_token(database(), user, name='ui session', ttl=SESSION_TTL,
-                                                  client=client)
-    return user
+    """Check the credentials (AuthenticationFailed / AccountLocked) and open a session: the same
+    service and the same limiter as the REST token endpoint."""
+    signed_in = users.sign_in(database(), app.state.process.login_limiter, username, password, client=client,
+                              token_name='ui session', ttl=SESSION_TTL)
+    app.storage.user['token'] = signed_in.token
+    return signed_in.user
 
 
 def log_out() -> None:

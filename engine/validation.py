@@ -160,8 +160,12 @@ def username(value: str) -> str:
 
 
 def password(value: str) -> str:
-    if len(value) < MIN_PASSWORD_LENGTH:
-        raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long')
+    """At least MIN_PASSWORD_LENGTH characters besides leading and trailing spaces; kept as typed."""
+    if not value.strip():
+        raise ValueError('must not be blank (spaces alone are no password)')
+    if len(value.strip()) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long, '
+                         'not counting spaces at the start or end')
     if not value.isprintable():
         raise ValueError('must contain only printable characters')
     return value

@@ -45,10 +45,17 @@ def list_audit_events(
     _: AdminOnly, db: DbDep,
     limit: Annotated[int, Query(ge=1, le=audit.MAX_LIMIT), blank_is(DEFAULT_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_ID), blank_is(0)] = 0,
-    action: Annotated[FilterText, Query(description='e.g. tenant.created')] = None,
-    actor: Annotated[FilterText, Query()] = None,
+    action: Annotated[FilterText, Query(description='a key (tenant.created) or a start (run.)')] = None,
+    actor: Annotated[FilterText, Query(description='a username, whatever the case')] = None,
     tenant_id: Annotated[OptionalId, Query()] = None,
 ) -> AuditPage:
-    """Newest first. An empty parameter is the same as leaving it out."""
+    """Newest first. An empty parameter is the same as leaving it out. `action` matches that key
+    exactly when events with it exist, else every key it begins (`run.` → run.cancelled, ...)."""
     page = audit.list_events(db, limit=limit, offset=offset, action=action, actor=actor, tenant_id=tenant_id)
     return AuditPage(items=[AuditEventPublic.of(event) for event in page.items], total=page.total)
+
+
+@router.get('/actions')
+def list_audit_actions(_: AdminOnly, db: DbDep) -> list[str]:
+    """The action keys present in the log, sorted: what the `action` filter can take."""
+    return audit.known_actions(db)

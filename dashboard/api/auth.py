@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
 from dashboard.api.deps import CurrentUser, DbDep, LimiterDep, bearer_token, client_address
@@ -21,17 +21,14 @@ class TokenResponse(BaseModel):
 
 
 @router.post('/token', responses={401: {'description': 'wrong credentials'},
-                                  429: {'description': 'too many attempts (see Retry-After)'}})
+                                  429: {'description': 'too many attempts or failed logins (Retry-After)'}})
 def login(body: LoginRequest, request: Request, db: DbDep, limiter: LimiterDep) -> TokenResponse:
-    """Exchange a username and password for a bearer token (valid for 12 hours)."""
-    client = client_address(request)
-    wait = limiter.hit(body.username, client)
-    if wait is not None:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f'too many login attempts: try again in {wait} seconds',
-                            headers={'Retry-After': str(wait)})
-    user = users.authenticate(db, body.username, body.password, client=client)
-    return TokenResponse(access_token=users.issue_token(db, user, name='login', client=client))
+    """Exchange a username and password for a bearer token (valid for 12 hours).
+
+    Five wrong passwords for a username from one address lock it for that address (429 with
+    Retry-After); unknown usernames answer exactly like existing ones."""
+    signed_in = users.sign_in(db, limiter, body.username, body.password, client=client_address(request))
+    return TokenResponse(access_token=signed_in.token)
 
 
 @router.post('/logout', status_code=status.HTTP_204_NO_CONTENT)

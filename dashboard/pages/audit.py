@@ -4,6 +4,7 @@ the server. Read-only: nothing here changes or deletes an event. The filters liv
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,7 +28,9 @@ async def audit_page(user: User, action: str = '', actor: str = '', tenant: str 
                      page: str = '1') -> None:
     view = Filters(action=action.strip(), actor=actor.strip(), tenant=tenant.strip(),
                    page=int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1)
-    await AuditLog(view).load()
+    log = AuditLog(view)
+    await log.load_actions()
+    await log.load()
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,19 @@ class AuditLog:
         self.names: tuple[dict[int, str], dict[int, str]] = ({}, {})  # tenant and engine names
         with ui.row().classes('w-full items-end gap-4'):
             self.inputs = {
-                'action': ui.input('Action', value=view.action, placeholder='e.g. tenant.created')
-                .mark('audit-action'),
-                'actor': ui.input('Actor', value=view.actor, placeholder='username').mark('audit-actor'),
-                'tenant': ui.input('Tenant (name or id)', value=view.tenant).classes('w-56').mark('audit-tenant'),
+                # pick a key, a group (`run.` = every run action) or type the start of one
+                'action': ui.select({view.action: view.action} if view.action else {}, label='Action',
+                                    value=view.action or None, with_input=True, new_value_mode='add-unique',
+                                    on_change=self.apply).classes('w-64').mark('audit-action'),
+                'actor': ui.input('Actor', value=view.actor, placeholder='username (any case)')
+                .mark('audit-actor'),
+                'tenant': ui.input('Tenant (name or id)', value=view.tenant).classes('w-56')
+                .mark('audit-tenant'),
             }
-            for element in self.inputs.values():
-                element.props('clearable dense').on('keydown.enter', self.apply)
+            for key, element in self.inputs.items():
+                element.props('clearable dense')
+                if key != 'action':
+                    element.on('keydown.enter', self.apply)
             ui.button('Filter', icon='filter_alt', on_click=self.apply).mark('audit-filter')
             ui.button('Clear', on_click=self.clear).props('flat').mark('audit-clear')
         self.problem = ui.label('').classes('text-orange-800').mark('audit-problem')
@@ -75,8 +84,16 @@ class AuditLog:
 
     async def clear(self) -> None:
         for element in self.inputs.values():
-            element.value = ''
+            element.value = None if element is self.inputs['action'] else ''
         await self.show(Filters())
+
+    async def load_actions(self) -> None:
+        """Offer the action keys in the log, each group first (`run.` for every run action)."""
+        keys = await run.io_bound(audit.known_actions, self.db)
+        if keys is None:  # the app is shutting down
+            return
+        select = self.inputs['action']
+        select.set_options(_action_options(keys, select.value), value=select.value)
 
     async def show(self, view: Filters) -> None:
         self.view = view
@@ -152,7 +169,7 @@ def _event(event: AuditEvent, tenants: dict[int, str], engines: dict[int, str]) 
                     .classes('font-mono text-xs text-grey-7 break-all')
         details = names.with_engine_name(event.details, engines)
         if details:
-            ui.label(details_text(details)).classes('text-xs text-grey-9 break-words') \
+            ui.label(_details_words(details)).classes('text-xs text-grey-9 break-words') \
                 .mark(f'audit-details-{event.id}')
 
 
@@ -169,3 +186,32 @@ def _tenant_id(text: str) -> int | None | bool:
     if text.isdecimal() and len(text) < 20 and 1 <= int(text) <= MAX_ID:
         return int(text)
     return False
+
+
+def _action_options(keys: list[str], current: str | None) -> dict[str, str]:
+    """`{value: label}`: each group (`run.`) followed by its keys, plus what the URL asked for."""
+    options: dict[str, str] = {}
+    for key in sorted(set(keys) | ({current} if current else set())):
+        group = key.split('.', 1)[0] + '.' if '.' in key else None
+        if group and group not in options and group != key:
+            options[group] = f'{group} (every {group[:-1]} action)'
+        options[key] = key
+    return options
+
+
+def _details_words(details: dict[str, Any]) -> str:
+    """Details as text; changes read as words (`role: support → admin`) rather than JSON."""
+    changes = details.get('changes')
+    if not isinstance(changes, dict):
+        return details_text(details)
+    words = [f'{key}: {_word(change[0])} → {_word(change[1])}'
+             if isinstance(change, list) and len(change) == 2 else f'{key}: {_word(change)}'
+             for key, change in changes.items()]
+    rest = details_text({key: value for key, value in details.items() if key != 'changes'})
+    return ' · '.join([*words, rest] if rest else words)
+
+
+def _word(value: Any) -> str:
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, ui
+from nicegui import ui
 
 from dashboard import session
 from engine.rate_limits import wait_message
-from engine.services.users import AccountLocked, AuthenticationFailed
+from engine.services.users import AccountLocked, AuthenticationFailed, TooManyAttempts
 
 
 def _safe_next(target: str | None) -> str:
@@ -33,14 +33,14 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
         if not username.value or not password.value:
             error.set_text('Enter your username and password.')
             return
-        wait = app.state.process.login_limiter.hit(username.value, client)  # the API's limiter too
-        if wait is not None:
-            error.set_text(wait_message('sign-in attempts', wait))
-            return
-        try:
+        try:  # the same service and limiter as POST /api/v1/auth/token
             session.log_in(username.value, password.value, client=client)
+        except TooManyAttempts as exc:
+            error.set_text(wait_message('sign-in attempts', exc.retry_after_seconds))
+            return
         except AccountLocked as exc:
             error.set_text(f'Too many failed sign-ins: try again in {exc.retry_after_seconds} seconds.')
+            password.set_value('')
             return
         except AuthenticationFailed:
             error.set_text('Wrong username or password.')

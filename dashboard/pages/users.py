@@ -10,12 +10,18 @@ from nicegui import run, ui
 from pydantic import ValidationError
 
 from dashboard import session
+from dashboard.components.confirm import confirm
 from engine.services import users
 from engine.validation import Conflict, ServiceError, UserCreate, UserUpdate, describe_errors
 from storage.db import Database
 from storage.tables import Role, User, utcnow
 
 ROLES = {role.value: role.value for role in Role}
+ROLE_POWERS = {
+    Role.ADMIN.value: 'Admins manage users and engines, act on single steps and read the audit log.',
+    Role.SUPPORT.value: 'Support staff create and provision tenants and retry runs.',
+    Role.MANAGER.value: 'Managers read the charts and are read-only elsewhere.',
+}
 COLUMNS = ('Username', 'Role', 'Active', 'Locked until', 'Created', '')
 
 
@@ -50,8 +56,7 @@ class UserList:
 
     def _row(self, row: User) -> None:
         ui.label(row.username).mark(f'user-{row.username}')
-        ui.select(ROLES, value=row.role,
-                  on_change=lambda e, r=row: self.change(r, UserUpdate(role=e.value))) \
+        ui.select(ROLES, value=row.role, on_change=lambda e, r=row: self.change_role(r, e.value)) \
             .props('dense').mark(f'user-role-{row.username}')
         ui.label('active' if row.active else 'inactive') \
             .classes('text-green-8' if row.active else 'text-grey-6').mark(f'user-active-{row.username}')
@@ -60,13 +65,34 @@ class UserList:
         ui.label(f'{row.created_at:%Y-%m-%d %H:%M} UTC')
         with ui.row().classes('gap-1 no-wrap'):
             if row.active:
-                ui.button('Deactivate', on_click=lambda r=row: self.change(r, UserUpdate(active=False))) \
+                ui.button('Deactivate', on_click=lambda r=row: self.deactivate(r)) \
                     .props('flat dense color=negative').mark(f'user-deactivate-{row.username}')
             else:
                 ui.button('Reactivate', on_click=lambda r=row: self.change(r, UserUpdate(active=True))) \
                     .props('flat dense').mark(f'user-reactivate-{row.username}')
             ui.button('Reset password', on_click=lambda r=row: self.password_form.open(r)) \
                 .props('flat dense').mark(f'user-password-{row.username}')
+
+    async def change_role(self, row: User, role: str | None) -> None:
+        """Asks first; on Cancel the list is re-read, so the select shows the stored role again."""
+        if not role or role == row.role:
+            return
+        answer = await confirm(f"Change the role of '{row.username}'?",
+                               f"'{row.username}' becomes {role} (now {row.role}). "
+                               f"{ROLE_POWERS.get(role, '')}",
+                               confirm_label=f'Make {role}', danger=role == Role.ADMIN.value)
+        if answer is None:
+            await self.load()
+            return
+        await self.change(row, UserUpdate(role=role))
+
+    async def deactivate(self, row: User) -> None:
+        answer = await confirm(f"Deactivate '{row.username}'?",
+                               f"'{row.username}' is signed out everywhere, their API tokens stop working, "
+                               'and they cannot sign in until an admin reactivates them.',
+                               confirm_label='Deactivate', danger=True)
+        if answer is not None:
+            await self.change(row, UserUpdate(active=False))
 
     async def change(self, row: User, data: UserUpdate) -> None:
         self.message.set_text('')

@@ -36,7 +36,8 @@ def record(session: Session, *, actor: str, action: str, tenant_id: int | None =
 
 def list_events(db: Database, *, limit: int = 50, offset: int = 0, action: str | None = None,
                 actor: str | None = None, tenant_id: int | None = None) -> Page[AuditEvent]:
-    """Events newest first, filtered, one page at a time."""
+    """Events newest first, one page at a time. `action` matches a key or its start (`run.` finds
+    `run.cancelled`), `actor` matches whatever the case."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput('limit', f'must be between 1 and {MAX_LIMIT}')
     if not 0 <= offset <= MAX_ID:
@@ -48,6 +49,12 @@ def list_events(db: Database, *, limit: int = 50, offset: int = 0, action: str |
         items, total = queries.audit_events(session, limit=limit, offset=offset,
                                             action=action, actor=actor, tenant_id=tenant_id)
     return Page(items=items, total=total)
+
+
+def known_actions(db: Database) -> list[str]:
+    """The action keys present in the log, sorted (what the filters offer to pick from)."""
+    with db.session() as session:
+        return queries.distinct_actions(session)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,20 +1,30 @@
-"""Users, logins and API tokens.
+"""Users, sign-ins and API tokens.
 
-Logins: five wrong passwords in a row lock an account for five minutes (`AccountLocked`);
-unknown and inactive users get the same generic `AuthenticationFailed` and cost the same argon2
-time. Password hashing and verification happen outside database transactions (they are slow);
-the outcome is then written in one short transaction, together with its audit event.
+Sign-ins (the REST token endpoint and the UI login page both call `sign_in`) are throttled so that
+nobody can lock another person out and nobody can tell which usernames exist:
+
+- five wrong passwords for a username from one client address lock that username *for that
+  address* for five minutes (engine/rate_limits.py); the right password from elsewhere still works;
+- 50 wrong passwords for a username within 15 minutes, from any addresses, lock it for five minutes
+  everywhere: a brake on guessing spread over many addresses. For existing users this lock is also
+  written to the database (`locked_until`), where an admin's password reset or re-activation lifts it;
+- unknown, inactive and existing usernames get the same answers in the same order, at the same
+  counts, and cost the same argon2 time.
+
+Password hashing and verification happen outside database transactions (they are slow); the outcome
+is then written in one short transaction, together with its one audit event.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy.exc import IntegrityError
 
 from engine import security
+from engine.rate_limits import LoginLimiter
 from engine.services import audit
 from engine.validation import USERNAME_PATTERN, Conflict, NotFound, ServiceError, UserCreate, UserUpdate
 from storage.db import Database
@@ -27,8 +37,6 @@ if TYPE_CHECKING:
     from engine.settings import Settings
 
 ADMIN_USERNAME = 'admin'
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=5)
 TOKEN_TTL = timedelta(hours=12)
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # write last_used_at at most once a minute per token
 MAX_TOKEN_LENGTH = 512
@@ -42,11 +50,23 @@ class AuthenticationFailed(ServiceError):
 
 
 class AccountLocked(ServiceError):
-    """Too many failed logins: the account accepts no password until the lock expires."""
+    """Too many failed logins: the username takes no password (from this address) until the lock ends."""
+
+    def __init__(self, retry_after_seconds: int, message: str = 'too many failed logins') -> None:
+        super().__init__(f'{message}: try again in {retry_after_seconds} seconds')
+        self.retry_after_seconds = retry_after_seconds
+
+
+class TooManyAttempts(AccountLocked):
+    """Too many sign-in attempts from one client address, whatever the usernames."""
 
     def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f'too many failed logins: try again in {retry_after_seconds} seconds')
-        self.retry_after_seconds = retry_after_seconds
+        super().__init__(retry_after_seconds, 'too many login attempts')
+
+
+class SignIn(NamedTuple):
+    user: User
+    token: str
 
 
 def ensure_admin(db: Database, settings: Settings) -> str | None:
@@ -63,26 +83,40 @@ def ensure_admin(db: Database, settings: Settings) -> str | None:
     return None if given else password
 
 
-def authenticate(db: Database, username: str, password: str, *, client: str | None = None,
-                 now: datetime | None = None) -> User:
-    """The user these credentials belong to, or AuthenticationFailed / AccountLocked."""
+def sign_in(db: Database, limiter: LoginLimiter, username: str, password: str, *, client: str | None,
+            token_name: str = 'login', ttl: timedelta = TOKEN_TTL, now: datetime | None = None) -> SignIn:
+    """Check the credentials (AuthenticationFailed, AccountLocked, TooManyAttempts) and issue a token.
+
+    One audit event per attempt: `auth.login` (with the token's id, name and expiry) or
+    `auth.login_failed` (with the reason). Attempts refused for the client's attempt rate are not
+    audited: they check nothing and would only flood the log.
+    """
     now = now or utcnow()
-    name = username.strip().lower()
-    user = _login_candidate(db, name)
-    if user is None:
-        security.spend_dummy_verify(password)
-        _record_failure(db, None, _actor_name(name), client, now, reason='unknown_user')
-        raise AuthenticationFailed()
-    if user.locked_until is not None and user.locked_until > now:
-        _record_failure(db, None, user.username, client, now, reason='locked')
-        raise AccountLocked(math.ceil((user.locked_until - now).total_seconds()))
-    matches = security.verify_password(user.password_hash, password)
-    if matches and user.active:
-        return _record_success(db, user.id, password, client, now)
-    reason = 'inactive' if not user.active else 'bad_password'
-    counted_user = user.id if reason == 'bad_password' else None  # an inactive account is not locked
-    _record_failure(db, counted_user, user.username, client, now, reason=reason)
-    raise AuthenticationFailed()
+    wait = limiter.attempt(client)
+    if wait is not None:
+        raise TooManyAttempts(wait)
+    user = _checked_user(db, limiter, username, password, client=client, now=now)
+    token, digest = security.new_token()
+    expires_at = now + ttl
+    with db.session() as session:
+        row = ApiToken(user_id=user.id, token_hash=digest, name=token_name[:64], expires_at=expires_at)
+        session.add(row)
+        session.flush()
+        user = _record_success(session, user.id, client,
+                               {'token_id': row.id, 'token_name': row.name, 'expires_at': expires_at})
+    _rehash_if_stale(db, user, password)
+    return SignIn(user, token)
+
+
+def authenticate(db: Database, username: str, password: str, *, client: str | None = None,
+                 limiter: LoginLimiter | None = None, now: datetime | None = None) -> User:
+    """The user these credentials belong to, under the same locks as `sign_in`, without a token."""
+    now = now or utcnow()
+    user = _checked_user(db, limiter or LoginLimiter(), username, password, client=client, now=now)
+    with db.session() as session:
+        user = _record_success(session, user.id, client, {})
+    _rehash_if_stale(db, user, password)
+    return user
 
 
 def issue_token(db: Database, user: User, *, name: str = 'api', ttl: timedelta = TOKEN_TTL,
@@ -166,6 +200,44 @@ def get_user(db: Database, user_id: int) -> User:
 
 # ---- helpers -----------------------------------------------------------------------------------
 
+def _checked_user(db: Database, limiter: LoginLimiter, username: str, password: str, *,
+                  client: str | None, now: datetime) -> User:
+    """The active user whose password this is; every failure is audited (and counted when a
+    password was checked). Unknown names take exactly the same path, with a dummy verification."""
+    name = username.strip().lower()
+    user = _login_candidate(db, name)
+    actor = user.username if user is not None else _actor_name(name)
+    wait = _account_lock(limiter, name, user, now) or limiter.begin(name, client)
+    if wait is not None:
+        _record_failure(db, None, actor, client, now, reason='locked', details={'retry_after_seconds': wait})
+        raise AccountLocked(wait)
+    if user is None:
+        security.spend_dummy_verify(password)
+        matches = False
+    else:
+        matches = security.verify_password(user.password_hash, password)
+    if matches and user is not None and user.active:
+        limiter.succeeded(name, client)
+        return user
+    reason = 'unknown_user' if user is None else 'inactive' if matches else 'bad_password'
+    locked_for = limiter.failed(name)
+    details = {'account_locked_seconds': locked_for} if locked_for is not None else {}
+    _record_failure(db, user.id if user is not None else None, actor, client, now, reason=reason,
+                    details=details, lock_for=locked_for)
+    raise AuthenticationFailed()
+
+
+def _account_lock(limiter: LoginLimiter, name: str, user: User | None, now: datetime) -> int | None:
+    """Seconds left of the lock for failures from many addresses: kept in the database for an
+    existing user (so an admin's password reset or re-activation lifts it), in memory for other names;
+    both are set by the same failure, so they answer alike."""
+    if user is None:
+        return limiter.account_locked(name)
+    if user.locked_until is not None and user.locked_until > now:
+        return max(1, math.ceil((user.locked_until - now).total_seconds()))
+    return None
+
+
 def _login_candidate(db: Database, name: str) -> User | None:
     if not USERNAME_PATTERN.fullmatch(name):
         return None  # never send odd text (NUL bytes, surrogates) to the database
@@ -177,43 +249,35 @@ def _actor_name(name: str) -> str:
     return name if USERNAME_PATTERN.fullmatch(name) else '(invalid username)'
 
 
-def _record_success(db: Database, user_id: int, password: str, client: str | None, now: datetime) -> User:
-    with db.session() as session:
-        user = queries.user_for_update(session, user_id)
-        assert user is not None, 'a user that just logged in cannot vanish: users are never deleted'
-        stale_hash = security.needs_rehash(user.password_hash)
-        user.failed_logins, user.locked_until = 0, None
-        audit.record(session, actor=user.username, action='auth.login', details={'client': client})
-    if stale_hash:
-        _rehash(db, user_id, password)
+def _record_success(session: Session, user_id: int, client: str | None, details: dict[str, Any]) -> User:
+    user = queries.user_for_update(session, user_id)
+    assert user is not None, 'a user that just logged in cannot vanish: users are never deleted'
+    user.failed_logins, user.locked_until = 0, None
+    audit.record(session, actor=user.username, action='auth.login', details={'client': client, **details})
     return user
 
 
-def _rehash(db: Database, user_id: int, password: str) -> None:
+def _rehash_if_stale(db: Database, user: User, password: str) -> None:
+    if not security.needs_rehash(user.password_hash):
+        return
     new_hash = security.hash_password(password)
     with db.session() as session:
-        user = queries.user_for_update(session, user_id)
-        if user is not None and security.verify_password(user.password_hash, password):
-            user.password_hash = new_hash
+        row = queries.user_for_update(session, user.id)
+        if row is not None and security.verify_password(row.password_hash, password):
+            row.password_hash = new_hash
 
 
 def _record_failure(db: Database, user_id: int | None, actor: str, client: str | None, now: datetime,
-                    *, reason: str) -> None:
-    """Audit the failed attempt; for a wrong password also count it, locking at the limit."""
+                    *, reason: str, details: dict[str, Any], lock_for: int | None = None) -> None:
+    """Audit the failed attempt; on an existing user also count it and keep the account lock."""
     with db.session() as session:
-        details: dict[str, Any] = {'reason': reason, 'client': client}
         user = queries.user_for_update(session, user_id) if user_id is not None else None
         if user is not None:
-            details.update(_count_failure(user, now))
-        audit.record(session, actor=actor, action='auth.login_failed', details=details)
-
-
-def _count_failure(user: User, now: datetime) -> dict[str, Any]:
-    user.failed_logins += 1
-    if user.failed_logins < MAX_FAILED_LOGINS:
-        return {'failed_logins': user.failed_logins}
-    user.failed_logins, user.locked_until = 0, now + LOCKOUT
-    return {'failed_logins': MAX_FAILED_LOGINS, 'locked_until': user.locked_until}
+            user.failed_logins += 1
+            if lock_for is not None:
+                user.failed_logins, user.locked_until = 0, now + timedelta(seconds=lock_for)
+        audit.record(session, actor=actor, action='auth.login_failed',
+                     details={'reason': reason, 'client': client, **details})
 
 
 def _insert_user(db: Database, name: str, password: str, role: Role | str, *, actor: str) -> User:
