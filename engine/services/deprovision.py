@@ -139,7 +139,9 @@ def confirmed_intents(session: Session, tenant_id: int) -> tuple[dict[str, list[
         for name in names:
             ours = doctype in COMPANY_DOCTYPES or name in named
             (kept if ours else unconfirmed).setdefault(doctype, []).append(name)
-    return kept, unconfirmed
+    unconfirmed = {doctype: [name for name in names if name not in kept.get(doctype, ())]  # confirmed since
+                   for doctype, names in unconfirmed.items()}
+    return kept, {doctype: names for doctype, names in unconfirmed.items() if names}
 
 
 def _settle_intents(session: Session, tenant_id: int) -> None:
