@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers import names, provision, stats, tenant, writes
 
 from engine import drift
+from storage.tables import Tenant
 
 
 def diff(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
@@ -89,3 +90,20 @@ async def test_drift_opens_an_alert_that_repair_resolves(db, runner, clients, ma
     await provision(db, runner, acme.id)  # Repair
     resolved = await alerting.evaluate()
     assert [(a.rule, a.subject) for a in resolved.resolved] == [('tenant_drifted', 'Acme Retail')]
+
+
+async def test_the_drift_job_takes_the_flag_from_tenants_no_longer_provisioned(db, runner, clients, make_tenant,
+                                                                                sandbox):
+    # A row an older build left drifted while FAILED (QA finding 15): the job clears it, and checks
+    # only the provisioned tenant.
+    acme, beta = make_tenant('Acme Retail'), make_tenant('Beta Shops')
+    await provision(db, runner, acme.id)
+    with db.session() as session:
+        legacy = session.get(Tenant, beta.id)
+        legacy.status, legacy.drifted, legacy.drift_detail = 'FAILED', True, "POS Profile 'BS Store 1' is missing"
+        session.add(legacy)
+
+    results = await drift.check_all(db, clients.get)
+
+    assert [result.tenant_id for result in results] == [acme.id]
+    assert (tenant(db, beta.id).drifted, tenant(db, beta.id).drift_detail) == (False, None)
