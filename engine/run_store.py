@@ -58,6 +58,7 @@ class RunSnapshot:
     steps: dict[str, str] = field(default_factory=dict)  # key → status
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     skipped: set[str] = field(default_factory=set)
+    by_hand: set[str] = field(default_factory=set)  # marked succeeded by a person: no output of their own
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ _SET_TENANT_ABBR = update(Tenant).where(Tenant.id == _TENANT).values(abbr=bindpa
 _TENANT_SPEC = select(Tenant.id, Tenant.name, Tenant.company_name, Tenant.country, Tenant.currency,
                       Tenant.admin_email, Tenant.stores, Tenant.abbr).where(Tenant.id == _TENANT)
 _TENANT_METAS = select(Run.meta).where(Run.tenant_id == _TENANT)
-_STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output).where(
+_STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output, StepRun.manual_by).where(
     StepRun.run_id == _RUN).order_by(col(StepRun.position))
 _UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
 _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
@@ -240,13 +241,15 @@ def _snapshot(connection: Connection, run) -> RunSnapshot:
                            plan=run.mode == RunMode.PLAN, mode=run.mode, tenant=TenantSpec(**tenant._mapping),
                            intents=intents)
     steps = connection.execute(_STEPS_OF_RUN, {'b_run': run.id}).all()
-    if any(status in _UNFINISHED for _, status, _ in steps):
+    if any(step.status in _UNFINISHED for step in steps):
         connection.execute(_RESET_UNFINISHED, {'b_run': run.id})
-    for key, status, output in steps:
+    for key, status, output, manual_by in steps:
         status = StepStatus.PENDING if status in _UNFINISHED else status
         snapshot.steps[key] = status
         if status == StepStatus.SUCCEEDED:
             snapshot.outputs[key] = output
+            if manual_by and not output:
+                snapshot.by_hand.add(key)
         elif status == StepStatus.SKIPPED:
             snapshot.skipped.add(key)
     return snapshot

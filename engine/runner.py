@@ -142,6 +142,12 @@ class _Execution:
         self.warnings = 0
         self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
         self.cancelled = False  # a checkpoint found the run cancelled: start no new step
+        # Steps a person marked succeeded whose output a later step needs: they run again, looking
+        # only, taking what they find in ERPNext as the tenant's (the person vouched for it).
+        needed = {dep for step in self.steps.values() for dep in step.needs}
+        self.vouched = {key for key in snapshot.by_hand if key in needed and key in self.steps}
+        for key in self.vouched:
+            self.status[key] = StepStatus.PENDING
 
     async def run(self) -> str:
         client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
@@ -277,6 +283,11 @@ class _Execution:
         async def before_write() -> None:
             if not await asyncio.shield(checkpoint):
                 raise _NotStarted(key)
+            if key in self.vouched:
+                raise CriticalProvisioningError(
+                    f"'{step.title}' was marked done by hand, but ERPNext lacks something this step makes (its Plan "
+                    f"lists what): create it in ERPNext and mark the step done again, or retry '{step.title}' to "
+                    'let Provisioner create it.')
 
         view = client.bound(self.snap.correlation_id, before_write=before_write)
         retrying = AsyncRetrying(
@@ -304,7 +315,8 @@ class _Execution:
     async def _attempt(self, step: Step, client: ERPNextClient,
                        before_write: Callable[[], Awaitable[None]]) -> tuple[dict[str, Any], list[str]]:
         ctx = StepContext(tenant=self.snap.tenant, erp=client, outputs=self.snap.outputs, skipped=self.snap.skipped,
-                          intents=self.intents, plan=self.snap.plan, before_write=before_write)
+                          intents=self.intents, plan=self.snap.plan, before_write=before_write,
+                          vouched=step.key in self.vouched)
         try:
             async with asyncio.timeout(self.runner.policy.attempt_timeout_s):
                 output = await (step.plan(ctx) if self.snap.plan else step.run(ctx))

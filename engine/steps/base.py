@@ -138,8 +138,9 @@ class StepContext:
 
     def __init__(self, *, tenant: TenantSpec, erp: ERPNextClient, outputs: dict[str, dict[str, Any]],
                  skipped: set[str], intents: IntentLog, plan: bool = False,
-                 before_write: Callable[[], Awaitable[None]] | None = None) -> None:
+                 before_write: Callable[[], Awaitable[None]] | None = None, vouched: bool = False) -> None:
         self.tenant = tenant
+        self.vouched = vouched  # a person marked this step done: what it finds is the tenant's, it writes nothing
         self.before_write = before_write  # the runner's go-ahead for writes (see Runner._step)
         self.erp = erp
         self.outputs = outputs
@@ -168,8 +169,9 @@ class StepContext:
         self.warnings.append(message)
 
     def ours(self, doctype: str, name: str) -> bool:
-        """True when this tenant's runs recorded the intent to create `doctype` `name`."""
-        return self._intents.ours(doctype, name)
+        """True when this tenant's runs recorded the intent to create `doctype` `name` (or a person
+        vouched for what this step finds by marking it done)."""
+        return self.vouched or self._intents.ours(doctype, name)
 
     def recorded(self, doctype: str) -> list[str]:
         """The `doctype` names this tenant's runs recorded the intent to create (teardown reads them)."""

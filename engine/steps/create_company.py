@@ -70,7 +70,7 @@ class CreateCompany(Step):
             return await ctx.insert('Company', doc)
         except erp.DuplicateError:  # our earlier attempt got through, or somebody else's company since our look-up
             return await adopt_duplicate(ctx, 'Company', name, ours_before)
-        except (erp.AuthError, erp.NotFoundError) as exc:
+        except (erp.AuthError, erp.NotFoundError):
             await withdraw_refused(ctx, 'Company', name, ours_before)
             raise
         except erp.ValidationError as exc:

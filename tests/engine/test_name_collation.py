@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services import deprovision
-from tests.engine.helpers import documents, fault, names, provision, steps
+from engine.services import deprovision, runs
+from tests.engine.helpers import documents, fault, names, provision, resume, steps
 
 FOREIGN_LOOKALIKES = {  # step → a hand-made document whose name differs from ours in case or accents
     'create_company': ('Company', {'company_name': 'ACME RETAIL', 'abbr': 'XAR', 'default_currency': 'USD',
@@ -98,3 +98,40 @@ async def test_a_sites_differently_cased_mode_of_payment_is_its_mode(db, runner,
     modes = {doc['name']: doc for doc in await documents(sandbox, 'Mode of Payment')}
     assert 'Cash' not in modes
     assert [row['company'] for row in modes['CASH']['accounts']] == ['Acme Retail']
+
+
+async def test_a_conflict_marked_done_by_hand_takes_the_found_document_and_goes_on(db, runner, make_tenant, sandbox):
+    """"It is the right one": the person marks the step done, and the run adopts what ERPNext holds
+    (without an intent: deprovisioning leaves it alone) instead of failing every later step."""
+    body = {'company_name': 'Acme Retail', 'abbr': 'ACR', 'default_currency': 'USD', 'country': 'United States'}
+    assert (await sandbox.post('/api/resource/Company', json=body)).status_code == 200
+    acme = make_tenant('Acme Retail')
+    failed = await provision(db, runner, acme.id)
+    assert steps(failed)['create_company']['status'] == 'FAILED'
+
+    runs.mark_step_succeeded(db, failed['id'], 'create_company', actor='admin', reason='our company')
+    detail = await resume(db, runner, failed['id'])
+
+    assert detail['status'] == 'SUCCEEDED', detail.get('error_message')
+    company = steps(detail)['create_company']
+    assert company['manual_by'] == 'admin' and company['output']['abbr'] == 'ACR'
+    assert 'Store 1 - ACR' in await names(sandbox, 'Warehouse', company='Acme Retail')
+    assert 'Company' not in detail['metadata'].get('intents', {})
+    assert all(item['doctype'] != 'Company' for item in deprovision.plan(db, acme.id)['delete'])
+
+
+async def test_a_step_marked_done_whose_document_is_missing_says_so_once(db, runner, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail')
+    await fault(sandbox, method='POST', doctype='Warehouse', status=417, exc_type='ValidationError', count=10)
+    failed = await provision(db, runner, acme.id)
+    assert steps(failed)['create_warehouses']['status'] == 'FAILED'
+    await sandbox.delete('/__sandbox__/faults')
+
+    runs.mark_step_succeeded(db, failed['id'], 'create_warehouses', actor='admin', reason='made by hand')
+    detail = await resume(db, runner, failed['id'])  # nobody made the warehouse
+
+    step = steps(detail)['create_warehouses']
+    assert detail['status'] == 'FAILED' and step['status'] == 'FAILED'
+    assert 'was marked done by hand, but ERPNext lacks' in step['error']
+    assert await names(sandbox, 'Warehouse', warehouse_name='Store 1') == []  # nothing written
+    assert 'was it marked done by hand' not in (steps(detail)['create_pos_profiles']['error'] or '')
