@@ -148,3 +148,9 @@ def pg_cluster() -> Iterator[Cluster]:
 def pg_url(pg_cluster) -> str:
     """A fresh, empty database on the session's cluster (postgresql+psycopg://…)."""
     return pg_cluster.new_database()
+
+
+@pytest.fixture(params=['sqlite', 'postgresql'])
+def any_db_url(request, tmp_path) -> str:
+    """Each test once on a fresh SQLite file and once on a fresh PostgreSQL database."""
+    return f'sqlite:///{tmp_path / "any.db"}' if request.param == 'sqlite' else request.getfixturevalue('pg_url')

@@ -23,14 +23,9 @@ from storage.tables import Tenant
 SECRETS = SecretBox(Fernet.generate_key())
 
 
-@pytest.fixture(params=['sqlite', 'postgresql'])
-def url(request, tmp_path) -> str:
-    return f'sqlite:///{tmp_path / "names.db"}' if request.param == 'sqlite' else request.getfixturevalue('pg_url')
-
-
 @pytest.fixture
-def database(url):
-    db = Database.from_url(url)
+def database(any_db_url):
+    db = Database.from_url(any_db_url)
     engines.create_engine(db, SECRETS, _engine_data('Main ERP'), actor='tests')
     yield db
     db.dispose()
@@ -69,11 +64,12 @@ def test_engine_names_are_single_spaced_and_unique_regardless_of_case_and_spacin
     engines.create_engine(database, SECRETS, _engine_data('second erp'), actor='tests')  # the old name is free
 
 
-def test_two_creates_racing_with_names_in_another_case_make_one_tenant(url, database):
+def test_two_creates_racing_with_names_in_another_case_make_one_tenant(any_db_url, database):
     """Two processes (two session factories) submit 'Acme' and 'ACME' at once. On PostgreSQL both
     pass the look-up before either inserts (the test holds each INSERT until both are there): the
     unique key refuses the loser, whose service rolls back and answers with the usual Conflict.
     SQLite's writers queue (BEGIN IMMEDIATE), so there the second simply finds the first."""
+    url = any_db_url
     first, second = database, Database.from_url(url)
     racing = url.startswith('postgresql')
     refused: list[str] = []

@@ -11,10 +11,9 @@ from storage.queries.tenants import tenant_by_name, tenants_page
 from storage.tables import Engine, Tenant
 
 
-@pytest.fixture(params=['sqlite', 'postgresql'])
-def database(request, tmp_path):
-    url = f'sqlite:///{tmp_path / "names.db"}' if request.param == 'sqlite' else request.getfixturevalue('pg_url')
-    db = Database.from_url(url)
+@pytest.fixture
+def database(any_db_url):
+    db = Database.from_url(any_db_url)
     yield db
     db.dispose()
 

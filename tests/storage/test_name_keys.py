@@ -19,14 +19,9 @@ from storage.name_keys import name_key
 from storage.tables import Engine, Tenant, utcnow
 
 
-@pytest.fixture(params=['sqlite', 'postgresql'])
-def url(request, tmp_path) -> str:
-    return f'sqlite:///{tmp_path / "names.db"}' if request.param == 'sqlite' else request.getfixturevalue('pg_url')
-
-
 @pytest.fixture
-def database(url):
-    db = Database.from_url(url)
+def database(any_db_url):
+    db = Database.from_url(any_db_url)
     yield db
     db.dispose()
 
@@ -80,7 +75,8 @@ def test_core_bulk_inserts_get_their_keys_too(database):
 COLLIDING_TENANTS = ['Acme Retail', 'ACME RETAIL', 'Acme  Retail', 'Beta Shop', 'Straße 1', 'STRASSE 1']
 
 
-def test_migration_keeps_colliding_rows_and_names_them_in_a_warning(url, caplog):
+def test_migration_keeps_colliding_rows_and_names_them_in_a_warning(any_db_url, caplog):
+    url = any_db_url
     _schema_at(url, '0005')
     raw = make_engine(url)
     with raw.begin() as connection:
