@@ -91,6 +91,16 @@ async def adopt_duplicate(ctx: StepContext, doctype: str, name: str, ours_before
     return doc
 
 
+async def enable_ours(ctx: StepContext, doctype: str,
+                     saved: list[tuple[dict[str, Any], bool]]) -> list[tuple[dict[str, Any], bool]]:
+    """Documents `ensure_documents` adopted as ours but somebody disabled in ERPNext are enabled again
+    (a repair puts back what the tenant needs); the others are left as they are."""
+    async def enabled(doc: dict[str, Any]) -> dict[str, Any]:
+        return await ctx.update(doctype, doc['name'], {'disabled': 0}) if doc.get('disabled') else doc
+    docs = await asyncio.gather(*(enabled(doc) for doc, _ in saved))
+    return [(doc, created) for doc, (_, created) in zip(docs, saved, strict=True)]
+
+
 async def rows_by_name(ctx: StepContext, doctype: str, names: Iterable[str], fields: list[str]) -> dict[str, dict]:
     """`fields` of the named documents: what this execution already saw, the rest in one `in` look-up
     (matched to the names asked for as ERPNext compares them)."""

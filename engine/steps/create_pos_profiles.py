@@ -7,7 +7,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import by_name, ensure_documents
+from engine.steps.common import by_name, enable_ours, ensure_documents
 
 DEFAULT_MODE = 'Cash'
 FIELDS = ['name', 'company', 'warehouse', 'disabled']
@@ -66,7 +66,7 @@ def profile_document(ctx: StepContext, name: str, warehouse: str) -> dict[str, A
 async def _ensure(ctx: StepContext, docs: dict[str, dict[str, Any]],
                   existing: dict[str, dict[str, Any]]) -> list[tuple[dict[str, Any], bool]]:
     try:
-        return await ensure_documents(ctx, 'POS Profile', docs, existing)
+        return await enable_ours(ctx, 'POS Profile', await ensure_documents(ctx, 'POS Profile', docs, existing))
     except erp.ValidationError as exc:
         raise CriticalProvisioningError(
             f"ERPNext refused POS Profile '{exc.name or ', '.join(docs)}': {exc.message}. Fix what it names in "

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_documents
+from engine.steps.common import enable_ours, ensure_documents
 
 FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled']
 ROOT = 'All Warehouses'
@@ -26,7 +26,7 @@ class CreateWarehouses(Step):
         docs = {store_warehouse(number, ctx.abbr): {'warehouse_name': f'Store {number}', 'company': ctx.company,
                                                     'parent_warehouse': parent, 'is_group': 0}
                 for number in range(1, ctx.tenant.stores + 1)}
-        saved = await ensure_documents(ctx, 'Warehouse', docs, existing)
+        saved = await enable_ours(ctx, 'Warehouse', await ensure_documents(ctx, 'Warehouse', docs, existing))
         return {'warehouses': [doc['name'] for doc, _ in saved], 'parent': parent,
                 'created': [doc['name'] for doc, created in saved if created]}
 

@@ -74,9 +74,18 @@ async def _cost_center(ctx: StepContext) -> Check:
 async def _warehouses(ctx: StepContext) -> Check:
     names = ctx.output('create_warehouses')['warehouses']
     rows = await rows_by_name(ctx, 'Warehouse', names, ['name', 'company', 'disabled'])
-    problems = [f"warehouse '{name}' is missing or disabled: retry 'Create warehouses'" for name in names
-                if name not in rows or rows[name].get('disabled') or rows[name].get('company') != ctx.company]
+    problems = [f"warehouse '{name}' {why}: retry 'Create warehouses' (it creates a missing warehouse of the "
+                "tenant and enables a disabled one)"
+                for name in names if (why := _warehouse_problem(rows.get(name), ctx.company))]
     return problems, {'warehouses': names}
+
+
+def _warehouse_problem(row: dict[str, Any] | None, company: str) -> str | None:
+    if row is None:
+        return 'is missing'
+    if row.get('company') != company:
+        return f"belongs to company '{row.get('company')}'"
+    return 'is disabled' if row.get('disabled') else None
 
 
 async def _payment_modes(ctx: StepContext) -> Check:
@@ -98,9 +107,11 @@ async def _pos_profiles(ctx: StepContext) -> Check:
     problems = []
     for name, warehouse in zip(names, warehouses, strict=False):
         row = rows.get(name)
-        if row is None or row.get('disabled') or row.get('warehouse') != warehouse:
-            problems.append(f"POS Profile '{name}' is missing, disabled or not on '{warehouse}': "
-                            "retry 'Create POS profiles'")
+        why = ('is missing' if row is None else 'is disabled' if row.get('disabled')
+               else f"is on warehouse '{row.get('warehouse')}', not '{warehouse}'" if row.get('warehouse') != warehouse
+               else None)
+        if why:
+            problems.append(f"POS Profile '{name}' {why}: retry 'Create POS profiles'")
     return problems, {'pos_profiles': names}
 
 
