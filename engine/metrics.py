@@ -9,8 +9,8 @@ Two kinds of numbers live here:
   `provisioner_runs_total` counts *executions*: a run that failed, was retried and then succeeded
   adds one `failed` and one `succeeded`, because a counter cannot take back an outcome.
 - **State of the whole system** (queue depth, runs in progress, age of the oldest running run,
-  engine health, provisioning runs by final outcome over the dashboard's windows) is read from the database by `refresh_database_gauges()` at every scrape of
-  `/metrics` and by the alert job, so every process reports the same, correct value even when
+  engine health, provisioning runs by final outcome over the dashboard's windows) is read from the
+  database by `refresh_database_gauges()` at every scrape of `/metrics` and by the alert job, so every process reports the same, correct value even when
   several processes share one PostgreSQL database (aggregate those with `max`, never `sum`).
 
 Defined here, in an imported module, so that re-executing main.py (NiceGUI's test fixtures do)

@@ -144,10 +144,12 @@ class ERPNextClient:
             raise self._invalid(doctype, 'GET', None, 'expected {"data": [rows]}')
         return rows
 
-    async def insert(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any]:
-        """Create a document; returns it as saved (ERPNext may have renamed or completed it)."""
-        body = await self._send('POST', _list_path(doctype), doctype=doctype, json=doc, name=doc.get('name'))
-        return self._doc(body, doctype, 'POST', doc.get('name'))
+    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+        """Create a document; returns it as saved (ERPNext may have renamed or completed it). `name`:
+        the name ERPNext will give it, for errors to name it (when `doc` has no `name` of its own)."""
+        name = doc.get('name') or name
+        body = await self._send('POST', _list_path(doctype), doctype=doctype, json=doc, name=name)
+        return self._doc(body, doctype, 'POST', name)
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> list[str]:
         """Insert documents (each with its `doctype`) in one request and one transaction: all or none.

@@ -209,8 +209,8 @@ class StepContext:
         self.seen.record(doctype, [doc], complete=True)
         return doc
 
-    async def insert(self, doctype: str, doc: dict[str, Any]) -> dict[str, Any]:
-        saved = await self.erp.insert(doctype, doc)
+    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+        saved = await self.erp.insert(doctype, doc, name=name)
         self.seen.record(doctype, [saved], complete=True)
         return saved
 

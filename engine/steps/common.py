@@ -59,7 +59,7 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
 async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], ours_before: bool, *,
                   critical: bool) -> tuple[dict[str, Any], bool]:
     try:
-        return await ctx.insert(doctype, doc), True
+        return await ctx.insert(doctype, doc, name=name), True
     except erp.DuplicateError:
         return await adopt_duplicate(ctx, doctype, name, ours_before, critical=critical), False
     except REFUSALS:

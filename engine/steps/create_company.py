@@ -67,7 +67,7 @@ class CreateCompany(Step):
         doc = {'company_name': name, 'abbr': abbr, 'default_currency': ctx.tenant.currency,
                'country': ctx.tenant.country}
         try:
-            return await ctx.insert('Company', doc)
+            return await ctx.insert('Company', doc, name=name)
         except erp.DuplicateError:  # our earlier attempt got through, or somebody else's company since our look-up
             return await adopt_duplicate(ctx, 'Company', name, ours_before)
         except (erp.AuthError, erp.NotFoundError):

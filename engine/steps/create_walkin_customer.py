@@ -32,7 +32,8 @@ class CreateWalkinCustomer(Step):
         ours_before = ctx.ours('Customer', customer_name)
         await ctx.record_intent('Customer', customer_name)
         try:
-            saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'})
+            saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'},
+                                     name=customer_name)
         except REFUSALS:
             await withdraw_refused(ctx, 'Customer', customer_name, ours_before)
             raise

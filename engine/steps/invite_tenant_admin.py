@@ -53,7 +53,7 @@ async def _create_user(ctx: StepContext, user: str, ours_before: bool) -> None:
     doc = {'email': ctx.tenant.admin_email.strip(), 'first_name': _first_name(user), 'send_welcome_email': 1,
            'roles': [{'role': role} for role in ROLES]}
     try:
-        await ctx.insert('User', doc)
+        await ctx.insert('User', doc, name=user)
     except erp.DuplicateError:
         if not ours_before:  # somebody else's user since our look-up
             raise _not_ours(ctx, user) from None  # else our earlier attempt created it

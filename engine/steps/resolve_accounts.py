@@ -124,7 +124,7 @@ async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, An
     doc = {'account_name': BANK_LEDGER, 'company': ctx.company, 'parent_account': parent,
            'account_type': 'Bank', 'is_group': 0}
     try:
-        return (await ctx.insert('Account', doc))['name']
+        return (await ctx.insert('Account', doc, name=name))['name']
     except erp.DuplicateError:
         return (await adopt_duplicate(ctx, 'Account', name, ours_before))['name']
     except REFUSALS:

@@ -164,6 +164,8 @@ async def test_validation_error_stops_the_run_with_the_erpnext_message(db, runne
     assert step['error_category'] == 'critical' and step['attempts'] == 1
     named = 'Mode of Payment' if doctype == 'frappe.client.insert_many' else doctype
     assert 'retry' in step['error'].lower() and named in step['error']
+    document = {'create_warehouses': "'Store 1 - AR'", 'create_pos_profiles': "'AR Store 1'"}.get(key, '')
+    assert document in step['error']  # which of the tenant's documents ERPNext refused
 
 
 async def test_plan_mode_writes_nothing_and_lists_what_it_would_create(db, runner, make_tenant, sandbox):
