@@ -34,7 +34,10 @@ INDEXED_FIELDS = (
 def fold(value: object) -> str:
     """Collation key of MariaDB's utf8mb4_unicode_ci (PAD SPACE), near enough for names: case, accents
     and compatibility forms (full-width letters, ligatures) ignored, 'ß' = 'ss', trailing spaces ignored."""
-    decomposed = unicodedata.normalize("NFKD", str(value))
+    text = str(value)
+    if text.isascii():  # nearly every name: no accents to drop (lower() is casefold() on ASCII)
+        return text.lower().rstrip(" ")
+    decomposed = unicodedata.normalize("NFKD", text)
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold().rstrip(" ")
 
 

@@ -19,5 +19,8 @@ import unicodedata
 def fold(name: object) -> str:
     """The text MariaDB compares under utf8mb4_unicode_ci (close enough for names): compatibility
     decomposition without its combining marks, case-folded, trailing spaces dropped."""
-    decomposed = unicodedata.normalize('NFKD', str(name))
+    text = str(name)
+    if text.isascii():  # nearly every name: no accents to drop (lower() is casefold() on ASCII)
+        return text.lower().rstrip(' ')
+    decomposed = unicodedata.normalize('NFKD', text)
     return ''.join(char for char in decomposed if not unicodedata.combining(char)).casefold().rstrip(' ')
