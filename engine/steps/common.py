@@ -18,6 +18,9 @@ from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, NonCriticalProvisioningError, ProvisioningError
 from engine.steps.base import StepContext
 
+# ERPNext answered an insert with a refusal: its transaction was rolled back, nothing was created.
+REFUSALS = (erp.AuthError, erp.NotFoundError, erp.ValidationError)
+
 
 def conflict(ctx: StepContext, doctype: str, name: str, *, critical: bool = True) -> ProvisioningError:
     """A document we need to create exists already and is not ours."""
@@ -65,10 +68,6 @@ async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any]
     except REFUSALS:
         await withdraw_refused(ctx, doctype, name, ours_before)
         raise
-
-
-# ERPNext answered the insert with a refusal: its transaction was rolled back, nothing was created.
-REFUSALS = (erp.AuthError, erp.NotFoundError, erp.ValidationError)
 
 
 async def withdraw_refused(ctx: StepContext, doctype: str, name: str, ours_before: bool) -> None:
