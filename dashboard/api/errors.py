@@ -2,7 +2,8 @@
 
 Status per error: service errors as engine/validation.py draws them (AccountLocked → 429 with
 Retry-After, AuthenticationFailed → 401), request validation → 422 with readable
-`field: message` lines (also listed in `errors`), a body over the cap → 413 (body_limit.py).
+`field: message` lines (also listed in `errors`), a body over the cap → 413 (body_limit.py), a
+body that is not valid JSON or repeats a key → 422 `body: …` (json_body.py).
 Under /api/ an unexpected exception becomes a JSON 500; elsewhere (NiceGUI pages) the handlers
 installed before ours keep working.
 """
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard.api.body_limit import MAX_BODY_BYTES, ApiBodyLimitMiddleware, size_in_words
+from dashboard.api.json_body import JsonBodyCheckMiddleware, UnreadableBody
 from engine.services.users import AccountLocked, AuthenticationFailed
 from engine.validation import (
     Conflict,
@@ -69,6 +71,8 @@ def install_error_handlers(app: FastAPI) -> None:
     """Install the API's handlers and its body cap (413, body_limit.py); safe to call again
     (main.py runs once per NiceGUI test)."""
     if not any(layer.cls is ApiBodyLimitMiddleware for layer in app.user_middleware):
+        # Added first, so it runs inside the cap: it never sees more than the cap lets through.
+        app.add_middleware(JsonBodyCheckMiddleware, prefix=API_PREFIX)
         app.add_middleware(ApiBodyLimitMiddleware, prefix=API_PREFIX)
     app.add_exception_handler(ServiceError, service_error_handler)
     _install_for_api(app, RequestValidationError, validation_error_handler,
@@ -99,8 +103,17 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     return JSONResponse(content, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
 
 
+# FastAPI's answer to a body it failed to parse for a reason json_body.py does not foresee.
+FASTAPI_PARSE_ERROR = 'There was an error parsing the body'
+
+
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST and exc.detail == FASTAPI_PARSE_ERROR:
+        exc = UnreadableBody('is not valid JSON')
+    if isinstance(exc, UnreadableBody):
+        return JSONResponse({'detail': exc.detail, 'errors': [{'field': 'body', 'message': exc.message}]},
+                            status_code=exc.status_code)
     return JSONResponse({'detail': exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -3,7 +3,7 @@ rates over a window (definitions in engine/services/stats.py)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from dashboard.api.deps import DbDep, ManagerPlus
 from dashboard.api.query import blank_is
 from engine.services import stats
+from engine.validation import InvalidInput
+from storage.tables import utcnow
 
 router = APIRouter(prefix='/metrics', tags=['metrics'])
 
@@ -63,5 +65,12 @@ def metrics_summary(
 ) -> MetricsSummary:
     """Provision runs that finished at or after `since`: success rate (succeeded / (succeeded + failed)),
     counts by status (QUEUED and RUNNING: now), mean/p50/p95 provisioning time of succeeded runs, and
-    per step the error rate (failed / executions) and retry rate (extra attempts / executions)."""
+    per step the error rate (failed / executions) and retry rate (extra attempts / executions).
+    A `since` in the future is a 422 (the window would end before it starts)."""
+    if since is not None and _as_utc(since) > utcnow():
+        raise InvalidInput('since', 'must not be in the future')
     return MetricsSummary.model_validate(stats.summary(db, since))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

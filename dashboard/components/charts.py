@@ -19,20 +19,28 @@ COLOURS = {'succeeded': '#2e7d32', 'failed': '#c62828', 'p50': '#2f5d8a', 'p95':
 QUASAR_HEX = {'green-7': '#388e3c', 'red-7': '#d32f2f', 'orange-8': '#ef6c00', 'blue-7': '#1976d2',
               'blue-grey-6': '#546e7a', 'grey-6': '#757575'}
 HEIGHT = 320
+MARKER_SIZE = 10  # one bucket of data is one marker: it must be plain to see
+TARGET_LABEL_MARGIN = 90  # px on the right of the success-rate chart for its "target 95%" label
 
 
 def success_rate_figure(points: Sequence[SuccessPoint], *, bucket: str, target: float) -> go.Figure:
-    """Success rate per bucket as a line (gaps where nothing finished) with the target as a dashed line."""
+    """Success rate per bucket as a neutral line (gaps where nothing finished) with markers large
+    enough to see when all runs fall in one bucket, each coloured by the target (green when it is
+    met, red below); the target is a dashed line labelled in the right margin, clear of the data."""
     x = [point.start.strftime('%Y-%m-%d %H:%M') for point in points]  # UTC; plotly.js ignores offsets
     figure = go.Figure()
     figure.add_trace(go.Scatter(
         x=x, y=[None if p.rate is None else round(p.rate * 100, 2) for p in points], mode='lines+markers',
-        name='success rate', connectgaps=False, line={'color': COLOURS['succeeded']},
+        name='success rate', connectgaps=False, line={'color': COLOURS['p50']},
+        marker={'size': MARKER_SIZE, 'color': [_against_target(p.rate, target) for p in points],
+                'line': {'width': 1, 'color': 'white'}},
         customdata=[[p.succeeded, p.failed] for p in points],
         hovertemplate='%{y:.1f}% (%{customdata[0]} succeeded, %{customdata[1]} failed)<extra></extra>'))
-    figure.add_hline(y=target * 100, line_dash='dash', line_color=TARGET_COLOUR,
-                     annotation_text=f'target {target:.0%}', annotation_position='bottom right')
+    figure.add_hline(y=target * 100, line_dash='dash', line_color=TARGET_COLOUR)
+    figure.add_annotation(text=f'target {target:.0%}', xref='paper', x=1, xanchor='left', yref='y',
+                          y=target * 100, showarrow=False, font={'color': TARGET_COLOUR})
     _layout(figure, y_title='% of finished runs', x_title=f'UTC, per {bucket}')
+    figure.update_layout(margin={'r': TARGET_LABEL_MARGIN})
     figure.update_yaxes(range=[0, 105])
     return figure
 
@@ -96,6 +104,10 @@ def _layout(figure: go.Figure, *, y_title: str, x_title: str | None = None) -> N
     figure.update_yaxes(title_text=y_title, rangemode='tozero')
     if x_title:
         figure.update_xaxes(title_text=x_title)
+
+
+def _against_target(rate: float | None, target: float) -> str:
+    return COLOURS['succeeded'] if rate is None or rate >= target else COLOURS['failed']
 
 
 def _percent(rate: float | None) -> float | None:

@@ -21,6 +21,13 @@ PREVIEW_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'ri
                    *({'name': name, 'label': name, 'field': name, 'align': 'left'}
                      for name in tenant_import.COLUMNS),
                    {'name': 'outcome', 'label': 'Import', 'field': 'outcome', 'align': 'left'}]
+# The uploader's own header counts bytes sent to a server; this dialog reads the file at once, so
+# its counter said "0.0B / 0.00%" after every file. This header keeps only the title and the
+# button that picks a file (dropping a file on the uploader works as before).
+UPLOAD_HEADER = '''<div class="row no-wrap items-center q-pa-sm q-gutter-xs">
+    <div class="col"><div class="q-uploader__title">CSV file: click + or drop it here</div></div>
+    <q-btn v-if="props.canAddFiles" type="a" icon="add_box" round dense flat @click="props.pickFiles"
+           aria-label="Choose a CSV file"><q-uploader-add-trigger /></q-btn></div>'''
 PROBLEM_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'right'},
                    {'name': 'field', 'label': 'Field', 'field': 'field', 'align': 'left'},
                    {'name': 'message', 'label': 'Problem', 'field': 'message', 'align': 'left'}]
@@ -37,7 +44,7 @@ class CsvImport:
             ui.label('Import tenants from a CSV file').classes('text-lg font-semibold')
             ui.label(f'UTF-8 CSV whose first line is: {tenant_import.HEADER}. Empty stores means 1; '
                      'empty engine means the engine chosen below. At most '
-                     f'{tenant_import.MAX_BYTES // 1_000_000} MB and {tenant_import.MAX_ROWS} rows. '
+                     f'{tenant_import.MAX_BYTES // 1_000_000} MB and {tenant_import.MAX_ROWS:,} rows. '
                      'You see a preview first; tenants that exist are skipped.') \
                 .classes('text-sm text-gray-700')
             self.engine = ui.select({e.id: e.name for e in engines}, label='Engine for rows without one',
@@ -46,6 +53,9 @@ class CsvImport:
             self.upload = ui.upload(label='CSV file', auto_upload=True, max_file_size=tenant_import.MAX_BYTES,
                                     on_upload=self._received, on_rejected=self._rejected) \
                 .props('accept=".csv,text/csv,text/plain"').classes('w-full').mark('import-upload')
+            self.upload.add_slot('header', UPLOAD_HEADER)
+            self.file_label = ui.label('No file loaded yet.').classes('text-sm text-gray-700') \
+                .mark('import-file')
             self.message = ui.label('').classes('text-red-700').mark('import-message')
             self.summary = ui.label('').mark('import-summary')
             self.preview_table = ui.table(rows=[], columns=PREVIEW_COLUMNS, row_key='row', pagination=10) \
@@ -70,7 +80,7 @@ class CsvImport:
             result = await run.io_bound(tenant_import.import_csv, self.db, self.content, actor=actor,
                                         default_engine=self.engine.value)
         except ServiceError as exc:
-            self.message.set_text(exc.message.removeprefix('file: '))
+            self.message.set_text(_sentence(exc.message.removeprefix('file: ')))
             self.import_button.enable()
             return
         if result is None:  # the app is shutting down
@@ -88,11 +98,13 @@ class CsvImport:
             self._rejected()
             return
         self.content = await event.file.read()
+        self.file_label.set_text(f'Loaded: {event.file.name} ({size_text(len(self.content))})')
         await self._preview()
 
     def _rejected(self) -> None:
         self.content = None
         self._show(None)
+        self.file_label.set_text('No file loaded.')
         self.message.set_text(f'The file is larger than {tenant_import.MAX_BYTES // 1_000_000} MB: '
                               'split it into smaller files.')
 
@@ -107,8 +119,8 @@ class CsvImport:
         except ServiceError as exc:
             self.content = None
             self._show(None)
-            self.message.set_text(exc.message.removeprefix('file: ') if isinstance(exc, ImportFileError)
-                                  else exc.message)
+            message = exc.message.removeprefix('file: ') if isinstance(exc, ImportFileError) else exc.message
+            self.message.set_text(_sentence(message))
             return
         self._show(preview)
 
@@ -127,6 +139,18 @@ class CsvImport:
             f'{len(rows)} rows: {new} will be created, {preview.count(RowOutcome.EXISTS)} already exist, '
             f'{preview.count(RowOutcome.INVALID)} have errors.' if preview else '')
         self.import_button.set_enabled(new > 0)
+
+
+def size_text(size: int) -> str:
+    """Bytes in words: 512 bytes, 12.3 kB, 1.0 MB."""
+    if size < 1_000:
+        return f'{size} byte{"" if size == 1 else "s"}'
+    return f'{size / 1_000:.1f} kB' if size < 1_000_000 else f'{size / 1_000_000:.1f} MB'
+
+
+def _sentence(text: str) -> str:
+    """A message as a sentence: its first letter capitalised (the service's start in lower case)."""
+    return text[:1].upper() + text[1:]
 
 
 def _result_text(result: ImportResult) -> str:

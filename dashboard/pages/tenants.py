@@ -96,10 +96,17 @@ class TenantList:
         ui.timer(REFRESH_S, self.load)
 
     async def change(self, **changes: Any) -> None:
-        """Show another view (filters, search or page), and put it in the URL."""
+        """Open another view (filters, search or page) by its URL: a new history entry, so the
+        browser's Back and Forward step through the views the user chose."""
+        view = replace(self.view, **changes)
+        if view != self.view:
+            ui.navigate.to(view.url())
+
+    async def _correct(self, **changes: Any) -> None:
+        """Show a view the page chose itself (e.g. the last page when the list shrank) in place of
+        the current one: the URL is replaced, not added to the history."""
         self.view = replace(self.view, **changes)
         ui.navigate.history.replace(self.view.url())
-        self.problem.set_text('')
         await self.load(fresh=True)
 
     async def load(self, *, fresh: bool = False) -> None:
@@ -118,7 +125,7 @@ class TenantList:
             return
         last_page = max(1, math.ceil(listing.total / view.size))
         if view.page > last_page:
-            await self.change(page=last_page)
+            await self._correct(page=last_page)
             return
         self._show([self._row(item) for item in listing.items], listing.total, fresh=fresh)
 
@@ -127,11 +134,16 @@ class TenantList:
     def _toolbar(self, engines: list[Engine]) -> None:
         with ui.row().classes('w-full items-end gap-4'):
             search = ui.input('Search name, company or admin e-mail', value=self.view.q) \
-                .props('clearable').classes('w-80').mark('tenants-search')
-            search.on('keydown.enter', lambda: self.change(q=(search.value or '').strip(), page=1))
+                .props('clearable').classes('w-80 max-w-full').mark('tenants-search')
+
+            async def run_search() -> None:
+                await self.change(q=(search.value or '').strip(), page=1)
+
+            search.on('keydown.enter', run_search)
             search.on('clear', lambda: self.change(q='', page=1))
-            ui.button(icon='search', on_click=lambda: self.change(q=(search.value or '').strip(), page=1)) \
-                .props('flat round').mark('tenants-search-button')
+            with search.add_slot('append'):  # inside the field: never on a row of its own on a phone
+                ui.button(icon='search', on_click=run_search) \
+                    .props('flat round dense').mark('tenants-search-button')
             statuses = {ALL: 'All statuses', **{s.value: s.value for s in TenantStatus}}
             ui.select(statuses, value=self.view.status, label='Status',
                       on_change=lambda e: self.change(status=e.value or ALL, page=1)) \

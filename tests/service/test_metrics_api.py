@@ -56,7 +56,7 @@ async def test_manager_reads_the_summary_of_the_last_24_hours(api, admin, finish
 
 
 async def test_since_narrows_the_window(api, admin, finished_runs) -> None:
-    later = (datetime.now(UTC) + timedelta(minutes=1)).astimezone(datetime.now().astimezone().tzinfo)
+    later = datetime.now(UTC).astimezone(datetime.now().astimezone().tzinfo)  # after every run finished
     answer = await api.get(SUMMARY, headers=admin, params={'since': later.isoformat()})
     assert answer.status_code == 200, answer.text
     assert answer.json()['runs']['finished'] == 0 and answer.json()['success_rate'] is None
@@ -64,6 +64,17 @@ async def test_since_narrows_the_window(api, admin, finished_runs) -> None:
     earlier = (datetime.now(UTC) - timedelta(hours=1)).astimezone(UTC).replace(tzinfo=None).isoformat()
     answer = await api.get(SUMMARY, headers=admin, params={'since': earlier})  # no offset: UTC
     assert answer.json()['runs']['finished'] == 3
+
+
+@pytest.mark.parametrize('ahead', [timedelta(days=1500), timedelta(minutes=5)])
+async def test_a_since_in_the_future_is_a_422(api, admin, ahead) -> None:
+    for since in ((datetime.now(UTC) + ahead).isoformat(),
+                  (datetime.now(UTC) + ahead).replace(tzinfo=None).isoformat()):  # no offset: UTC
+        answer = await api.get(SUMMARY, headers=admin, params={'since': since})
+
+        assert answer.status_code == 422, answer.text
+        assert answer.json()['detail'] == 'since: must not be in the future'
+        assert answer.json()['errors'] == [{'field': 'since', 'message': 'must not be in the future'}]
 
 
 async def test_support_may_not_read_metrics(api, admin) -> None:

@@ -249,10 +249,10 @@ async def test_csv_files_that_cannot_be_read_get_a_clear_message(user: User) -> 
 
     latin1 = 'name,country,currency,admin_email\nCaf\u00e9,FR,EUR,a@example.com\n'.encode('latin-1')
     await upload(user, latin1)
-    await user.should_see('the file is not UTF-8 text')
+    await user.should_see('The file is not UTF-8 text')
 
     await upload(user, b'tenant;land\nAcme;US\n')
-    await user.should_see('the first line must be the header name,country,currency,admin_email,stores,engine')
+    await user.should_see('The first line must be the header name,country,currency,admin_email,stores,engine')
     assert tenants.list_tenants(app.state.db).total == 0
 
 
