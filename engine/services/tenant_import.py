@@ -132,7 +132,7 @@ def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
             if any(value.strip() for value in values):
                 records.append((reader.line_num, values))
             if len(records) > MAX_ROWS:
-                raise ImportFileError(f'the file has more than {MAX_ROWS} rows: split it into smaller files')
+                raise ImportFileError(f'the file has more than {MAX_ROWS:,} rows: split it into smaller files')
     except csv.Error as exc:
         raise ImportFileError(f'line {reader.line_num} is not valid CSV ({exc})') from None
     if not records:

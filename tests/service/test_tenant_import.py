@@ -111,7 +111,7 @@ def test_rows_with_too_many_or_too_few_values_are_reported(db, main_engine) -> N
     ('name,country,currency,admin_email\nCaf\u00e9,FR,EUR,a@example.com\n'.encode('latin-1'), 'not UTF-8'),
     (b'name,country,currency,admin_email\nA\x00,US,USD,a@example.com\n', 'NUL'),
     (b'x' * (tenant_import.MAX_BYTES + 1), 'larger than 1 MB'),
-    ((HEADER + 'T,US,USD,a@example.com,1,\n' * (tenant_import.MAX_ROWS + 1)).encode(), 'more than 2000 rows'),
+    ((HEADER + 'T,US,USD,a@example.com,1,\n' * (tenant_import.MAX_ROWS + 1)).encode(), 'more than 2,000 rows'),
 ])
 def test_files_that_cannot_be_read_get_a_clear_message(db, main_engine, content, expected) -> None:
     with pytest.raises(ImportFileError) as caught:
