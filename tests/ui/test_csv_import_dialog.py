@@ -34,7 +34,7 @@ async def test_a_file_with_too_many_rows_gets_a_sentence(user: User) -> None:
 
     await upload(user, (tenant_import.HEADER + '\n' + rows).encode())
 
-    await user.should_see(f'The file has more than {tenant_import.MAX_ROWS}')
+    await user.should_see(f'The file has more than {tenant_import.MAX_ROWS:,} rows')
     await user.should_see(f'{tenant_import.MAX_ROWS:,} rows. You see a preview first')
 
 
