@@ -59,6 +59,16 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
     return [created[name] if name in created else (found[fold(name)], False) for name in docs]
 
 
+async def create_document(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], *,
+                          critical: bool = True) -> tuple[dict[str, Any], bool]:
+    """Create `doc`, which ERPNext will name `name`, under a write-ahead intent recorded first.
+    Returns (document, created): a duplicate answer is ours only as `adopt_duplicate` says; a refusal
+    takes back the intent this attempt recorded, and is raised."""
+    ours_before = ctx.ours(doctype, name)
+    await ctx.record_intent(doctype, name)
+    return await _create(ctx, doctype, name, doc, ours_before, critical=critical)
+
+
 async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], ours_before: bool, *,
                   critical: bool) -> tuple[dict[str, Any], bool]:
     try:

@@ -9,7 +9,7 @@ from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.erpnext.collation import fold
-from engine.steps.common import adopt_duplicate, conflict, withdraw_refused
+from engine.steps.common import conflict, create_document
 
 ABBR_TAKEN = 'Abbreviation already used'
 MAX_ABBR_RACES = 5
@@ -25,13 +25,12 @@ class CreateCompany(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         name = ctx.tenant.company_name
-        ours_before = ctx.ours('Company', name)  # an earlier attempt may have created it
         for _ in range(MAX_ABBR_RACES):
             existing, taken = await self._look_up(ctx, name)
             if existing is not None:
                 return self._adopt(ctx, existing)
             abbr = free_abbr(initials(name), taken)
-            created = await self._create(ctx, name, abbr, ours_before)
+            created = await self._create(ctx, name, abbr)
             if created is not None:
                 return _output(created, created=True)
         # Other tenants with the same initials are being created right now: after a back-off the
@@ -61,22 +60,16 @@ class CreateCompany(Step):
             raise conflict(ctx, 'Company', company['name'])
         return _output(company, created=False)
 
-    async def _create(self, ctx: StepContext, name: str, abbr: str, ours_before: bool) -> dict[str, Any] | None:
-        """The created company, or None when another company took `abbr` meanwhile."""
-        await ctx.record_intent('Company', name)
+    async def _create(self, ctx: StepContext, name: str, abbr: str) -> dict[str, Any] | None:
+        """The created company (or ours from an earlier attempt), or None when another company took
+        `abbr` meanwhile (the refusal took the intent back; the next try records it again)."""
         doc = {'company_name': name, 'abbr': abbr, 'default_currency': ctx.tenant.currency,
                'country': ctx.tenant.country}
         try:
-            return await ctx.insert('Company', doc, name=name)
-        except erp.DuplicateError:  # our earlier attempt got through, or somebody else's company since our look-up
-            return await adopt_duplicate(ctx, 'Company', name, ours_before)
-        except (erp.AuthError, erp.NotFoundError):
-            await withdraw_refused(ctx, 'Company', name, ours_before)
-            raise
+            return (await create_document(ctx, 'Company', name, doc))[0]
         except erp.ValidationError as exc:
             if ABBR_TAKEN in exc.message:
-                return None  # tried again with the next abbreviation, under the same intent
-            await withdraw_refused(ctx, 'Company', name, ours_before)
+                return None
             raise CriticalProvisioningError(
                 f"ERPNext refused to create company '{name}': {exc.message}. Correct the tenant's country or "
                 'currency (or the value ERPNext names), then retry.') from exc

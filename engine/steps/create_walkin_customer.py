@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, conflict, withdraw_refused
+from engine.steps.common import conflict, create_document
 
 FIELDS = ['name', 'customer_name', 'disabled']
 
@@ -29,14 +29,9 @@ class CreateWalkinCustomer(Step):
             if found.get('customer_name') != customer_name or not ctx.ours('Customer', customer_name):
                 raise conflict(ctx, 'Customer', found.get('customer_name') or found['name'], critical=False)
             return {'customer': found['name'], 'created': False}
-        ours_before = ctx.ours('Customer', customer_name)
-        await ctx.record_intent('Customer', customer_name)
-        try:
-            saved = await ctx.insert('Customer', {'customer_name': customer_name, 'customer_type': 'Individual'},
-                                     name=customer_name)
-        except REFUSALS:
-            await withdraw_refused(ctx, 'Customer', customer_name, ours_before)
-            raise
+        saved, _ = await create_document(ctx, 'Customer', customer_name,
+                                         {'customer_name': customer_name, 'customer_type': 'Individual'},
+                                         critical=False)
         return {'customer': saved['name'], 'created': True}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import NonCriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, withdraw_refused
+from engine.steps.common import REFUSALS, create_document, withdraw_refused
 
 THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
 ROLES = ('Accounts Manager', 'Accounts User', 'Sales Manager', 'Sales User', 'Stock Manager', 'Stock User')
@@ -29,9 +29,7 @@ class InviteTenantAdmin(Step):
             raise _not_ours(ctx, existing['name'])
         created = existing is None
         if created:
-            ours_before = ctx.ours('User', user)
-            await ctx.record_intent('User', user)
-            await _create_user(ctx, user, ours_before)
+            await _create_user(ctx, user)
         permission = await _ensure_permission(ctx, user, permissions)
         return {'user': user, 'created': created, 'user_permission': permission}
 
@@ -49,18 +47,12 @@ def _not_ours(ctx: StepContext, user: str) -> NonCriticalProvisioningError:
         "the company) for it in ERPNext.")
 
 
-async def _create_user(ctx: StepContext, user: str, ours_before: bool) -> None:
+async def _create_user(ctx: StepContext, user: str) -> None:
     doc = {'email': ctx.tenant.admin_email.strip(), 'first_name': _first_name(user), 'send_welcome_email': 1,
            'roles': [{'role': role} for role in ROLES]}
     try:
-        await ctx.insert('User', doc, name=user)
-    except erp.DuplicateError:
-        if not ours_before:  # somebody else's user since our look-up
-            raise _not_ours(ctx, user) from None  # else our earlier attempt created it
-    except REFUSALS as exc:
-        await withdraw_refused(ctx, 'User', user, ours_before)
-        if not isinstance(exc, erp.ValidationError):
-            raise
+        await create_document(ctx, 'User', user, doc, critical=False)
+    except erp.ValidationError as exc:
         if exc.message.strip().rstrip('.') == THROTTLED:
             raise NonCriticalProvisioningError(
                 f"ERPNext refused to create user '{user}' for now: it creates at most `throttle_user_limit` users "

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, adopt_duplicate, withdraw_refused
+from engine.steps.common import create_document
 
 ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled',
                   'parent_account']
@@ -119,17 +118,10 @@ async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, An
             f"Company '{ctx.company}' has no bank account and no group of type Bank to create one under: set a "
             "Default Bank Account on the company in ERPNext, then retry 'Resolve accounts'.")
     name = f'{BANK_LEDGER} - {ctx.abbr}'
-    ours_before = ctx.ours('Account', name)
-    await ctx.record_intent('Account', name)
     doc = {'account_name': BANK_LEDGER, 'company': ctx.company, 'parent_account': parent,
            'account_type': 'Bank', 'is_group': 0}
-    try:
-        return (await ctx.insert('Account', doc, name=name))['name']
-    except erp.DuplicateError:
-        return (await adopt_duplicate(ctx, 'Account', name, ours_before))['name']
-    except REFUSALS:
-        await withdraw_refused(ctx, 'Account', name, ours_before)
-        raise
+    saved, _ = await create_document(ctx, 'Account', name, doc)
+    return saved['name']
 
 
 def _bank_group(accounts: dict[str, dict[str, Any]], abbr: str) -> str | None:
