@@ -13,7 +13,7 @@ from dashboard.api.query import OptionalId, blank_is, optional_text
 from dashboard.api.runs import RunDetail
 from engine.services import runs, tenants
 from engine.validation import MAX_ID, TenantCreate
-from storage.tables import Tenant, TenantStatus
+from storage.tables import RunMode, Tenant, TenantStatus
 
 router = APIRouter(prefix='/tenants', tags=['tenants'])
 DEFAULT_LIMIT = 50
@@ -45,13 +45,14 @@ class TenantPublic(BaseModel):
 
 
 class TenantDetail(TenantPublic):
-    """A tenant with its current run and its newest plan, both in GET /runs/{id}'s shape."""
+    """A tenant with its latest run and its current run, both in GET /runs/{id}'s shape."""
 
     latest_run: RunDetail | None = Field(None, description=(
-        'the current run: the newest run that is not a plan (null until the tenant was provisioned '
-        'or deprovisioned once); a plan never replaces it'))
-    latest_plan: RunDetail | None = Field(None, description=(
-        'the newest plan run (look-ups only, nothing written) when it is newer than latest_run, else null'))
+        'the newest run of any mode, a plan (look-ups only) included; null before the first'))
+    current_run: RunDetail | None = Field(None, description=(
+        'the newest run that is not a plan: the one the tenant page shows and acts on (retry, skip, '
+        'mark succeeded); a plan never replaces it. Null until the tenant was provisioned or '
+        'deprovisioned once'))
 
 
 class TenantPage(BaseModel):
@@ -85,10 +86,12 @@ def create_tenant(body: TenantCreate, user: SupportPlus, db: DbDep) -> TenantPub
 
 @router.get('/{tenant_id}')
 def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
-    """The tenant with its current run (`latest_run`, never a plan) and a newer plan (`latest_plan`)."""
+    """The tenant with its latest run (`latest_run`, a plan included) and its current run
+    (`current_run`, never a plan)."""
     tenant = tenants.get_tenant(db, tenant_id)
-    latest = runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
-    plan = runs.latest_plan_detail(db, tenant_id)
+    latest = runs.newest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
+    current = (latest if latest is None or latest['mode'] != RunMode.PLAN
+               else runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes))
     return TenantDetail(**TenantPublic.of(tenant).model_dump(),
                         latest_run=RunDetail(**latest) if latest else None,
-                        latest_plan=RunDetail(**plan) if plan else None)
+                        current_run=RunDetail(**current) if current else None)

@@ -162,6 +162,14 @@ def latest_run_detail(db: Database, tenant_id: int, *,
     return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
 
 
+def newest_run_detail(db: Database, tenant_id: int, *,
+                      stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
+    """The tenant's newest run of any mode (a plan included) with its steps; None if it never ran."""
+    with db.session() as session:
+        run = queries.newest_run_for_tenant(session, tenant_id)
+    return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
+
+
 def latest_plan_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
     """The tenant's newest plan run with its steps when it is newer than the current run (a later
     provisioning run makes it stale); None otherwise."""

@@ -22,6 +22,11 @@ def latest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
                         .order_by(col(Run.id).desc())).first()
 
 
+def newest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    """The tenant's newest run of any mode, plans included."""
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id).order_by(col(Run.id).desc())).first()
+
+
 def latest_plan_for_tenant(session: Session, tenant_id: int) -> Run | None:
     """The tenant's newest plan run."""
     return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode == RunMode.PLAN)

@@ -1,5 +1,6 @@
-"""The run a tenant is shown and acted on: a plan never replaces it (latest_run / latest_plan), a retry
-keeps who asked for the run and records who retried it, and a refusal names the tenant by name."""
+"""The run a tenant is shown and acted on: a plan never replaces it (`current_run`; `latest_run` is the
+newest run of any mode, as DESIGN.md's contract says), a retry keeps who asked for the run and records
+who retried it, and a refusal names the tenant by name."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ async def test_a_plan_after_a_failed_run_leaves_the_failed_run_current(api, admi
 
     tenant = (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()
 
-    assert tenant['latest_run']['id'] == failed['id'] and tenant['latest_run']['status'] == 'FAILED'
-    assert tenant['latest_plan']['id'] == plan['id'] and tenant['latest_plan']['mode'] == 'plan'
+    assert tenant['current_run']['id'] == failed['id'] and tenant['current_run']['status'] == 'FAILED'
+    assert tenant['latest_run']['id'] == plan['id'] and tenant['latest_run']['mode'] == 'plan'
     assert tenant['status'] == 'FAILED'
     listed = (await api.get('/api/v1/tenants', headers=admin)).json()['items']
     assert [item['status'] for item in listed] == ['FAILED']
@@ -42,12 +43,12 @@ async def test_a_later_run_makes_the_plan_stale(api, admin, provisioning, sandbo
     tenant_id = await new_tenant(api, admin)
     plan = await run_to_end(api, admin, tenant_id, plan=True)
     tenant = (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()
-    assert tenant['latest_run'] is None and tenant['latest_plan']['id'] == plan['id']
+    assert tenant['current_run'] is None and tenant['latest_run']['id'] == plan['id']
 
     run = await run_to_end(api, admin, tenant_id)
 
     tenant = (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()
-    assert tenant['latest_run']['id'] == run['id'] and tenant['latest_plan'] is None
+    assert tenant['current_run']['id'] == run['id'] == tenant['latest_run']['id']
 
 
 async def test_a_retry_keeps_the_requester_and_records_the_retrier(api, admin, provisioning, sandbox_engine,
