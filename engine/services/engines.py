@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from engine import alerting
 from engine.clients import EngineClients
@@ -33,7 +33,7 @@ from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotF
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as queries
-from storage.tables import Engine, EngineHealth, Run, Tenant, utcnow
+from storage.tables import Engine, EngineHealth, utcnow
 
 SANDBOX_ENGINE = 'Sandbox'
 SANDBOX_CREDENTIALS = ('sandbox', 'sandbox')
@@ -239,8 +239,7 @@ def _engine_or_404(session: Session, engine_id: int) -> Engine:
 
 
 def _refuse_engine_in_use(session: Session, engine: Engine) -> None:
-    tenants = session.exec(select(func.count()).select_from(Tenant).where(Tenant.engine_id == engine.id)).one()
-    runs = session.exec(select(func.count()).select_from(Run).where(Run.engine_id == engine.id)).one()
+    tenants, runs = queries.engine_usage(session, engine.id)
     if tenants or runs:
         used_by = f'{tenants} tenant{"" if tenants == 1 else "s"}' if tenants else \
             f'{runs} run{"" if runs == 1 else "s"}'

@@ -166,7 +166,7 @@ def newest_run_detail(db: Database, tenant_id: int, *,
                       stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
     """The tenant's newest run of any mode (a plan included) with its steps; None if it never ran."""
     with db.session() as session:
-        run = queries.newest_run_for_tenant(session, tenant_id)
+        run = queries.latest_run_for_tenant(session, tenant_id, plans=None)
     return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
 
 
@@ -174,7 +174,7 @@ def latest_plan_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
     """The tenant's newest plan run with its steps when it is newer than the current run (a later
     provisioning run makes it stale); None otherwise."""
     with db.session() as session:
-        plan = queries.latest_plan_for_tenant(session, tenant_id)
+        plan = queries.latest_run_for_tenant(session, tenant_id, plans=True)
         current = queries.latest_run_for_tenant(session, tenant_id) if plan else None
     if plan is None or (current is not None and current.id > plan.id):
         return None

@@ -15,22 +15,14 @@ def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
                                           col(Run.status).in_(ACTIVE_RUN_STATUSES))).first()
 
 
-def latest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
-    """The tenant's current run: its newest run that is not a plan (a plan only looks, so it never
-    becomes the run the tenant's page shows and acts on, nor the one auto-retry weighs)."""
-    return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode != RunMode.PLAN)
-                        .order_by(col(Run.id).desc())).first()
-
-
-def newest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
-    """The tenant's newest run of any mode, plans included."""
-    return session.exec(select(Run).where(Run.tenant_id == tenant_id).order_by(col(Run.id).desc())).first()
-
-
-def latest_plan_for_tenant(session: Session, tenant_id: int) -> Run | None:
-    """The tenant's newest plan run."""
-    return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.mode == RunMode.PLAN)
-                        .order_by(col(Run.id).desc())).first()
+def latest_run_for_tenant(session: Session, tenant_id: int, *, plans: bool | None = False) -> Run | None:
+    """The tenant's newest run. By default its current run: the newest that is not a plan (a plan only
+    looks, so it never becomes the run the tenant's page shows and acts on, nor the one auto-retry
+    weighs); `plans=True`: its newest plan; `plans=None`: its newest run of any mode."""
+    query = select(Run).where(Run.tenant_id == tenant_id)
+    if plans is not None:
+        query = query.where(Run.mode == RunMode.PLAN if plans else Run.mode != RunMode.PLAN)
+    return session.exec(query.order_by(col(Run.id).desc())).first()
 
 
 def latest_runs_for_tenants(session: Session, tenant_ids: Sequence[int]) -> dict[int, Run]:
