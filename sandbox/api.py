@@ -89,12 +89,16 @@ async def _respond(request: Request, sandbox: Sandbox, route: ApiRoute, body: by
         return offline_response()
     if decision.latency_s:
         await asyncio.sleep(decision.latency_s)
-    if decision.hang is not None:
+    if decision.hang is not None and not decision.hang.after_commit:
         return await _hang(request, decision.hang)
-    if decision.failure is not None:
+    if decision.failure is not None and not decision.failure.after_commit:
         return failure_response(decision.failure)
     response = execute(sandbox, request, route, body)
     sandbox.persist_soon()
+    if decision.hang is not None:  # after_commit: the work is done, its answer never comes
+        return await _hang(request, decision.hang)
+    if decision.failure is not None:  # after_commit: the work is done, its answer is lost
+        return failure_response(decision.failure)
     return response
 
 

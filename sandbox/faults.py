@@ -1,7 +1,9 @@
 """Fault injection: rules the control API adds, and the decision each /api request gets.
 
 A rule = optional filters (`method`, `doctype`) + selection (`count`: the next N matches;
-`rate`: a probability) + effect (`offline`, `timeout`, `status`, `latency_ms`).
+`rate`: a probability) + effect (`offline`, `timeout`, `status`, `latency_ms`). With
+`after_commit`, a `status` or `timeout` comes after the request did its work (committed): the
+answer is lost, not the write, as when a proxy gives up on a request the site then finishes.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .responses import frappe_json, proxy_page
 DEFAULT_HANG_S = 120.0
 RULE_KEYS = {
     "method", "doctype", "status", "count", "rate", "latency_ms", "timeout", "offline",
-    "retry_after", "hang_s", "exc_type", "seed",
+    "retry_after", "hang_s", "exc_type", "seed", "after_commit",
 }  # fmt: skip
 
 
@@ -54,6 +56,7 @@ class FaultRule:
     retry_after: float | None = None
     hang_s: float = DEFAULT_HANG_S
     exc_type: str | None = None
+    after_commit: bool = False  # the request runs (and commits) first; only its answer fails
     hits: int = 0
     spec: dict = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -173,10 +176,13 @@ def _read_effects(body: dict, rule: FaultRule) -> None:
     rule.latency_ms = _number(body, "latency_ms", minimum=0) if "latency_ms" in body else 0.0
     rule.retry_after = _number(body, "retry_after", minimum=0) if "retry_after" in body else None
     rule.hang_s = _number(body, "hang_s", minimum=0) if "hang_s" in body else DEFAULT_HANG_S
-    for key in ("timeout", "offline"):
+    for key in ("timeout", "offline", "after_commit"):
         if not isinstance(body.get(key, False), bool):
             raise RuleError(f"{key} must be true or false")
     rule.timeout, rule.offline = body.get("timeout", False), body.get("offline", False)
+    rule.after_commit = body.get("after_commit", False)
+    if rule.after_commit and not (rule.timeout or "status" in body):
+        raise RuleError("after_commit needs a status or timeout: the answer that replaces the committed one")
 
 
 def _number(body: dict, key: str, *, integer: bool = False, minimum: float | None = None):

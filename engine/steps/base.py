@@ -60,6 +60,8 @@ class Observations:
     def __init__(self) -> None:
         self._rows: dict[str, dict[str, dict[str, Any]]] = {}
         self._complete: dict[str, set[str]] = {}
+        self.api_user: str | None = None  # the user the engine's API key acts as (`StepContext.api_user`)
+        self.api_user_lock = asyncio.Lock()
 
     def record(self, doctype: str, rows: Iterable[dict[str, Any]], *, complete: bool = False) -> None:
         """`complete`: whole documents (a missing key means empty), not a look-up's chosen columns."""
@@ -172,6 +174,16 @@ class StepContext:
         """True when this tenant's runs recorded the intent to create `doctype` `name` (or a person
         vouched for what this step finds by marking it done)."""
         return self.vouched or self._intents.ours(doctype, name)
+
+    async def api_user(self) -> str:
+        """The ERPNext user the engine's API key acts as: the `owner` ERPNext writes on every document
+        Provisioner creates. What check_engine found in this run, else asked once per execution
+        (a teardown run has no check_engine)."""
+        async with self.seen.api_user_lock:
+            if self.seen.api_user is None:
+                found = (self.outputs.get('check_engine') or {}).get('user')
+                self.seen.api_user = found or await self.erp.logged_user()
+            return self.seen.api_user
 
     def recorded(self, doctype: str) -> list[str]:
         """The `doctype` names this tenant's runs recorded the intent to create (teardown reads them)."""

@@ -3,9 +3,11 @@ and conflict messages.
 
 Names are matched as ERPNext compares them (`fold`: case and accents aside, see
 engine/erpnext/collation.py), and a document is adopted only when its exact name is one this
-tenant recorded the intent to create before this attempt: "GLOBEX LTD", made by hand, is never
-taken for the "Globex Ltd" we were about to create, and a duplicate answer to our own insert is
-ours only if an earlier attempt of ours may have made it."""
+tenant recorded the intent to create before this attempt and ERPNext's `owner` of it is the user
+our API key acts as: "GLOBEX LTD", made by hand, is never taken for the "Globex Ltd" we were about
+to create, a duplicate answer to our own insert is ours only if an earlier attempt of ours may have
+made it, and a document somebody made under our name after an insert whose answer was lost (a 503,
+a timeout) is theirs. A step a person marked done takes what it finds (they vouched for it)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,40 @@ def conflict(ctx: StepContext, doctype: str, name: str, *, critical: bool = True
                "ERPNext, then retry this step.")
 
 
+def made_by_someone_else(ctx: StepContext, doctype: str, name: str, owner: str | None, user: str, *,
+                         critical: bool = True) -> ProvisioningError:
+    """A document under a name we recorded (an insert whose answer was lost) that another user made."""
+    cls = CriticalProvisioningError if critical else NonCriticalProvisioningError
+    return cls(f"{doctype} '{name}' exists in ERPNext but was created by {owner or 'an unknown user'}, not by "
+               f"Provisioner's API user {user}, so it is not taken for tenant '{ctx.tenant.name}' (an earlier "
+               "attempt to create it got no answer). Rename or delete it in ERPNext, then retry this step.")
+
+
+async def claim(ctx: StepContext, doctype: str, doc: dict[str, Any], *, name: str | None = None,
+                critical: bool = True) -> None:
+    """Raise unless `doc`, which ERPNext showed (with its `owner`), is the tenant's: `name` (default:
+    the document's own) is one the tenant's runs recorded the intent to create, and our API user
+    created it; or a person vouched for what this step finds by marking it done."""
+    if ctx.vouched:
+        return
+    name = name or doc['name']
+    if not ctx.ours(doctype, name):
+        raise conflict(ctx, doctype, doc['name'], critical=critical)
+    await _require_our_user(ctx, doctype, name, doc, critical=critical)
+
+
+async def _require_our_user(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], *,
+                            critical: bool) -> None:
+    """Somebody else's document holds the name we recorded, so nothing of ours does: the intent is
+    taken back (deprovisioning must not delete it) and the step fails saying whose it is."""
+    user = await ctx.api_user()
+    if doc.get('owner') == user:
+        return
+    if not ctx.plan:
+        await ctx.withdraw_intents(doctype, [name])
+    raise made_by_someone_else(ctx, doctype, doc['name'], doc.get('owner'), user, critical=critical)
+
+
 async def ensure_document(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any],
                           existing: dict[str, Any] | None, *, critical: bool = True) -> tuple[dict[str, Any], bool]:
     """Adopt `existing` when it is ours, or create `doc` (intent first). Returns (document, created)."""
@@ -47,8 +83,8 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
     found = {fold(row['name']): row for row in existing.values()}
     for name in docs:
         row = found.get(fold(name))
-        if row is not None and not ctx.ours(doctype, row['name']):
-            raise conflict(ctx, doctype, row['name'], critical=critical)
+        if row is not None:
+            await claim(ctx, doctype, row, critical=critical)
     missing = [name for name in docs if fold(name) not in found]
     ours_before = {name: ctx.ours(doctype, name) for name in missing}
     if missing:
@@ -91,12 +127,14 @@ async def withdraw_refused(ctx: StepContext, doctype: str, name: str, ours_befor
 async def adopt_duplicate(ctx: StepContext, doctype: str, name: str, ours_before: bool, *,
                           critical: bool = True) -> dict[str, Any]:
     """ERPNext refused to create `name` as a duplicate. It is ours when an earlier attempt of ours
-    recorded the intent (its answer was lost) and the stored name is exactly ours; otherwise
-    somebody else made it since our look-up, or under another case, and the intent is taken back."""
+    recorded the intent (its answer was lost), the stored name is exactly ours and our API user
+    created it; otherwise somebody else made it since our look-up, or under another case, and the
+    intent is taken back."""
     doc = await ctx.get_doc(doctype, name)
     if not (ours_before and doc['name'] == name):
         await withdraw_refused(ctx, doctype, name, ours_before)
         raise conflict(ctx, doctype, doc['name'], critical=critical)
+    await _require_our_user(ctx, doctype, name, doc, critical=critical)
     return doc
 
 

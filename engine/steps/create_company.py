@@ -9,7 +9,7 @@ from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.erpnext.collation import fold
-from engine.steps.common import conflict, create_document
+from engine.steps.common import claim, create_document
 
 ABBR_TAKEN = 'Abbreviation already used'
 MAX_ABBR_RACES = 5
@@ -28,7 +28,7 @@ class CreateCompany(Step):
         for _ in range(MAX_ABBR_RACES):
             existing, taken = await self._look_up(ctx, name)
             if existing is not None:
-                return self._adopt(ctx, existing)
+                return await self._adopt(ctx, existing)
             abbr = free_abbr(initials(name), taken)
             created = await self._create(ctx, name, abbr)
             if created is not None:
@@ -42,7 +42,7 @@ class CreateCompany(Step):
         name = ctx.tenant.company_name
         existing, taken = await self._look_up(ctx, name)
         if existing is not None:
-            out = self._adopt(ctx, existing)
+            out = await self._adopt(ctx, existing)
             return {**out, 'exists': [f'Company {name} ({out["abbr"]})'], 'create': []}
         abbr = free_abbr(initials(name), taken)
         return {'company': name, 'abbr': abbr, 'defaults': {}, 'exists': [], 'create': [f'Company {name} ({abbr})']}
@@ -55,9 +55,8 @@ class CreateCompany(Step):
         existing = next((row for row in rows if fold(row['name']) == fold(name)), None)  # as ERPNext compares
         return existing, {str(row['abbr']).upper() for row in rows if row.get('abbr')}
 
-    def _adopt(self, ctx: StepContext, company: dict[str, Any]) -> dict[str, Any]:
-        if not ctx.ours('Company', company['name']):
-            raise conflict(ctx, 'Company', company['name'])
+    async def _adopt(self, ctx: StepContext, company: dict[str, Any]) -> dict[str, Any]:
+        await claim(ctx, 'Company', company)
         return _output(company, created=False)
 
     async def _create(self, ctx: StepContext, name: str, abbr: str) -> dict[str, Any] | None:
@@ -94,7 +93,7 @@ def free_abbr(base: str, taken: set[str]) -> str:
 DEFAULT_FIELDS = ('default_cash_account', 'default_bank_account', 'default_receivable_account',
                   'default_income_account', 'default_expense_account', 'write_off_account',
                   'round_off_account', 'cost_center', 'default_currency')
-COMPANY_FIELDS = ['name', 'abbr', *DEFAULT_FIELDS]
+COMPANY_FIELDS = ['name', 'abbr', 'owner', *DEFAULT_FIELDS]
 
 
 def _output(company: dict[str, Any], *, created: bool) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from engine.steps.base import Step, StepContext
 from engine.steps.common import by_name, enable_ours, ensure_documents
 
 DEFAULT_MODE = 'Cash'
-FIELDS = ['name', 'company', 'warehouse', 'disabled']
+FIELDS = ['name', 'company', 'warehouse', 'disabled', 'owner']
 
 
 class CreatePosProfiles(Step):

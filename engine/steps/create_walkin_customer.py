@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from engine.steps.base import Step, StepContext
-from engine.steps.common import conflict, create_document
+from engine.steps.common import claim, conflict, create_document
 
-FIELDS = ['name', 'customer_name', 'disabled']
+FIELDS = ['name', 'customer_name', 'disabled', 'owner']
 
 
 class CreateWalkinCustomer(Step):
@@ -26,8 +26,9 @@ class CreateWalkinCustomer(Step):
         customer_name = walkin_name(ctx.abbr)
         found = await _find(ctx, customer_name)
         if found is not None:  # found as ERPNext compares; ours only under exactly our name
-            if found.get('customer_name') != customer_name or not ctx.ours('Customer', customer_name):
+            if found.get('customer_name') != customer_name:
                 raise conflict(ctx, 'Customer', found.get('customer_name') or found['name'], critical=False)
+            await claim(ctx, 'Customer', found, name=customer_name, critical=False)
             return {'customer': found['name'], 'created': False}
         saved, _ = await create_document(ctx, 'Customer', customer_name,
                                          {'customer_name': customer_name, 'customer_type': 'Individual'},

@@ -8,7 +8,7 @@ from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.steps.common import enable_ours, ensure_documents
 
-FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled']
+FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled', 'owner']
 ROOT = 'All Warehouses'
 
 

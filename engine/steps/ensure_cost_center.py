@@ -8,7 +8,7 @@ from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.steps.common import ensure_document
 
-FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled']
+FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled', 'owner']
 
 
 class EnsureCostCenter(Step):

@@ -8,7 +8,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import NonCriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, create_document, withdraw_refused
+from engine.steps.common import REFUSALS, claim, create_document, withdraw_refused
 
 THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
 ROLES = ('Accounts Manager', 'Accounts User', 'Sales Manager', 'Sales User', 'Stock Manager', 'Stock User')
@@ -25,8 +25,10 @@ class InviteTenantAdmin(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
         existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _permissions(ctx, user))
-        if existing is not None and not (existing['name'] == user and ctx.ours('User', user)):
-            raise _not_ours(ctx, existing['name'])
+        if existing is not None:
+            if not (existing['name'] == user and ctx.ours('User', user)):
+                raise _not_ours(ctx, existing['name'])
+            await claim(ctx, 'User', existing, critical=False)
         created = existing is None
         if created:
             await _create_user(ctx, user)

@@ -1,5 +1,6 @@
-"""What the teardown steps share: delete only what this tenant's runs recorded creating, treat
-"already gone" as done, and turn ERPNext's refusals into messages an operator can act on."""
+"""What the teardown steps share: delete only what this tenant's runs recorded creating and ERPNext
+shows our API user created, treat "already gone" as done, and turn ERPNext's refusals into
+messages an operator can act on."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from engine.steps.base import StepContext
 
 # Documents that belong to a company: deleted only when ERPNext shows them in this tenant's company.
 COMPANY_DOCTYPES = frozenset({'Account', 'Cost Center', 'Warehouse', 'POS Profile', 'User Permission'})
+GO_WITH_COMPANY = frozenset({'Account', 'Cost Center', 'Warehouse'})  # Company.on_trash deletes them
 
 
 def our_company(ctx: StepContext) -> str | None:
@@ -31,22 +33,41 @@ async def delete_recorded(ctx: StepContext, doctype: str, names: list[str], *, r
     return {'deleted': deleted, 'already_gone': gone}
 
 
-async def in_our_company(ctx: StepContext, doctype: str, names: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """`names` split into those ERPNext shows in our company, those gone, and the others (kept:
-    a name recorded by a refused POST may have been taken since by another company's document)."""
-    company = our_company(ctx)
+async def ours_in_erpnext(ctx: StepContext, doctype: str,
+                          names: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """`names` split into those ERPNext shows as ours, those gone, and the others (kept, each with a
+    warning). Ours: created by the user our API key acts as (a name recorded before an insert whose
+    answer was lost may have been taken since by somebody else's document) and, for a document of
+    the company, in this tenant's company. One look-up."""
     if not names:
         return [], [], []
-    if company is None:
+    of_company = doctype in COMPANY_DOCTYPES
+    company = our_company(ctx) if of_company else None
+    if of_company and company is None:
         return [], [], list(names)
-    rows = await ctx.erp.get_list(doctype, filters=[['name', 'in', names]], fields=['name', 'company'])
-    found = {row['name']: row.get('company') for row in rows}
-    ours = [name for name in names if name in found and found[name] == company]
-    others = [name for name in names if name in found and found[name] != company]
-    for name in others:
-        ctx.warn(f"{doctype} '{name}' was left in ERPNext: it belongs to company '{found[name]}', not to "
-                 f"'{company}'.")
+    fields = ['name', 'owner', 'company'] if of_company else ['name', 'owner']
+    found = {row['name']: row for row in await ctx.erp.get_list(doctype, filters=[['name', 'in', names]],
+                                                                fields=fields)}
+    user = await ctx.api_user()
+    ours, others = [], []
+    for name in (name for name in names if name in found):
+        why = _not_ours(doctype, found[name], company, user)
+        if why is None:
+            ours.append(name)
+        else:
+            ctx.warn(f"{doctype} '{name}' was left in ERPNext: {why}.")
+            others.append(name)
     return ours, [name for name in names if name not in found], others
+
+
+def _not_ours(doctype: str, row: dict, company: str | None, user: str) -> str | None:
+    """Why a recorded document ERPNext shows is not ours to delete, or None when it is."""
+    if company is not None and row.get('company') != company:
+        return f"it belongs to company '{row.get('company')}', not to '{company}'"
+    if row.get('owner') != user:
+        also = ' (ERPNext deletes it with the company, if the company goes)' if doctype in GO_WITH_COMPANY else ''
+        return f"it was created by {row.get('owner')}, not by Provisioner's API user {user}{also}"
+    return None
 
 
 def refused(doctype: str, name: str, exc: erp.ERPNextError, retry_title: str) -> CriticalProvisioningError:

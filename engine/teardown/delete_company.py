@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.steps.base import Step, StepContext
-from engine.teardown.common import delete_recorded, our_company
+from engine.teardown.common import delete_recorded, our_company, ours_in_erpnext
 
 
 class DeleteCompany(Step):
@@ -20,7 +20,9 @@ class DeleteCompany(Step):
         if company is None:
             ctx.warn('The company was not created by Provisioner for this tenant, so it was left in ERPNext.')
             return {'deleted': [], 'already_gone': []}
-        return await delete_recorded(ctx, 'Company', [company], retry_title=self.title)
+        ours, gone, kept = await ours_in_erpnext(ctx, 'Company', [company])
+        result = await delete_recorded(ctx, 'Company', ours, retry_title=self.title)
+        return {**result, 'already_gone': [*result['already_gone'], *gone], 'kept': kept}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         company = our_company(ctx)

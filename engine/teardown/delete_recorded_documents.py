@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from engine.steps.base import Step, StepContext
-from engine.teardown.common import COMPANY_DOCTYPES, delete_recorded, in_our_company
+from engine.teardown.common import delete_recorded, ours_in_erpnext
 
 
 class DeleteRecorded(Step):
@@ -15,10 +15,8 @@ class DeleteRecorded(Step):
     critical = True
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
-        names = ctx.recorded(self.doctype)
-        if self.doctype not in COMPANY_DOCTYPES:  # the deprovision request kept only confirmed names
-            return await delete_recorded(ctx, self.doctype, names, retry_title=self.title)
-        ours, gone, kept = await in_our_company(ctx, self.doctype, names)
+        # (the deprovision request kept only confirmed names of the doctypes outside the company)
+        ours, gone, kept = await ours_in_erpnext(ctx, self.doctype, ctx.recorded(self.doctype))
         result = await delete_recorded(ctx, self.doctype, ours, retry_title=self.title)
         return {**result, 'already_gone': [*result['already_gone'], *gone], 'kept': kept}
 

@@ -37,6 +37,10 @@ class ReleasePaymentModes(Step):
             doc = await ctx.erp.find_doc('Mode of Payment', mode)
             if doc is None or doc.get('accounts'):
                 continue  # gone already, or another company uses it now: it stays
+            if doc.get('owner') != (user := await ctx.api_user()):  # made by somebody after our insert got no answer
+                ctx.warn(f"Mode of Payment '{mode}' was left in ERPNext: it was created by {doc.get('owner')}, not by "
+                         f"Provisioner's API user {user}.")
+                continue
             try:
                 await ctx.erp.delete('Mode of Payment', mode)
                 deleted.append(mode)

@@ -349,6 +349,20 @@ async def test_extra_api_keys_act_as_their_user():
     assert demo.json() == {"message": "Administrator"}
 
 
+async def test_owner_is_the_user_who_created_the_document():
+    """ERPNext writes the creating user as `owner` (an API key's user); the site's fixtures are Administrator's."""
+    app = create_app(api_keys={"k2": ("s2", "ops@acme.test")})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://s",
+                                 headers={"Authorization": "token k2:s2"}) as ops:
+        made = await ops.post("/api/resource/Price List", json={"price_list_name": "Ops", "currency": "USD",
+                                                                "selling": 1})
+        rows = await ops.get("/api/resource/Price List", params={"fields": '["name", "owner"]',
+                                                                 "limit_page_length": 0})
+    assert made.json()["data"]["owner"] == "ops@acme.test" and made.json()["data"]["modified_by"] == "ops@acme.test"
+    owners = {row["name"]: row["owner"] for row in rows.json()["data"]}
+    assert owners == {"Ops": "ops@acme.test", "Standard Buying": "Administrator", "Standard Selling": "Administrator"}
+
+
 async def test_link_errors_are_joined_and_name_child_rows(client, acme):
     body = pos_profile(warehouse="Nowhere", payments=[{"mode_of_payment": "Barter", "default": 1}])
     response = await client.post("/api/resource/POS Profile", json=body)

@@ -77,6 +77,31 @@ async def test_timeout_with_hang_s_ends_in_a_proxy_504(client):
     )
 
 
+async def test_after_commit_loses_the_answer_not_the_write(client):
+    body = {"company_name": "Acme Retail", "default_currency": "USD", "country": "United States"}
+    await add_fault(client, {"method": "POST", "doctype": "Company", "status": 503, "after_commit": True, "count": 1})
+    lost = await client.post("/api/resource/Company", json=body)
+    assert lost.status_code == 503 and lost.json()["exc_type"] == "SessionStopped"
+    stored = (await client.get("/api/resource/Company/Acme Retail")).json()["data"]
+    assert stored["owner"] == "Administrator"  # written by the key's user, though its answer was lost
+    again = await client.post("/api/resource/Company", json=body)
+    assert again.status_code == 409
+
+
+async def test_after_commit_with_a_timeout_hangs_after_the_write(client):
+    await add_fault(client, {"timeout": True, "hang_s": 0.1, "after_commit": True, "doctype": "Price List"})
+    body = {"price_list_name": "Late", "currency": "USD", "selling": 1}
+    assert (await client.post("/api/resource/Price List", json=body)).status_code == 504
+    await client.delete("/__sandbox__/faults")
+    assert (await client.get("/api/resource/Price List/Late")).status_code == 200
+
+
+@pytest.mark.parametrize("rule", [{"after_commit": True, "latency_ms": 5}, {"after_commit": "yes", "status": 503}])
+async def test_after_commit_needs_a_failure_to_replace_the_answer(client, rule):
+    response = await client.post("/__sandbox__/faults", json=rule)
+    assert response.status_code == 422 and "after_commit" in response.json()["detail"]
+
+
 async def test_offline_refuses_everything_under_api_but_not_control(client):
     rule = await add_fault(client, {"offline": True})
     response = await client.get("/api/method/ping")
