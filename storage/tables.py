@@ -205,6 +205,10 @@ class Run(SQLModel, table=True):
         sa.Index('ix_run_finished', 'finished_at'),
         # Covers the metrics' window of provision runs (storage/queries/stats.py).
         sa.Index('ix_run_mode_finished', 'mode', 'finished_at', 'status', 'started_at'),
+        # Only the runs with warnings (a few): the tenants list's "current run succeeded with
+        # warnings" filter (storage/queries/tenants.py) reads them without a pass over the history.
+        sa.Index('ix_run_warned', 'status', 'tenant_id', 'mode',
+                 sqlite_where=sa.text('warnings > 0'), postgresql_where=sa.text('warnings > 0')),
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key='tenant.id')

@@ -69,12 +69,16 @@ def list_tenants(
     drifted: Annotated[bool | None, Query(description='only tenants whose drift check found (true) or '
                                                       'did not find (false) a difference'),
                        blank_is(None)] = None,
+    warnings: Annotated[bool | None, Query(description='only tenants whose current run (the newest that is '
+                                                       'not a plan) succeeded with at least one warning (true), '
+                                                       'or only the others (false)'),
+                        blank_is(None)] = None,
     limit: Annotated[int, Query(ge=1, le=tenants.MAX_LIMIT), blank_is(DEFAULT_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_ID), blank_is(0)] = 0,
 ) -> TenantPage:
     """Newest first. An empty parameter (`?status=&q=`) is the same as leaving it out."""
-    page = tenants.list_tenants(db, status=status_, q=q, engine_id=engine_id, drifted=drifted, limit=limit,
-                                offset=offset)
+    page = tenants.list_tenants(db, status=status_, q=q, engine_id=engine_id, drifted=drifted, warnings=warnings,
+                                limit=limit, offset=offset)
     return TenantPage(items=[TenantPublic.of(tenant) for tenant in page.items], total=page.total)
 
 

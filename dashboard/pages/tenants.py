@@ -1,5 +1,6 @@
 """Tenants: search, filter and page through them (server-side); support staff create, import and
-provision. The view lives in the URL (`?status=&engine=&q=&page=&size=`), so links and reloads keep it."""
+provision. The view lives in the URL (`?status=&engine=&q=&page=&size=&drifted=&warnings=`), so links and
+reloads keep it."""
 
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ ALL = ''
 
 @guarded_page('/tenants', title='Tenants', roles=ANY_ROLE)
 async def tenants_page(user: User, status: str = '', engine: str = '', q: str = '', page: str = '1',
-                       size: str = '25', drifted: str = '') -> None:
+                       size: str = '25', drifted: str = '', warnings: str = '') -> None:
     engines = await run.io_bound(engine_service.list_engines, session.database()) or []
     view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, engines=engines,
-                                     drifted=drifted)
+                                     drifted=drifted, warnings=warnings)
     await TenantList(user, engines, view, problems).load(fresh=True)
 
 
@@ -46,10 +47,11 @@ class View:
     page: int = 1
     size: int = PAGE_SIZES[0]
     drifted: bool = False  # only tenants whose drift check found a difference
+    warnings: bool = False  # only tenants whose current run succeeded with warnings
 
     @classmethod
     def from_query(cls, *, status: str, engine: str, q: str, page: str, size: str,
-                   engines: list[Engine], drifted: str = '') -> tuple[View, list[str]]:
+                   engines: list[Engine], drifted: str = '', warnings: str = '') -> tuple[View, list[str]]:
         """The view a URL asks for; parts that make no sense are dropped and named in `problems`."""
         problems = []
         if status and status not in set(TenantStatus):
@@ -61,13 +63,14 @@ class View:
         size_number = int(size) if size.isdecimal() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
         page_number = int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1
         view = cls(status=status, engine_id=engine_id, q=q.strip(), page=page_number, size=size_number,
-                   drifted=drifted in ('1', 'true'))
+                   drifted=drifted in ('1', 'true'), warnings=warnings in ('1', 'true'))
         return view, problems
 
     def url(self) -> str:
         query = {'status': self.status, 'engine': self.engine_id or '', 'q': self.q,
                  'page': self.page if self.page > 1 else '',
-                 'size': self.size if self.size != PAGE_SIZES[0] else '', 'drifted': 1 if self.drifted else ''}
+                 'size': self.size if self.size != PAGE_SIZES[0] else '', 'drifted': 1 if self.drifted else '',
+                 'warnings': 1 if self.warnings else ''}
         text = urlencode({key: value for key, value in query.items() if value})
         return f'/tenants?{text}' if text else '/tenants'
 
@@ -115,7 +118,8 @@ class TenantList:
         try:
             listing = await run.io_bound(tenants.list_tenants_with_runs, self.db, status=view.status or None,
                                          q=view.q, engine_id=view.engine_id or None,
-                                         drifted=True if view.drifted else None, limit=view.size,
+                                         drifted=True if view.drifted else None,
+                                         warnings=True if view.warnings else None, limit=view.size,
                                          offset=(view.page - 1) * view.size)
         except ServiceError as exc:
             self.problem.set_text(exc.message)
@@ -153,6 +157,9 @@ class TenantList:
                 .classes('w-44').mark('tenants-engine')
             ui.checkbox('Drifted only', value=self.view.drifted,
                         on_change=lambda e: self.change(drifted=bool(e.value), page=1)).mark('tenants-drifted')
+            ui.checkbox('Succeeded with warnings', value=self.view.warnings,
+                        on_change=lambda e: self.change(warnings=bool(e.value), page=1)).mark('tenants-warnings') \
+                .tooltip('Only tenants whose current run succeeded with at least one warning')
             ui.space()
             if self.can_act:
                 ui.button('New tenant', icon='add', on_click=self.form.open).mark('tenants-new')
@@ -214,7 +221,7 @@ class TenantList:
     def _empty_text(self, total: int) -> str:
         """Why the table is empty, and what to do about it (no quotes: it goes into a prop)."""
         view = self.view
-        if view.q or view.status or view.engine_id or view.drifted:
+        if view.q or view.status or view.engine_id or view.drifted or view.warnings:
             return 'No tenant matches this search or these filters: clear them to see every tenant.'
         if total == 0 and self.can_act:
             return 'No tenants yet: add one with New tenant, or several at once with Import CSV.'

@@ -51,16 +51,18 @@ def create_tenant(db: Database, data: TenantCreate, *, actor: str) -> Tenant:
 
 
 def list_tenants(db: Database, *, status: str | None = None, q: str | None = None,
-                 engine_id: int | None = None, drifted: bool | None = None, limit: int = 50,
-                 offset: int = 0) -> Page[Tenant]:
+                 engine_id: int | None = None, drifted: bool | None = None, warnings: bool | None = None,
+                 limit: int = 50, offset: int = 0) -> Page[Tenant]:
     """Tenants newest first; `q` matches name, company or admin email (any case); `drifted` keeps
-    only the tenants whose last drift check found (True) or did not find (False) a difference."""
+    only the tenants whose last drift check found (True) or did not find (False) a difference;
+    `warnings` only those whose current run (the newest that is not a plan) succeeded with at least
+    one warning (True), or all the others (False)."""
     _check_page(limit, offset)
     status = _status(status)
     q = _query_text(q)
     with db.session() as session:
         items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
-                                            engine_id=engine_id, drifted=drifted)
+                                            engine_id=engine_id, drifted=drifted, warnings=warnings)
     return Page(items=items, total=total)
 
 
@@ -146,13 +148,13 @@ class TenantListing:
 
 
 def list_tenants_with_runs(db: Database, *, status: str | None = None, q: str | None = None,
-                           engine_id: int | None = None, drifted: bool | None = None, limit: int = 25,
-                           offset: int = 0) -> Page[TenantListing]:
+                           engine_id: int | None = None, drifted: bool | None = None,
+                           warnings: bool | None = None, limit: int = 25, offset: int = 0) -> Page[TenantListing]:
     """One page of `list_tenants`, each tenant with its newest run: a COUNT, a page and one run query."""
     _check_page(limit, offset)
     status, q = _status(status), _query_text(q)
     with db.session() as session:
         items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
-                                            engine_id=engine_id, drifted=drifted)
+                                            engine_id=engine_id, drifted=drifted, warnings=warnings)
         latest = run_queries.latest_runs_for_tenants(session, [tenant.id for tenant in items])
     return Page(items=[TenantListing(tenant, latest.get(tenant.id)) for tenant in items], total=total)

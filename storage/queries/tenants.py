@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import literal_column
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, or_, select
 
 from storage.name_keys import name_key
-from storage.tables import Tenant
+from storage.tables import Run, RunMode, RunStatus, Tenant
 
 
 def tenant_by_name(session: Session, name: str) -> Tenant | None:
@@ -18,19 +20,22 @@ def tenant_by_name(session: Session, name: str) -> Tenant | None:
 
 def tenants_page(session: Session, *, limit: int, offset: int, status: str | None = None,
                  q: str | None = None, engine_id: int | None = None,
-                 drifted: bool | None = None) -> tuple[list[Tenant], int]:
+                 drifted: bool | None = None, warnings: bool | None = None) -> tuple[list[Tenant], int]:
     """Matching tenants newest first, and how many match in total."""
-    conditions = _conditions(status=status, q=q, engine_id=engine_id, drifted=drifted)
+    conditions = _conditions(status=status, q=q, engine_id=engine_id, drifted=drifted, warnings=warnings)
     total = session.exec(select(func.count()).select_from(Tenant).where(*conditions)).one()
     query = select(Tenant).where(*conditions).order_by(col(Tenant.id).desc()).offset(offset).limit(limit)
     return list(session.exec(query)), total
 
 
 def _conditions(*, status: str | None, q: str | None, engine_id: int | None,
-                drifted: bool | None = None) -> list[Any]:
+                drifted: bool | None = None, warnings: bool | None = None) -> list[Any]:
     conditions: list[Any] = []
     if drifted is not None:
         conditions.append(col(Tenant.drifted).is_(drifted))
+    if warnings is not None:
+        warned = tenants_warned_by_current_run()
+        conditions.append(col(Tenant.id).in_(warned) if warnings else col(Tenant.id).not_in(warned))
     if status:
         conditions.append(Tenant.status == status)
     if engine_id is not None:
@@ -41,6 +46,19 @@ def _conditions(*, status: str | None, q: str | None, engine_id: int | None,
         others = (Tenant.company_name, Tenant.admin_email)
         conditions.append(or_(by_name, *(col(column).icontains(q, autoescape=True) for column in others)))
     return conditions
+
+
+def tenants_warned_by_current_run() -> Any:
+    """The ids of the tenants whose current run (the newest that is not a plan) succeeded with at
+    least one warning, as a subquery. It reads only the runs that succeeded with warnings (the
+    partial index `ix_run_warned` holds just the runs with warnings) and keeps each one that is its
+    tenant's newest non-plan run (one `ix_run_tenant` probe each): no pass over the whole history."""
+    later = aliased(Run)
+    newest = (select(func.max(later.id)).where(later.tenant_id == Run.tenant_id, later.mode != RunMode.PLAN)
+              .scalar_subquery())
+    # `> 0` written out, not a bound parameter: only then may the planner use the partial index.
+    return select(Run.tenant_id).where(Run.status == RunStatus.SUCCEEDED, col(Run.warnings) > literal_column('0'),
+                                       Run.mode != RunMode.PLAN, Run.id == newest)
 
 
 def tenant_counts_by_status(session: Session) -> dict[str, int]:
