@@ -66,12 +66,13 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
         add('delete_company', 'Company', [company])
     kept = [{'doctype': doctype, 'name': name} for doctype, names in unconfirmed.items() for name in names]
     return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change, 'kept': kept,
-            'note': 'Only documents this tenant\'s runs created are deleted, and a document of the company only '
-                    'when ERPNext shows it in this company. A Mode of Payment created for it is deleted only if '
-                    'no other company uses it by then; ERPNext removes the rest of the company\'s chart of '
-                    'accounts, cost centers and default warehouses with the company. "kept": names a run was '
-                    'about to create but no step confirmed (ERPNext may have refused them): never deleted; '
-                    'check ERPNext by hand.'}
+            'note': 'Only documents this tenant\'s runs created are deleted, each only when ERPNext shows that '
+                    'Provisioner\'s API user created it (its owner), and a document of the company only when '
+                    'ERPNext shows it in this company: the run lists the others as kept. A Mode of Payment '
+                    'created for it is deleted only if no other company uses it by then; ERPNext removes the rest'
+                    ' of the company\'s chart of accounts, cost centers and default warehouses with the company. '
+                    '"kept": names a run was about to create but no step confirmed (ERPNext may have refused '
+                    'them): never deleted; check ERPNext by hand.'}
 
 
 def request(db: Database, tenant_id: int, *, actor: str) -> Run:
