@@ -13,7 +13,9 @@ database under a lock of the engine rows on PostgreSQL, under SQLite's write loc
 Runs of an engine whose health check says offline are not claimed: they wait.
 
 Each claim is recorded in the run's metadata (`claims`: owner and time, the last 20), which is
-the evidence of who executed a run when; the runner's checkpoints are fenced by the lease.
+the evidence of who executed a run when; the runner's checkpoints are fenced by the lease. A claim
+that takes a run over from an expired lease also writes the audit event `run.resumed` (actor
+`system`, with the step the run resumes at), which the run's card on the tenant page shows.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ import structlog
 from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
+from engine.services import audit, runs
 from storage.db import Database, is_postgres
 from storage.queries import claims
+from storage.queries import runs as run_queries
 from storage.tables import EngineHealth, Run, RunStatus, utcnow
 
 log = structlog.get_logger('dispatcher')
@@ -142,11 +146,30 @@ class Dispatcher:
                     leases.append(self._lease(run_id, meta, now))
                 if len(leases) >= free:
                     break
+            resumed = self._resumed_runs(connection, leases, now)
             claims.lease_runs(connection, leases)
+            for run in resumed:
+                self._record_resumed(connection, run)
         taken = [lease['b_id'] for lease in leases]
         if taken:
             log.info('runs.claimed', run_ids=taken)
+        for run in resumed:
+            log.info('run.resumed', run_id=run.id, step=run.step, previous_owner=run.lease_owner)
         return taken
+
+    def _resumed_runs(self, connection, leases: list[dict], now) -> list:
+        """The runs among `leases` taken from a process whose lease expired (it was killed or
+        stalled): they resume at their first unfinished step. Only a run claimed before can be one,
+        so a claim of fresh runs asks nothing more of the database."""
+        claimed_before = [lease['b_id'] for lease in leases if len(lease['b_meta']['claims']) > 1]
+        return run_queries.runs_with_expired_leases(connection, claimed_before, now=now)
+
+    def _record_resumed(self, connection, run) -> None:
+        """The audit event `run.resumed` (actor system), committed with the claim."""
+        audit.record_in(connection, actor=audit.SYSTEM_ACTOR, action=runs.RESUMED, tenant_id=run.tenant_id,
+                        run_id=run.id, step_key=run.step, correlation_id=run.correlation_id,
+                        details={'step': run.step, 'previous_owner': run.lease_owner,
+                                 'lease_expired_at': run.lease_expires_at, 'owner': self.owner})
 
     def _lease(self, run_id: int, meta: dict, now) -> dict:
         """The claim of one run: RUNNING under our lease, the claim added to its metadata."""

@@ -79,8 +79,18 @@ class RunPublic(BaseModel):
     finished_at: datetime | None
 
 
+class RunResumed(BaseModel):
+    at: datetime = Field(description='when another claim took the run over')
+    step: str | None = Field(description='the step it resumed at (its first unfinished one); null when '
+                                         'only the end of the run was left to record')
+    step_title: str | None
+
+
 class RunDetail(RunPublic):
     stuck: bool = Field(description='RUNNING longer than PROVISIONER_STUCK_AFTER_MINUTES: needs a person')
+    resumed: list[RunResumed] = Field(default_factory=list, description=(
+        'each time the run was resumed after its process stopped mid-run (killed, or stalled past its '
+        'lease), oldest first; also the audit event run.resumed'))
     steps: list[StepPublic]
 
 

@@ -197,6 +197,8 @@ def _run_facts(run: dict[str, Any]) -> None:
             with ui.row().classes('gap-1 items-baseline min-w-0'):
                 ui.label(label).classes('text-gray-600')
                 ui.label(str(value)).classes('break-all').mark(f"run-{label.split(' ')[0]}")
+    for resumed in run.get('resumed') or []:
+        ui.label(_resumed_text(run, resumed)).classes('text-blue-900').mark('run-resumed')
     if run.get('next_retry_at'):
         ui.label(f"Next automatic retry at {fmt_time(run['next_retry_at'])}").classes('text-blue-900') \
             .mark('run-next-retry')
@@ -223,6 +225,13 @@ def _run_error(run: dict[str, Any]) -> str:
     title = titles.get(key) or step_title(key)
     where = f" at step {_position(run, key)}'{title}'" if title else ''
     return f"{run_stop_text(run.get('error_category'))}{where}: {without_title(run['error_message'], title)}"
+
+
+def _resumed_text(run: dict[str, Any], resumed: dict[str, Any]) -> str:
+    """"Resumed after a restart at 2026-12-01 14:02:07 UTC at step 6 'Configure payment modes'"."""
+    where = (f" at step {_position(run, resumed['step'])}'{resumed['step_title']}'" if resumed.get('step')
+             else ', only its end left to record')
+    return f"Resumed after a restart at {fmt_time(resumed['at'])}{where}"
 
 
 def _position(run: dict[str, Any], key: str | None) -> str:
@@ -260,7 +269,8 @@ def _run_signature(run: dict[str, Any] | None) -> tuple | None:
         return None
     progress = tuple(step['status'] for step in run.get('steps') or [])
     elapsed = int(run_duration(run) or 0) if run.get('status') == 'RUNNING' else None  # a live clock
-    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed)
+    resumed = tuple((item['at'], item['step']) for item in run.get('resumed') or [])
+    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed, resumed)
 
 
 RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'retried_by',

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import Connection, insert
 from sqlmodel import Session
 
 from engine.validation import MAX_ID, InvalidInput, Page
@@ -27,11 +28,26 @@ def record(session: Session, *, actor: str, action: str, tenant_id: int | None =
            run_id: int | None = None, step_key: str | None = None, details: dict[str, Any] | None = None,
            correlation_id: str | None = None) -> AuditEvent:
     """Add one event to the caller's unit of work (committed with it)."""
-    event = AuditEvent(actor=(actor or SYSTEM_ACTOR)[:64], action=action[:64], tenant_id=tenant_id,
-                       run_id=run_id, step_key=step_key, details=_jsonable(details or {}),
-                       correlation_id=correlation_id)
+    event = _event(actor=actor, action=action, tenant_id=tenant_id, run_id=run_id, step_key=step_key,
+                   details=details, correlation_id=correlation_id)
     session.add(event)
     return event
+
+
+def record_in(connection: Connection, *, actor: str, action: str, tenant_id: int | None = None,
+              run_id: int | None = None, step_key: str | None = None, details: dict[str, Any] | None = None,
+              correlation_id: str | None = None) -> None:
+    """`record` for a Core transaction (the dispatcher's claim): committed with the connection's."""
+    event = _event(actor=actor, action=action, tenant_id=tenant_id, run_id=run_id, step_key=step_key,
+                   details=details, correlation_id=correlation_id)
+    connection.execute(insert(AuditEvent).values(event.model_dump(exclude={'id'})))
+
+
+def _event(*, actor: str, action: str, tenant_id: int | None, run_id: int | None, step_key: str | None,
+           details: dict[str, Any] | None, correlation_id: str | None) -> AuditEvent:
+    return AuditEvent(actor=(actor or SYSTEM_ACTOR)[:64], action=action[:64], tenant_id=tenant_id,
+                      run_id=run_id, step_key=step_key, details=_jsonable(details or {}),
+                      correlation_id=correlation_id)
 
 
 def list_events(db: Database, *, limit: int = 50, offset: int = 0, action: str | None = None,

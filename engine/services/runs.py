@@ -19,9 +19,11 @@ from engine.steps import STEPS
 from engine.workflows import ALL_STEP_TITLES
 from engine.validation import Conflict, InvalidInput, NotFound
 from storage.db import Database
+from storage.queries import audit as audit_queries
 from storage.queries import runs as queries
 from storage.tables import (
     ACTIVE_RUN_STATUSES,
+    AuditEvent,
     Run,
     RunMode,
     RunStatus,
@@ -47,6 +49,7 @@ RETRIED_BY = 'retried_by'  # the person who last retried the run or one of its s
 EARLIER_ATTEMPTS = 'earlier_attempts'  # step key -> attempts made before the run was queued again
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
 DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
+RESUMED = 'run.resumed'  # the dispatcher's audit event: a claim took the run over from an expired lease
 
 
 @dataclass(frozen=True)
@@ -140,16 +143,19 @@ def run_detail(db: Database, run_id: int, *,
 
     `next_retry_at` is when a transient failure is retried by itself (None: no automatic retry);
     `stuck` is True while the run has been RUNNING longer than `stuck_after_minutes` (pass
-    PROVISIONER_STUCK_AFTER_MINUTES): it needs a person (cancel, retry or skip a step, mark one done)."""
+    PROVISIONER_STUCK_AFTER_MINUTES): it needs a person (cancel, retry or skip a step, mark one done);
+    `resumed` lists each time another claim took the run over after its process stopped (killed, or
+    stalled past its lease) and the step it resumed at (the dispatcher's `run.resumed` audit events)."""
     with db.session() as session:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound(f'Run {run_id} does not exist.')
         steps = queries.steps_of_run(session, run_id)
+        resumed = audit_queries.events_of_run(session, tenant_id=run.tenant_id, run_id=run_id, action=RESUMED)
         meta = run.meta or {}
         earlier = meta.get(EARLIER_ATTEMPTS) or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
-                'retried_by': meta.get(RETRIED_BY),
+                'retried_by': meta.get(RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
                 'steps': [_step_view(step, earlier.get(step.step_key, 0)) for step in steps]}
 
 
@@ -299,6 +305,11 @@ def _already_active(db: Database, tenant_id: int) -> Conflict:
     which = f' ({kind} #{active.id}, {active.status})' if active else ''
     who = f"'{tenant.name}'" if tenant else str(tenant_id)
     return Conflict(f'Tenant {who} already has an active run{which}: wait for it or cancel it.')
+
+
+def _resumed_view(event: AuditEvent) -> dict[str, Any]:
+    return {'at': event.at, 'step': event.step_key,
+            'step_title': ALL_STEP_TITLES.get(event.step_key, event.step_key) if event.step_key else None}
 
 
 def _step_view(step: StepRun, earlier_attempts: int = 0) -> dict[str, Any]:

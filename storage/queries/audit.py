@@ -21,6 +21,12 @@ def audit_events(session: Session, *, limit: int, offset: int, action: str | Non
     return list(session.exec(query)), total
 
 
+def events_of_run(session: Session, *, tenant_id: int, run_id: int, action: str) -> list[AuditEvent]:
+    """The run's events of one action, oldest first (through the tenant's index: a tenant has few)."""
+    return list(session.exec(select(AuditEvent).where(AuditEvent.tenant_id == tenant_id, AuditEvent.run_id == run_id,
+                                                      AuditEvent.action == action).order_by(col(AuditEvent.id))))
+
+
 def distinct_actions(session: Session) -> list[str]:
     """Every action key the log holds, sorted."""
     return list(session.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, Row, bindparam
 from sqlmodel import Session, col, select
 
-from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, StepRun
+from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus
 
 
 def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
@@ -64,3 +66,22 @@ def merge_intents(metas: Iterable[dict[str, Any] | None]) -> dict[str, list[str]
             bucket = merged.setdefault(doctype, [])
             bucket.extend(name for name in names if name not in bucket)
     return merged
+
+
+def runs_with_expired_leases(connection: Connection, run_ids: Sequence[int], *, now: datetime) -> list[Row]:
+    """Of `run_ids`, the runs still RUNNING under a lease that expired (the process working on them
+    died or stalled): id, tenant_id, correlation_id, lease_owner, lease_expires_at and `step`, the
+    first unfinished step (by position; None when every step had ended), where the run resumes."""
+    if not run_ids:
+        return []
+    return connection.execute(_EXPIRED_LEASES, {'b_ids': list(run_ids), 'b_now': now}).all()
+
+
+_FIRST_UNFINISHED_STEP = (select(StepRun.step_key)
+                          .where(StepRun.run_id == Run.id,
+                                 col(StepRun.status).in_((StepStatus.PENDING, StepStatus.RUNNING)))
+                          .order_by(col(StepRun.position)).limit(1).scalar_subquery())
+_EXPIRED_LEASES = select(Run.id, Run.tenant_id, Run.correlation_id, Run.lease_owner, Run.lease_expires_at,
+                         _FIRST_UNFINISHED_STEP.label('step')).where(
+    col(Run.id).in_(bindparam('b_ids', expanding=True)), Run.status == RunStatus.RUNNING,
+    col(Run.lease_expires_at) < bindparam('b_now'))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from engine.dispatcher import Dispatcher
 from engine.runner import Runner
-from engine.services import runs
+from engine.services import audit, runs
 from storage.tables import Engine, Run, utcnow
 from tests.conftest import FAST_RETRIES
 from tests.engine.helpers import fault, names, steps
@@ -81,6 +81,53 @@ async def test_a_run_whose_process_died_is_claimed_again_and_resumes(db, clients
     assert detail['status'] == 'SUCCEEDED'
     assert steps(detail)['create_company']['attempts'] == 1
     assert await names(sandbox, 'Company') == ['Acme Retail']
+
+
+async def test_a_resumed_run_says_so_in_the_audit_log_and_its_detail(db, clients, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail')
+    run = runs.request_provision(db, acme.id, actor='t')
+    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=0.2)
+    task = None
+
+    def die_after_cost_center(key, outcome):
+        if key == 'ensure_cost_center':
+            task.cancel()
+
+    dead.runner = Runner(db, clients.get, policy=FAST_RETRIES, on_step_finished=die_after_cost_center)
+    [claimed] = await dead.tick()
+    task = dead.tasks[claimed]
+    await asyncio.gather(task, return_exceptions=True)
+    unfinished = [s for s in runs.run_detail(db, run.id)['steps'] if s['status'] in ('PENDING', 'RUNNING')]
+    assert unfinished and runs.run_detail(db, run.id)['resumed'] == []
+
+    await asyncio.sleep(0.25)
+    survivor = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=4, owner='p2')
+    assert await survivor.tick() == [run.id]
+    await finish(survivor)
+
+    [event] = audit.list_events(db, action='run.resumed').items
+    assert (event.actor, event.tenant_id, event.run_id) == ('system', acme.id, run.id)
+    assert event.step_key == unfinished[0]['key'] and event.details['previous_owner'] == 'dead-process'
+    detail = runs.run_detail(db, run.id)
+    assert detail['status'] == 'SUCCEEDED'
+    assert [(r['step'], r['step_title']) for r in detail['resumed']] == [(unfinished[0]['key'],
+                                                                          unfinished[0]['title'])]
+
+
+async def test_claims_of_fresh_or_released_runs_record_no_resumption(db, clients, make_tenant, sandbox):
+    await fault(sandbox, latency_ms=40)
+    run = runs.request_provision(db, make_tenant('Acme Retail').id, actor='t')
+    stopping = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=1, owner='p1')
+    await stopping.tick()
+    await asyncio.sleep(0.2)
+    await stopping.drain(grace_seconds=5)  # handed back to the queue, not taken from a dead process
+
+    fresh = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=1, owner='p2')
+    assert await fresh.tick() == [run.id]
+    await finish(fresh)
+
+    assert runs.run_detail(db, run.id)['status'] == 'SUCCEEDED'
+    assert audit.list_events(db, action='run.resumed').total == 0
 
 
 async def test_renewal_extends_only_our_leases(db, runner, make_tenant, sandbox):

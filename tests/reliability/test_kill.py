@@ -1,6 +1,6 @@
 """Kill -9: `python main.py` as a subprocess, 30 tenants queued, SIGKILL while runs are in flight,
-start it again → every run resumes (within 60 s of the kill) at its first unfinished step, all
-PROVISIONED, no ERPNext document twice. ERPNext is `python -m sandbox` in its own process: only
+start it again → every run resumes (within 60 s of the kill) at its first unfinished step and says
+so (audit event `run.resumed`, the run's `resumed`), all PROVISIONED, no ERPNext document twice. ERPNext is `python -m sandbox` in its own process: only
 the service dies, as in production."""
 
 from __future__ import annotations
@@ -39,6 +39,34 @@ def read_steps(path, run_ids) -> dict[int, dict[str, tuple[str, int]]]:
     return steps
 
 
+def first_unfinished_steps(path, run_ids) -> dict[int, str]:
+    """Each run's first unfinished step (by position): where it must resume."""
+    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+    try:
+        rows = connection.execute("SELECT run_id, step_key FROM steprun WHERE status IN ('PENDING', 'RUNNING') "
+                                  'ORDER BY run_id, position').fetchall()
+    finally:
+        connection.close()
+    first: dict[int, str] = {}
+    for run_id, key in rows:
+        if run_id in run_ids:
+            first.setdefault(run_id, key)
+    return first
+
+
+def read_resumed_events(path) -> dict[int, list[tuple]]:
+    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
+    try:
+        rows = connection.execute("SELECT run_id, actor, tenant_id, step_key FROM auditevent "
+                                  "WHERE action = 'run.resumed' ORDER BY id").fetchall()
+    finally:
+        connection.close()
+    events: dict[int, list[tuple]] = {}
+    for run_id, actor, tenant_id, step_key in rows:
+        events.setdefault(run_id, []).append((actor, tenant_id, step_key))
+    return events
+
+
 def wait_until(condition, *, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -72,6 +100,7 @@ def test_sigkill_mid_flight_then_restart_resumes_every_run(tmp_path):
         interrupted = {run_id: run['owner'] for run_id, run in before.items() if run['status'] == 'RUNNING'}
         done_before = {run_id: {k for k, (status, _) in steps.items() if status == 'SUCCEEDED'}
                        for run_id, steps in read_steps(database, interrupted).items()}
+        resume_at = first_unfinished_steps(database, interrupted)
         assert len(interrupted) >= 4 and all(interrupted.values())
 
         restarted = ServiceProcess(tmp_path, database_url=url, port=service.port)
@@ -94,6 +123,14 @@ def test_sigkill_mid_flight_then_restart_resumes_every_run(tmp_path):
         after = read_steps(database, interrupted)
         for run_id, keys in done_before.items():
             assert all(after[run_id][key] == ('SUCCEEDED', 1) for key in keys), (run_id, after[run_id])
+        # Each says so: one run.resumed audit event (actor system) naming its tenant and that step,
+        # and the run's detail lists the resumption.
+        events = read_resumed_events(database)
+        assert sorted(events) == sorted(interrupted), (events, interrupted)
+        for run_id, step in resume_at.items():
+            run = restarted.api('GET', f'/runs/{run_id}').json()
+            assert events[run_id] == [('system', run['tenant_id'], step)]
+            assert [item['step'] for item in run['resumed']] == [step]
         tenants = restarted.api('GET', '/tenants?limit=500').json()['items']
         counts = assert_no_duplicates(sandbox, TENANTS, {t['company_name']: t['stores'] for t in tenants})
         print(f'\nkill -9: {len(interrupted)} runs interrupted, resumed {min(delays):.1f}-{max(delays):.1f} s '
