@@ -220,8 +220,9 @@ _TENANT_METAS = select(Run.meta).where(Run.tenant_id == _TENANT)
 _STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output, StepRun.manual_by).where(
     StepRun.run_id == _RUN).order_by(col(StepRun.position))
 _UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
+# (and an earlier attempt's error no longer stands: a step waiting to run again shows none)
 _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
-    status=StepStatus.PENDING, finished_at=None)
+    status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None)
 _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
     bindparam('b_keys', expanding=True))).values(
     status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),

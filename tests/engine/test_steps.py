@@ -200,3 +200,20 @@ async def test_skipped_step_makes_dependants_fail_with_a_clear_message(db, runne
     step = steps(detail)['configure_payment_modes']
     assert step['status'] == 'FAILED'
     assert "'Resolve accounts' was skipped" in step['error']
+
+
+async def test_a_step_waiting_to_run_again_shows_no_earlier_error(db, runner, make_tenant, sandbox):
+    # QA pass 2, finding 7: after 'Resolve accounts' was skipped, the payment modes failed saying so;
+    # then the skipped step was retried and failed again. The payment modes wait again (PENDING),
+    # and the "was skipped" error of their earlier attempt no longer stands.
+    await fault(sandbox, method='POST', doctype='Account', status=417, count=100)
+    first = await provision(db, runner, make_tenant('Acme Retail').id)
+    runs.skip_step(db, first['id'], 'resolve_accounts', actor='admin', reason='testing')
+    assert steps(await resume(db, runner, first['id']))['configure_payment_modes']['status'] == 'FAILED'
+    runs.retry_step(db, first['id'], 'resolve_accounts', actor='admin')
+    detail = await resume(db, runner, first['id'])
+    assert steps(detail)['resolve_accounts']['status'] == 'FAILED'
+    waiting = steps(detail)['configure_payment_modes']
+    assert waiting['status'] == 'PENDING'
+    assert (waiting['error'], waiting['error_category']) == (None, None)
+    assert waiting['earlier_attempts'] == 1
