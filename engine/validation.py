@@ -199,6 +199,17 @@ def http_url(value: str) -> str:
     return text
 
 
+def url_refusal(url: str) -> str | None:
+    """Why `http_url` refuses `url` ('must not point at …'), or None when it is accepted. For URLs
+    stored before a rule existed (an engine saved with a cloud metadata address): nothing may be
+    sent to them until someone changes them."""
+    try:
+        http_url(url)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 METADATA_HOSTS = frozenset({'metadata.google.internal', 'metadata.goog', 'metadata'})
 
 

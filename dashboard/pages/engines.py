@@ -246,6 +246,8 @@ def _check_text(name: str, result: EngineCheck) -> str:
     if result.error is None:
         version = f', {result.version}' if result.version else ''
         return f"Connection to '{name}' works ({when}): logged in as {result.user}{version}."
+    if not result.sent:
+        return f"'{name}' was not checked ({when}): {result.error}"
     return f"Connection to '{name}' failed ({when}): {result.error}"
 
 

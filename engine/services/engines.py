@@ -29,7 +29,7 @@ from engine.erpnext.client import ERPNextClient
 from engine.erpnext.errors import AuthError, ERPNextError
 from engine.security import SecretBox, SecretKeyError
 from engine.services import audit
-from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound
+from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound, url_refusal
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as queries
@@ -50,6 +50,7 @@ class EngineCheck:
     user: str | None = None
     version: str | None = None
     error: str | None = None
+    sent: bool = True  # False: nothing was asked of ERPNext (the engine's stored URL is refused)
 
 
 def create_engine(db: Database, secrets: SecretBox, data: EngineCreate, *, actor: str) -> Engine:
@@ -173,20 +174,23 @@ async def check_engine(db: Database, secrets: SecretBox, engine_id: int, *,
     `actor` is given for checks a person asked for (audited); periodic checks leave it out.
     """
     engine = await asyncio.to_thread(get_engine, db, engine_id)
-    try:
-        api_secret = engine_secret(secrets, engine)
-    except SecretKeyError as exc:
-        result = EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=str(exc))
+    refusal = url_refusal(engine.base_url)
+    if refusal is not None:  # saved before such URLs were refused: no request is sent there
+        result = EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=_refused_url_error(refusal), sent=False)
     else:
-        result = await _probe(engine, api_secret, transport, timeout)
+        result = await _probe(engine, secrets, transport, timeout)
     await asyncio.to_thread(_save_check, db, result, actor)
     return result
 
 
 # ---- helpers -----------------------------------------------------------------------------------
 
-async def _probe(engine: Engine, api_secret: str, transport: httpx.AsyncBaseTransport | None,
+async def _probe(engine: Engine, secrets: SecretBox, transport: httpx.AsyncBaseTransport | None,
                  timeout: float) -> EngineCheck:
+    try:
+        api_secret = engine_secret(secrets, engine)
+    except SecretKeyError as exc:
+        return EngineCheck(engine.id, EngineHealth.OFFLINE, utcnow(), error=str(exc))
     try:
         async with ERPNextClient(engine.base_url, engine.api_key, api_secret, timeout=timeout,
                                  transport=transport) as client:
@@ -208,6 +212,13 @@ def _check_error(engine: Engine, exc: ERPNextError) -> str:
         return (f"ERPNext at {engine.base_url} accepted the API key '{engine.api_key}' but its user may not "
                 f'do this ({exc.message}): give the API user the System Manager role')
     return exc.message
+
+
+def _refused_url_error(refusal: str) -> str:
+    """The check's message for a stored URL Provisioner refuses (the URL itself is not repeated: one
+    saved with a user name and password in it would show them)."""
+    return (f"Provisioner refuses this engine's URL, so no request was sent to it: the URL {refusal}. "
+            "Change it in the engine's settings (Engines → Edit) to the address of the ERPNext site.")
 
 
 def _version_text(versions: dict[str, Any]) -> str | None:

@@ -12,6 +12,7 @@ from engine.clients import EngineClients
 from engine.services import engines
 from engine.services.alerts import open_alerts, recent_alerts
 from engine.validation import EngineCreate, NotFound
+from storage.tables import Engine
 
 ENGINE = {'base_url': 'https://typo.example.com', 'api_key': 'k', 'api_secret': 's'}
 
@@ -146,3 +147,27 @@ async def test_private_and_loopback_urls_stay_allowed(api, admin, engine_id, url
 
     assert (created.status_code, edited.status_code) == (201, 200), (created.text, edited.text)
     assert created.json()['base_url'] == edited.json()['base_url'] == url
+
+
+@pytest.mark.parametrize('url', ['http://169.254.169.254/latest/meta-data', 'http://[fe80::1]:8000',
+                                 'http://metadata.google.internal', 'http://ops:hunter2@erp.example.com'])
+async def test_checking_an_engine_saved_with_a_refused_url_sends_nothing_and_says_to_change_it(
+        api, admin, app, db, engine_id, url) -> None:
+    with db.session() as session:  # a row saved before such URLs were refused
+        engine = session.get(Engine, engine_id)
+        engine.base_url = url
+        session.add(engine)
+    sent: list[httpx.Request] = []
+    app.state.erpnext_transport = httpx.MockTransport(lambda request: sent.append(request) or httpx.Response(200))
+
+    answer = await api.post(f'/api/v1/engines/{engine_id}/check', headers=admin)
+
+    assert answer.status_code == 200, answer.text
+    check = answer.json()
+    assert sent == [] and check['health'] == 'offline'
+    assert check['error'].startswith("Provisioner refuses this engine's URL, so no request was sent to it: the URL "
+                                     'must not ')
+    assert "Change it in the engine's settings (Engines → Edit)" in check['error']
+    assert 'ERPNext at' not in check['error'] and 'hunter2' not in check['error']
+    stored = (await api.get(f'/api/v1/engines/{engine_id}', headers=admin)).json()
+    assert (stored['health'], stored['last_error']) == ('offline', check['error'])

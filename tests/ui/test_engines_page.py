@@ -90,3 +90,24 @@ async def test_an_edit_through_the_api_reaches_the_next_run_too(user: User) -> N
     assert answer.status_code == 200 and answer.json()['requests_per_second'] == 120
     after = await clients.get(sandbox.id)
     assert after is not before and after.throttle.per_second == 120
+
+
+async def test_testing_an_engine_saved_with_a_metadata_url_says_to_change_the_url(user: User) -> None:
+    from engine.validation import EngineCreate
+    from storage.tables import Engine
+
+    cloud = engines.create_engine(app.state.db, app.state.secrets, EngineCreate(
+        name='Cloud', base_url='https://erp.example.com', api_key='k', api_secret='s'), actor='tests')
+    with app.state.db.session() as session:  # saved before such URLs were refused
+        row = session.get(Engine, cloud.id)
+        row.base_url = 'http://169.254.169.254'
+        session.add(row)
+    await sign_in(user, 'admin', next_path='/engines')
+
+    user.find(marker=f'engine-test-{cloud.id}').click()
+
+    await user.should_see(marker=f'engine-check-{cloud.id}', content="'Cloud' was not checked (", retries=SLOW)
+    await user.should_see(marker=f'engine-check-{cloud.id}',
+                          content="Provisioner refuses this engine's URL, so no request was sent to it")
+    await user.should_see(marker=f'engine-error-{cloud.id}', content="Change it in the engine's settings")
+    await user.should_see(marker=f'engine-health-{cloud.id}', content='offline')
