@@ -10,8 +10,9 @@ Two kinds of numbers live here:
   adds one `failed` and one `succeeded`, because a counter cannot take back an outcome.
 - **State of the whole system** (queue depth, runs in progress, age of the oldest running run,
   engine health, provisioning runs by final outcome over the dashboard's windows) is read from the
-  database by `refresh_database_gauges()` at every scrape of `/metrics` and by the alert job, so every process reports the same, correct value even when
-  several processes share one PostgreSQL database (aggregate those with `max`, never `sum`).
+  database by `refresh_database_gauges()` at every scrape of `/metrics` and by the alert job, so
+  every process reports the same, correct value even when several processes share one PostgreSQL
+  database (aggregate those with `max`, never `sum`).
 
 Defined here, in an imported module, so that re-executing main.py (NiceGUI's test fixtures do)
 does not register them twice."""
@@ -26,7 +27,8 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from storage.db import Database
-from storage.tables import Alert, Engine, EngineHealth, Run, RunMode, RunStatus, Tenant, TenantStatus, utcnow
+from storage.queries import outcomes
+from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, Tenant, TenantStatus, utcnow
 
 # Resolve a 50 ms step as well as a 5-minute run.
 BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300, 450, 600, 1200, 1800)
@@ -135,15 +137,12 @@ def refresh_database_gauges(db: Database, now: datetime | None = None) -> System
 
 
 def _finished_by_outcome(session: Session, now: datetime) -> dict[tuple[str, str], int]:
-    """Provisioning runs SUCCEEDED or FAILED (their current, final status) finished in each window:
-    the dashboard's success-rate query (engine/services/overview.py), every window in one pass."""
-    oldest = now - max(FINISHED_WINDOWS.values())
-    sums = [func.sum(case((col(Run.finished_at) >= now - span, 1), else_=0)) for span in FINISHED_WINDOWS.values()]
-    rows = session.exec(select(Run.status, *sums).where(
-        Run.mode == RunMode.PROVISION, col(Run.finished_at) >= oldest,
-        col(Run.status).in_((RunStatus.SUCCEEDED, RunStatus.FAILED))).group_by(Run.status)).all()
-    return {(window, str(status).lower()): int(count or 0)
-            for status, *counts in rows for window, count in zip(FINISHED_WINDOWS, counts, strict=True)}
+    """Finished provisioning outcomes (storage/queries/outcomes.py: the dashboard's success-rate
+    definition) in each window, every window in one pass."""
+    starts = {window: now - span for window, span in FINISHED_WINDOWS.items()}
+    counts = outcomes.finished_outcome_counts(session, starts)
+    return {(window, str(status).lower()): count for window, by_status in counts.items()
+            for status, count in by_status.items()}
 
 
 def _open_alerts_by_rule(session: Session) -> dict[str, int]:

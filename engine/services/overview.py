@@ -2,7 +2,8 @@
 
 Every number is an aggregate query; nothing here loads all tenants or all runs.
 Success rate = finished provisioning runs that SUCCEEDED / (SUCCEEDED + FAILED); plans and
-cancelled runs do not count. Duration = started → finished of SUCCEEDED provisioning runs.
+cancelled runs do not count (one definition for every success rate: storage/queries/outcomes.py).
+Duration = started → finished of SUCCEEDED provisioning runs.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from sqlmodel import Session, col, select
 from engine.services.alerts import open_alerts
 from engine.workflows import ALL_STEP_TITLES as STEP_TITLES
 from storage.db import Database
+from storage.queries import outcomes
 from storage.queries import tenants as tenant_queries
-from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, TenantStatus, utcnow
+from storage.tables import (ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, TenantStatus,
+                            utcnow)
 
 SUCCESS_RATE_TARGET = 0.95
 DURATION_TARGET_S = 5 * 60
@@ -101,12 +104,13 @@ def overview(db: Database, *, now: datetime | None = None) -> Overview:
                         opened_at=a.opened_at) for a in open_alerts(db)]
     with db.session() as session:
         in_progress, in_progress_total = runs_in_progress(session, limit=MAX_RUNS_SHOWN)
+        rates = success_rates(session, {'24h': now - timedelta(hours=24), '7d': now - timedelta(days=7)})
         return Overview(
             tenants_by_status=tenant_queries.tenant_counts_by_status(session),
             runs_in_progress=in_progress,
             runs_in_progress_total=in_progress_total,
-            success_24h=success_rate(session, since=now - timedelta(hours=24)),
-            success_7d=success_rate(session, since=now - timedelta(days=7)),
+            success_24h=rates['24h'],
+            success_7d=rates['7d'],
             mean_duration=mean_duration(session, since=now - DURATION_WINDOW),
             alerts=alerts,
             drifted=session.exec(select(func.count()).select_from(Tenant).where(
@@ -114,13 +118,15 @@ def overview(db: Database, *, now: datetime | None = None) -> Overview:
         )
 
 def success_rate(session: Session, *, since: datetime) -> SuccessRate:
-    rows = session.exec(
-        select(Run.status, func.count()).where(
-            Run.mode == RunMode.PROVISION, col(Run.finished_at) >= since,
-            col(Run.status).in_((RunStatus.SUCCEEDED, RunStatus.FAILED)),
-        ).group_by(Run.status)).all()
-    counts = dict(rows)
-    return SuccessRate(succeeded=counts.get(RunStatus.SUCCEEDED, 0), failed=counts.get(RunStatus.FAILED, 0))
+    """The finished provisioning outcomes since `since` (storage/queries/outcomes.py)."""
+    return success_rates(session, {'since': since})['since']
+
+
+def success_rates(session: Session, starts: dict[str, datetime]) -> dict[str, SuccessRate]:
+    """`success_rate` of several windows (by the moment each starts) in one pass."""
+    counts = outcomes.finished_outcome_counts(session, starts)
+    return {window: SuccessRate(succeeded=by_status[RunStatus.SUCCEEDED], failed=by_status[RunStatus.FAILED])
+            for window, by_status in counts.items()}
 
 
 def mean_duration(session: Session, *, since: datetime) -> MeanDuration:

@@ -29,6 +29,7 @@ from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, s
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from storage.queries.outcomes import finished_outcomes_since
 from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus
 
 BUCKET_FORMATS = {  # bucket → (SQLite strftime format, how Python parses it back)
@@ -78,8 +79,7 @@ def outcomes_by_bucket(session: Session, *, since: datetime, bucket: str) -> lis
     bucket_expr = _bucket(session, col(Run.finished_at), bucket).label('bucket')
     query = (select(bucket_expr, _count_if(Run.status == RunStatus.SUCCEEDED),
                     _count_if(Run.status == RunStatus.FAILED))
-             .where(*_finished_provision_runs(since),
-                    col(Run.status).in_((RunStatus.SUCCEEDED, RunStatus.FAILED)))
+             .where(*finished_outcomes_since(since))
              .group_by(bucket_expr).order_by(bucket_expr))
     return [OutcomeCounts(_bucket_start(value, bucket), int(ok), int(failed))
             for value, ok, failed in session.execute(query)]

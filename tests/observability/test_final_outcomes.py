@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from engine.services import runs
-from engine.services.overview import success_rate
+from engine.services import runs, stats
+from engine.services.overview import overview, success_rate
 from storage.tables import Run, utcnow
 from tests.engine.helpers import fault, provision, resume
 from tests.observability.conftest import value
@@ -56,3 +56,26 @@ async def test_each_window_counts_only_the_runs_finished_within_it(db, runner, m
 
     assert [finished(samples, window, 'succeeded') for window in ('1h', '24h', '7d')] == [1, 2, 3]
     assert [finished(samples, window, 'failed') for window in ('1h', '24h', '7d')] == [0, 0, 0]
+
+
+async def test_every_success_rate_counts_the_same_finished_outcomes(db, runner, make_tenant, sandbox, scraper):
+    """One definition (storage/queries/outcomes.py) behind the Overview, the gauge and the chart: plans,
+    cancelled runs and runs that finished before the window are no outcome."""
+    ok, failing, planned, cancelled, old = (make_tenant() for _ in range(5))
+    assert (await provision(db, runner, ok.id))['status'] == 'SUCCEEDED'
+    await fault(sandbox, method='POST', doctype='Company', status=403, count=1)
+    assert (await provision(db, runner, failing.id))['status'] == 'FAILED'
+    assert (await provision(db, runner, planned.id, plan=True))['status'] == 'SUCCEEDED'
+    runs.cancel_run(db, runs.request_provision(db, cancelled.id, actor='tests').id, actor='tests')
+    stale = await provision(db, runner, old.id)
+    with db.session() as session:
+        session.get(Run, stale['id']).finished_at = utcnow() - timedelta(days=8)
+
+    samples = await scraper.samples()
+    board = overview(db)
+    chart = stats.success_rate_over_time(db, since=utcnow() - timedelta(hours=24))
+
+    assert (board.success_24h.succeeded, board.success_24h.failed) == (1, 1)
+    assert (board.success_7d.succeeded, board.success_7d.failed) == (1, 1)
+    assert (finished(samples, '7d', 'succeeded'), finished(samples, '7d', 'failed')) == (1, 1)
+    assert (sum(point.succeeded for point in chart), sum(point.failed for point in chart)) == (1, 1)
