@@ -4,7 +4,9 @@ Behaviour follows shared/ERPNEXT.md; the control API follows shared/DESIGN.md ("
 
 Layout:
     app.py        create_app(): /api routes plus the /__sandbox__ control API
-    api.py        one /api request: route, faults, auth, transaction, JSON envelope
+    api.py        one /api request: route, faults, site, auth, transaction, JSON envelope
+    sites.py      the site names /api answers for (Host / X-Frappe-Site-Name; others are a 404)
+    error_pages.py  JSON envelope or, for an Accept starting with "text", ERPNext's error page
     resources.py  /api/resource handlers        methods.py  whitelisted /api/method functions
     lifecycle.py  insert / save / delete in Frappe's order of checks
     checks.py     framework checks (links, mandatory, selects, length, set-only-once, unique)

@@ -1,4 +1,5 @@
-"""The /api endpoint: routing, faults, auth, one transaction per request, and the JSON envelope."""
+"""The /api endpoint: routing, faults, the site, auth, one transaction per request, and the JSON
+envelope (or, for a client whose Accept starts with "text", the error page; error_pages.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from starlette.responses import Response
 from . import resources
 from .auth import authenticate
 from .context import Context
+from .error_pages import error_response, wants_json
 from .errors import (
     DoesNotExistError,
     FrappeError,
     PythonError,
     TooManyRequestsError,
     encode_messages,
-    error_body,
     throw,
 )
 from .faults import FaultRule, failure_response, gateway_timeout, offline_response
@@ -93,7 +94,7 @@ async def _respond(request: Request, sandbox: Sandbox, route: ApiRoute, body: by
         return await _hang(request, decision.hang)
     if decision.failure is not None and not decision.failure.after_commit:
         return failure_response(decision.failure)
-    response = execute(sandbox, request, route, body)
+    response = execute(sandbox, request, route, body, as_json=wants_json(request, route_path(request)))
     sandbox.persist_soon()
     if decision.hang is not None:  # after_commit: the work is done, its answer never comes
         return await _hang(request, decision.hang)
@@ -110,21 +111,24 @@ async def _hang(request: Request, rule: FaultRule) -> Response:
     return gateway_timeout()
 
 
-def execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes) -> Response:
+def execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes, *, as_json: bool = True) -> Response:
     """Synchronous on purpose: read-validate-write of one request never interleaves with another."""
+    unknown_site = sandbox.sites.unknown(request)
+    if unknown_site is not None:  # init_request: no site, so no limiter, auth or error envelope either
+        return unknown_site
     if sandbox.rate_limiter is None:
-        return _execute(sandbox, request, route, body)
+        return _execute(sandbox, request, route, body, as_json)
     admission = sandbox.rate_limiter.admit()
-    if admission.rejected:  # before_request, ahead of auth: the JSON error of TooManyRequestsError
-        response = frappe_json(error_body(TooManyRequestsError(), []), TooManyRequestsError.http_status)
+    if admission.rejected:  # before_request, ahead of auth: the error of TooManyRequestsError
+        response = error_response(TooManyRequestsError(), [], as_json=as_json)
     else:
-        response = _execute(sandbox, request, route, body)
+        response = _execute(sandbox, request, route, body, as_json)
     admission.finish()
     response.headers.update(admission.headers())
     return response
 
 
-def _execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes) -> Response:
+def _execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes, as_json: bool) -> Response:
     site_url = f"{request.url.scheme}://{request.url.netloc}"
     ctx = Context(sandbox.store, site_url=site_url, settings=sandbox.settings)
     verb = "GET" if request.method == "HEAD" else request.method
@@ -138,10 +142,10 @@ def _execute(sandbox: Sandbox, request: Request, route: ApiRoute, body: bytes) -
                 return werkzeug_error(405, {"Allow": ", ".join(VERBS[route.kind])})
             status, payload = dispatch(ctx, route, verb, form, body)
     except FrappeError as error:
-        return frappe_json(error_body(error, ctx.messages + error.messages), error.http_status)
+        return error_response(error, ctx.messages + error.messages, as_json=as_json)
     except Exception as exc:  # noqa: BLE001 - like Frappe: an unexpected exception is a 500 naming its class
         logger.info("sandbox: 500 for %s %s", request.method, request.url.path, exc_info=True)
-        return frappe_json(error_body(python_error(exc), ctx.messages), 500)
+        return error_response(python_error(exc), ctx.messages, as_json=as_json)
     if ctx.messages:
         payload["_server_messages"] = encode_messages(ctx.messages)
     return frappe_json(payload, status)

@@ -3,7 +3,7 @@ read-only desk view of the documents, sandbox/desk.py)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from .control import ControlApi
 from .desk import desk_routes
 from .persistence import StateFile
 from .rate_limit import RateLimit
+from .sites import Sites
 from .state import Sandbox
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
@@ -30,6 +31,7 @@ def create_app(
     user_throttle_limit: int = 60,
     state_file: str | Path | None = None,
     rate_limit: dict | None = None,
+    sites: Iterable[str] = (),
 ) -> Starlette:
     """A fresh sandbox with its own in-memory state; works standalone or mounted under a prefix.
 
@@ -42,6 +44,9 @@ def create_app(
         A mounting app must call `app.state.sandbox.persist_now()` when it stops.
     :param rate_limit: site config `{"limit": <seconds of request time>, "window": <seconds>}` turns
         on Frappe's site-wide rate limiter (X-RateLimit-* headers, 429 once the budget is spent).
+    :param sites: site names /api answers for besides 127.0.0.1, localhost, testserver and the
+        address a request reaches the sandbox at; any other Host / X-Frappe-Site-Name is a 404
+        (sandbox/sites.py). Raises ValueError for a name that is not a host name.
     """
     sandbox = Sandbox(
         api_keys=api_keys,
@@ -51,6 +56,7 @@ def create_app(
             rate_limit=RateLimit(rate_limit["limit"], rate_limit["window"]) if rate_limit else None,
         ),
         state_file=StateFile(state_file) if state_file is not None else None,
+        sites=Sites(sites),
     )
 
     async def api(request: Request) -> Response:

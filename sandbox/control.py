@@ -1,4 +1,5 @@
-"""The control API under /__sandbox__ (JSON in and out): faults, stats, request log, documents, reset."""
+"""The control API under /__sandbox__ (JSON in and out): faults, site names, stats, request log,
+documents, reset. It answers whatever the Host: it is the sandbox's own, not the simulated site's."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class ControlApi:
             Route("/faults", self.list_faults, methods=["GET"]),
             Route("/faults", self.clear_faults, methods=["DELETE"]),
             Route("/faults/{rule_id:int}", self.delete_fault, methods=["DELETE"]),
+            Route("/sites", self.list_sites, methods=["GET"]),
+            Route("/sites", self.add_site, methods=["POST"]),
             Route("/stats", self.stats, methods=["GET"]),
             Route("/requests", self.requests_log, methods=["GET"]),
             Route("/documents/{doctype}", self.documents, methods=["GET"]),
@@ -51,6 +54,18 @@ class ControlApi:
         if not self.sandbox.faults.remove(rule_id):
             return JSONResponse({"detail": f"no fault rule {rule_id}"}, 404)
         return JSONResponse({"deleted": rule_id})
+
+    async def list_sites(self, request: Request) -> JSONResponse:
+        return JSONResponse({"sites": sorted(self.sandbox.sites.names)})
+
+    async def add_site(self, request: Request) -> JSONResponse:
+        """`{"name": "erp.example.com"}`: /api answers for that Host too (kept by a reset, like the keys)."""
+        try:
+            body = json.loads(await request.body() or b"null")
+            name = self.sandbox.sites.add(body.get("name") if isinstance(body, dict) else None)
+        except ValueError as exc:  # not JSON, or a SiteNameError
+            return JSONResponse({"detail": f"invalid site name: {exc}"}, 422)
+        return JSONResponse({"site": name, "sites": sorted(self.sandbox.sites.names)})
 
     async def stats(self, request: Request) -> JSONResponse:
         return JSONResponse(self.sandbox.stats())

@@ -203,6 +203,11 @@ def encode_messages(messages: list[dict]) -> str:
     return json.dumps([json.dumps(m) for m in messages])
 
 
+def traceback_of(error: FrappeError) -> str:
+    """The traceback Frappe shows for `error` (System Settings `allow_error_traceback`, on by default)."""
+    return TRACEBACK_HEAD + error.exception_line() + "\n"
+
+
 def error_body(error: FrappeError, messages: list[dict]) -> dict:
     """The v1 error envelope; tracebacks are shown (Frappe's default) except for 404."""
     body: dict = {}
@@ -210,7 +215,7 @@ def error_body(error: FrappeError, messages: list[dict]) -> dict:
         body["exception"] = error.exception_line()
     body["exc_type"] = error.exc_type
     if error.http_status != 404:
-        body["exc"] = json.dumps([TRACEBACK_HEAD + error.exception_line() + "\n"])
+        body["exc"] = json.dumps([traceback_of(error)])
     if messages:
         body["_server_messages"] = encode_messages(messages)
     if error.error_message:

@@ -1,6 +1,8 @@
 """Keeps a sandbox's documents in a JSON file, so a restarted process finds what it created before
 (as a real ERPNext would). Writes are coalesced: at most one save per `delay` seconds, plus one
-when the app shuts down; a crash loses at most that last moment of writes."""
+when the app shuts down; a crash loses at most that last moment of writes. A file that cannot be
+used (not JSON, an unknown format) is renamed `<name>.broken-<UTC time>` before the sandbox starts
+from the seed, so nothing is overwritten that someone may want to look at or repair."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .store import Store
@@ -33,13 +36,30 @@ class StateFile:
         except FileNotFoundError:
             return False
         except (OSError, ValueError) as exc:
-            logger.warning("sandbox: ignoring unreadable state file %s: %s", self.path.name, exc)
+            self._set_aside(f"it is unreadable ({exc})")
             return False
         if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION:
-            logger.warning("sandbox: ignoring state file %s of an unknown format", self.path.name)
+            self._set_aside("its format is unknown")
             return False
         store.restore(data["documents"], data["clock"])
         return True
+
+    def _set_aside(self, why: str) -> None:
+        """Rename the unusable file out of the way of the fresh seed's first save, and say where."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        aside = self.path.with_name(f"{self.path.name}.broken-{stamp}")
+        number = 1
+        while aside.exists():
+            number += 1
+            aside = self.path.with_name(f"{self.path.name}.broken-{stamp}-{number}")
+        try:
+            self.path.rename(aside)
+        except OSError as exc:
+            logger.warning("sandbox: state file %s is not usable: %s; it could not be kept aside (%s), so "
+                           "starting from the seed will overwrite it", self.path.name, why, exc)
+            return
+        logger.warning("sandbox: state file %s is not usable: %s; kept it as %s and starting from the seed",
+                       self.path.name, why, aside.name)
 
     def save(self, store: Store) -> None:
         """Write the whole store now (atomically: a temporary file renamed over the old one)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 from starlette.responses import Response
 
 NO_CACHE = {"Cache-Control": "no-store,no-cache,must-revalidate,max-age=0"}
 REASONS = {
     400: "Bad Request",
+    404: "Not Found",
     405: "Method Not Allowed",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -16,6 +18,8 @@ REASONS = {
 }
 WERKZEUG_TEXT = {
     400: "The browser (or proxy) sent a request that this server could not understand.",
+    404: "The requested URL was not found on the server. If you entered the URL manually please check"
+    " your spelling and try again.",
     405: "The method is not allowed for the requested URL.",
 }
 
@@ -26,12 +30,14 @@ def frappe_json(body: object, status: int = 200, headers: dict | None = None) ->
     return Response(content, status, {**NO_CACHE, **(headers or {})}, media_type="application/json")
 
 
-def werkzeug_error(status: int, headers: dict | None = None) -> Response:
-    """A plain werkzeug HTTPException page (e.g. 405 for a verb a route does not mount)."""
+def werkzeug_error(status: int, headers: dict | None = None, *, description: str | None = None) -> Response:
+    """A plain werkzeug HTTPException page (e.g. 405 for a verb a route does not mount, 404 for an
+    unknown site); `description` replaces werkzeug's default sentence."""
     reason = REASONS.get(status, "Error")
+    text = escape(description) if description is not None else WERKZEUG_TEXT.get(status, "")
     html = (
         "<!doctype html>\n<html lang=en>\n"
-        f"<title>{status} {reason}</title>\n<h1>{reason}</h1>\n<p>{WERKZEUG_TEXT.get(status, '')}</p>\n"
+        f"<title>{status} {reason}</title>\n<h1>{reason}</h1>\n<p>{text}</p>\n"
     )
     return Response(html, status, headers or {}, media_type="text/html")
 

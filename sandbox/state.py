@@ -9,6 +9,7 @@ from .faults import Faults
 from .persistence import StateFile
 from .rate_limit import RateLimiter
 from .seed import load_seed
+from .sites import Sites
 from .store import Store
 from .traffic import Traffic
 
@@ -17,11 +18,12 @@ UNCOUNTED_DOCTYPES = ("Country", "Currency", "Role")
 
 
 class Sandbox:
-    """Documents, API keys, fault rules and traffic of one simulated ERPNext site."""
+    """Documents, API keys, site names, fault rules and traffic of one simulated ERPNext site."""
 
     def __init__(self, *, api_keys: dict[str, tuple[str, str]] | None, seed: bool, settings: Settings,
-                 state_file: StateFile | None = None):
+                 state_file: StateFile | None = None, sites: Sites | None = None):
         self.keys = ApiKeys({**DEMO_KEYS, **(api_keys or {})})
+        self.sites = sites or Sites()
         self.seed = seed
         self.settings = settings
         self.state_file = state_file

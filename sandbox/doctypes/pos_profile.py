@@ -157,7 +157,7 @@ def validate_payment_methods(doc: dict, ctx: Context) -> None:
         throw(f"Please set default Cash or Bank account in Mode of Payments {links}", title="Missing Account")
 
 
-def _has_account(ctx: Context, mode: str, company: str | None) -> bool:
+def _has_account(ctx: Context, mode: str | None, company: str | None) -> bool:
     """A Mode of Payment Account row for this company with a default_account."""
     record = ctx.store.get("Mode of Payment", mode)
     if record is None or not company:
@@ -167,5 +167,6 @@ def _has_account(ctx: Context, mode: str, company: str | None) -> bool:
     )
 
 
-def _link_to_form(ctx: Context, mode: str) -> str:
-    return f'<a href="{ctx.site_url}/app/mode-of-payment/{quote(mode)}">{mode}</a>'
+def _link_to_form(ctx: Context, mode: str | None) -> str:
+    """frappe.utils.get_link_to_form: a row without a mode links to `.../mode-of-payment/`, label "None"."""
+    return f'<a href="{ctx.site_url}/app/mode-of-payment/{quote(mode or "")}">{mode}</a>'

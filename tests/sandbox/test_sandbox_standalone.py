@@ -57,3 +57,11 @@ async def test_timeout_fault_trips_the_client_timeout_and_notices_the_disconnect
             await asyncio.sleep(0.05)
         assert log and log[0]["path"] == "/api/resource/Company" and log[0]["status"] == 504
         assert (await client.get("/api/resource/Company")).status_code == 200
+
+
+async def test_real_server_answers_only_for_its_sites(server_url):
+    async with httpx.AsyncClient(base_url=server_url, headers=AUTH) as client:
+        unknown = await client.get("/api/resource/Company", headers={"Host": "unknown-site.example"})
+        assert unknown.status_code == 404 and "unknown-site.example does not exist" in unknown.text
+        assert (await client.get("/api/resource/Company", headers={"Host": "localhost"})).status_code == 200
+        assert (await client.get("/api/resource/Company")).status_code == 200  # Host: 127.0.0.1:<port>
