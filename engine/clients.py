@@ -74,7 +74,7 @@ class EngineClients:
         """A new client for `engine` (its own pool and budget); callers close it unless it came from get()."""
         secret = self.secrets.decrypt(engine.api_secret_encrypted)
         return ERPNextClient(engine.base_url, engine.api_key, secret, timeout=self.timeout,
-                             transport=self.transport_for(engine),
+                             transport=self.transport_for(engine), owns_transport=True,
                              throttle=Throttle(engine.requests_per_second))
 
     async def forget(self, engine_id: int) -> None:

@@ -118,11 +118,14 @@ class Process:
         for engine in await asyncio.to_thread(engine_service.list_engines, self.db):
             if due_only and not _health_check_due(engine):
                 continue
+            transport = self.transport_for(engine)
             try:
-                await engine_service.check_engine(self.db, self.secrets, engine.id,
-                                                  transport=self.transport_for(engine))
+                await engine_service.check_engine(self.db, self.secrets, engine.id, transport=transport)
             except Exception:  # one broken engine must not stop the others' checks
                 log.exception('engine.check_failed', engine=engine.name)
+            finally:
+                if transport is not None:
+                    await transport.aclose()
 
     @property
     def scheduler_running(self) -> bool:

@@ -42,9 +42,13 @@ class ERPNextClient:
     """Talks to one ERPNext site with token authentication."""
 
     def __init__(self, base_url: str, api_key: str, api_secret: str, *, timeout: float = DEFAULT_TIMEOUT,
-                 transport: httpx.AsyncBaseTransport | None = None, request_id: str | None = None,
-                 throttle: Throttle | None = None, before_write: BeforeWrite | None = None,
-                 _http: Pool | None = None, _root: ERPNextClient | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, owns_transport: bool = False,
+                 request_id: str | None = None, throttle: Throttle | None = None,
+                 before_write: BeforeWrite | None = None, _http: Pool | None = None,
+                 _root: ERPNextClient | None = None) -> None:
+        """`transport`: where requests go (default: a network pool of the client's own). A given
+        transport stays its caller's, who may share it, unless `owns_transport`: then closing the
+        client closes it too."""
         self.base_url = base_url.rstrip('/')
         self.before_write = before_write
         self._secret = api_secret
@@ -56,7 +60,8 @@ class ERPNextClient:
         self._views: weakref.WeakSet[ERPNextClient] = weakref.WeakSet()  # on the root: its live bound views
         self._http = _http or Pool(self.base_url, transport or network_transport(),
                                    timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-                                   headers={'Authorization': f'token {api_key}:{api_secret}'})
+                                   headers={'Authorization': f'token {api_key}:{api_secret}'},
+                                   owns_transport=transport is None or owns_transport)
         self._api_key = api_key
 
     def bound(self, request_id: str, *, before_write: BeforeWrite | None = None) -> ERPNextClient:

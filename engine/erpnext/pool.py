@@ -19,12 +19,14 @@ DEFAULT_HEADERS = {'Accept': 'application/json', 'Accept-Encoding': 'gzip, defla
 
 
 class Pool:
-    """Sends requests to `base_url` through `transport`; answers come back read and closed."""
+    """Sends requests to `base_url` through `transport`; answers come back read and closed.
+    `owns_transport`: closing the pool closes the transport (not one its caller shares with others)."""
 
     def __init__(self, base_url: str, transport: httpx.AsyncBaseTransport, *, timeout: httpx.Timeout,
-                 headers: dict[str, str]) -> None:
+                 headers: dict[str, str], owns_transport: bool = True) -> None:
         self.base_url = base_url.rstrip('/')
         self.transport = transport
+        self.owns_transport = owns_transport
         self.headers = {**DEFAULT_HEADERS, **headers}
         self.timeout = timeout.as_dict()
         self.is_closed = False
@@ -51,4 +53,5 @@ class Pool:
     async def aclose(self) -> None:
         if not self.is_closed:
             self.is_closed = True
-            await self.transport.aclose()
+            if self.owns_transport:
+                await self.transport.aclose()

@@ -172,6 +172,7 @@ async def check_engine(db: Database, secrets: SecretBox, engine_id: int, *,
     """Ask ERPNext whether it is reachable and accepts the key; store and return the health.
 
     `actor` is given for checks a person asked for (audited); periodic checks leave it out.
+    `transport` stays the caller's (the app shares one between checks): the check never closes it.
     """
     engine = await asyncio.to_thread(get_engine, db, engine_id)
     refusal = url_refusal(engine.base_url)

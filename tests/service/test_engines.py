@@ -163,3 +163,18 @@ async def test_a_bad_request_budget_is_a_422_on_create_and_on_edit(api, admin, d
         assert answer.json()['detail'].startswith(message)
     assert [e.name for e in engines.list_engines(db)] == ['Main ERP']
     assert engines.get_engine(db, engine_id).requests_per_second == 50
+
+
+async def test_checks_over_the_network_share_the_apps_transport_without_closing_it(
+        app, api, admin, db, secrets, live_sandbox) -> None:
+    # QA pass 2, finding 3: with the embedded sandbox on, the app keeps one transport for every check;
+    # the first check of an engine reached over the network closed it, and each later one was a 500.
+    from engine.clients import EmbeddedSandboxTransport
+    app.state.erpnext_transport = EmbeddedSandboxTransport('http://127.0.0.1:9/sandbox', _sandbox_factory()())
+    engine = engines.ensure_sandbox_engine(db, secrets, live_sandbox.url)  # not under the embedded prefix
+
+    for _ in range(3):
+        answer = await api.post(f'/api/v1/engines/{engine.id}/check', headers=admin)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()['health'] == 'online', answer.json()
+    await app.state.erpnext_transport.aclose()
