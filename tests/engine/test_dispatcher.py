@@ -97,10 +97,10 @@ async def test_a_resumed_run_says_so_in_the_audit_log_and_its_detail(db, clients
     [claimed] = await dead.tick()
     task = dead.tasks[claimed]
     await asyncio.gather(task, return_exceptions=True)
+    await asyncio.sleep(0.25)  # the lease expires (and a checkpoint still being written lands)
     unfinished = [s for s in runs.run_detail(db, run.id)['steps'] if s['status'] in ('PENDING', 'RUNNING')]
     assert unfinished and runs.run_detail(db, run.id)['resumed'] == []
 
-    await asyncio.sleep(0.25)
     survivor = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=4, owner='p2')
     assert await survivor.tick() == [run.id]
     await finish(survivor)

@@ -37,9 +37,9 @@ async def test_the_run_card_says_where_a_resumed_run_resumed(user: User) -> None
     tenant_id = new_tenant()
     run = runs.request_provision(app.state.db, tenant_id, actor='tests')
     await killed_after('ensure_cost_center', run.id)
+    await asyncio.sleep(0.25)  # its lease expires (and a checkpoint still being written lands)
     first_unfinished = next(step for step in runs.run_detail(app.state.db, run.id)['steps']
                             if step['status'] in ('PENDING', 'RUNNING'))
-    await asyncio.sleep(0.25)
     process = app.state.process
     survivor = Dispatcher(process.db, Runner(process.db, process.clients.get), max_concurrent=1, owner='restarted')
     assert await survivor.tick() == [run.id]
