@@ -1,7 +1,7 @@
 """Kill -9: `python main.py` as a subprocess, 30 tenants queued, SIGKILL while runs are in flight,
 start it again → every run resumes (within 60 s of the kill) at its first unfinished step and says
-so (audit event `run.resumed`, the run's `resumed`), all PROVISIONED, no ERPNext document twice. ERPNext is `python -m sandbox` in its own process: only
-the service dies, as in production."""
+so (audit event `run.resumed`, the run's `resumed`), all PROVISIONED, no ERPNext document twice.
+ERPNext is `python -m sandbox` in its own process: only the service dies, as in production."""
 
 from __future__ import annotations
 
