@@ -11,6 +11,12 @@ POST. So the teardown deletes a recorded document only with evidence that it is 
 - a document of the company (Account, Cost Center, Warehouse, POS Profile, User Permission): the
   teardown deletes it only when ERPNext shows it in this tenant's confirmed company, which goes
   too (a critical step that failed half-way may have created some of them).
+
+A tenant admin shared by several tenants (the same e-mail on one engine) is created by the first of
+them, the only one whose intents name the user; the teardown deletes it only when ERPNext shows no
+User Permission of it for another Company, and otherwise keeps it. The intent then passes on: the
+request of another tenant with that admin takes over the user a deprovisioned one kept for it
+(`_admin_kept_for_others`), so the last of them to go deletes it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from engine.services import audit
 from engine.teardown import TEARDOWN_STEPS
@@ -41,6 +47,7 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
         tenant = _tenant(session, tenant_id)
         intents, unconfirmed = confirmed_intents(session, tenant_id)
         modes = _modes_configured(session, tenant_id)
+        handed_over = _admin_kept_for_others(session, tenant)
     company = (intents.get('Company') or [None])[-1]
     user = tenant.admin_email.strip().lower()
     delete: list[dict[str, str]] = []
@@ -51,7 +58,7 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
 
     if company and intents.get('User Permission'):
         add('remove_tenant_admin', 'User Permission', [f'{user} → Company {company}'])
-    add('remove_tenant_admin', 'User', [n for n in intents.get('User', []) if n == user])
+    add('remove_tenant_admin', 'User', [user] if user in intents.get('User', []) or handed_over else [])
     for step_key, doctype in (('delete_pos_profiles', 'POS Profile'), ('delete_walkin_customer', 'Customer'),
                               ('delete_price_list', 'Price List')):
         add(step_key, doctype, intents.get(doctype, []))
@@ -68,7 +75,9 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
     return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change, 'kept': kept,
             'note': 'Only documents this tenant\'s runs created are deleted, each only when ERPNext shows that '
                     'Provisioner\'s API user created it (its owner), and a document of the company only when '
-                    'ERPNext shows it in this company: the run lists the others as kept. A Mode of Payment '
+                    'ERPNext shows it in this company: the run lists the others as kept. The admin\'s User is '
+                    'deleted only if ERPNext shows no User Permission of it for another company (an admin shared '
+                    'with other tenants stays, as theirs). A Mode of Payment '
                     'created for it is deleted only if no other company uses it by then; ERPNext removes the rest'
                     ' of the company\'s chart of accounts, cost centers and default warehouses with the company. '
                     '"kept": names a run was about to create but no step confirmed (ERPNext may have refused '
@@ -90,11 +99,16 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             session.add_all([StepRun(run_id=run.id, step_key=step.key, position=index, critical=step.critical)
                              for index, step in enumerate(TEARDOWN_STEPS, start=1)])
             _settle_intents(session, tenant.id)
+            handed_over = _admin_kept_for_others(session, tenant)
+            if handed_over:  # recorded after the settling: no step of this tenant created the user
+                run.meta = {**(run.meta or {}), 'intents': {'User': [handed_over[0]]}}
+                session.add(run)
             tenant.status, tenant.last_error, tenant.updated_at = TenantStatus.DEPROVISIONING, None, utcnow()
             tenant.drifted, tenant.drift_detail = False, None  # drift is a property of provisioned tenants
             session.add(tenant)
             audit.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
-                         run_id=run.id, correlation_id=run.correlation_id, details={})
+                         run_id=run.id, correlation_id=run.correlation_id,
+                         details={'admin_user_kept_by': handed_over[1]} if handed_over else {})
             return run
     except IntegrityError:
         with db.session() as session:
@@ -108,6 +122,30 @@ def _tenant(session: Session, tenant_id: int) -> Tenant:
     if tenant is None:
         raise NotFound(f'Tenant {tenant_id} does not exist.')
     return tenant
+
+
+def _admin_kept_for_others(session: Session, tenant: Tenant) -> tuple[str, str] | None:
+    """(the admin user, the tenant that kept it) when the newest teardown of another tenant of the same
+    engine with the same admin kept the user it had created because other companies still had it as
+    their admin. This tenant takes it over; its teardown deletes it once no other company has it."""
+    user = tenant.admin_email.strip().lower()
+    siblings = dict(session.exec(select(Tenant.id, Tenant.name).where(
+        Tenant.engine_id == tenant.engine_id, Tenant.id != tenant.id,
+        func.lower(func.trim(Tenant.admin_email)) == user)).all())
+    if not siblings:
+        return None
+    outputs = session.exec(
+        select(Run.tenant_id, StepRun.output).join(Run, col(Run.id) == col(StepRun.run_id))
+        .where(col(Run.tenant_id).in_(siblings), Run.mode == RunMode.DEPROVISION,
+               StepRun.step_key == 'remove_tenant_admin', StepRun.status == StepStatus.SUCCEEDED)
+        .order_by(col(Run.id).desc())).all()
+    newest: dict[int, dict[str, Any]] = {}
+    for tenant_id, output in outputs:
+        newest.setdefault(tenant_id, output or {})
+    for tenant_id, output in newest.items():
+        if user in output.get('kept', []) and output.get('still_admin_of'):
+            return user, siblings[tenant_id]
+    return None
 
 
 def _modes_configured(session: Session, tenant_id: int) -> list[str]:

@@ -1,4 +1,10 @@
-"""Step 10: the tenant admin's ERPNext user, restricted to the tenant's company."""
+"""Step 10: the tenant admin's ERPNext user, restricted to the tenant's company.
+
+Several tenants may name the same admin e-mail. The first one creates the user (write-ahead intent);
+the others find it with Provisioner's API user as its `owner` and only add their company's User
+Permission to it: they record no intent for the user, so their teardown never deletes it. A user
+somebody else made is left as it is (a warning). The teardown deletes the user only once no other
+company's User Permission names it (engine/teardown/remove_tenant_admin.py)."""
 
 from __future__ import annotations
 
@@ -24,22 +30,36 @@ class InviteTenantAdmin(Step):
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
-        existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _permissions(ctx, user))
-        if existing is not None:
-            if not (existing['name'] == user and ctx.ours('User', user)):
-                raise _not_ours(ctx, existing['name'])
+        existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _company_permissions(ctx, user))
+        shared = existing is not None and await _shared(ctx, user, existing)
+        if existing is not None and not shared:
             await claim(ctx, 'User', existing, critical=False)
         created = existing is None
         if created:
             await _create_user(ctx, user)
-        permission = await _ensure_permission(ctx, user, permissions)
-        return {'user': user, 'created': created, 'user_permission': permission}
+        ours = [row for row in permissions if row.get('for_value') == ctx.company]
+        permission = await _ensure_permission(ctx, user, ours)
+        others = sorted({row['for_value'] for row in permissions if row.get('for_value') != ctx.company})
+        return {'user': user, 'created': created, 'user_permission': permission,
+                'user_shared': shared or bool(others), 'also_admin_of': others}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
-        found = await ctx.erp.find_doc('User', user)
+        found, permissions = await asyncio.gather(ctx.erp.find_doc('User', user), _company_permissions(ctx, user))
+        permission = [] if any(row.get('for_value') == ctx.company for row in permissions) else [
+            f'User Permission {user} → {ctx.company}']
         return {'user': user, 'exists': [f'User {user}'] if found else [],
-                'create': [] if found else [f'User {user}', f'User Permission {user} → {ctx.company}']}
+                'create': permission if found else [f'User {user}', *permission]}
+
+
+async def _shared(ctx: StepContext, user: str, existing: dict[str, Any]) -> bool:
+    """True for a user Provisioner made for another tenant (this tenant only adds its permission);
+    False for this tenant's own; a user somebody else made is refused with a warning."""
+    if existing['name'] == user and ctx.ours('User', user):
+        return False
+    if existing['name'] == user and existing.get('owner') == await ctx.api_user():
+        return True
+    raise _not_ours(ctx, existing['name'])
 
 
 def _not_ours(ctx: StepContext, user: str) -> NonCriticalProvisioningError:
@@ -65,10 +85,11 @@ async def _create_user(ctx: StepContext, user: str) -> None:
             "create the user in ERPNext, then retry 'Invite tenant admin'.") from exc
 
 
-async def _permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
-    """The user's permissions on the company (none when the user does not exist yet)."""
-    return await ctx.get_list('User Permission', filters=[
-        ['user', '=', user], ['allow', '=', 'Company'], ['for_value', '=', ctx.company]])
+async def _company_permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
+    """The user's permissions on any Company (none when the user does not exist yet): this company's
+    and, for a shared admin, the other tenants'."""
+    return await ctx.get_list('User Permission', fields=['name', 'for_value'], filters=[
+        ['user', '=', user], ['allow', '=', 'Company']])
 
 
 async def _ensure_permission(ctx: StepContext, user: str, rows: list[dict[str, Any]]) -> str:

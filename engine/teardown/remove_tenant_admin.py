@@ -1,4 +1,10 @@
-"""Teardown 1: the tenant admin's User Permission and, if we created it, the ERPNext user."""
+"""Teardown 1: the tenant admin's User Permission and, if we created it and no other company still
+uses it, the ERPNext user.
+
+Several tenants may share one admin (engine/steps/invite_tenant_admin.py): the user goes only when
+ERPNext shows no User Permission of it for another Company; otherwise it is kept, and the output's
+`still_admin_of` names those companies (a later teardown of theirs may then delete it, see
+engine/services/deprovision.py)."""
 
 from __future__ import annotations
 
@@ -17,25 +23,38 @@ class RemoveTenantAdmin(Step):
     async def run(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
         company = our_company(ctx)
-        permissions = await _remove_permissions(ctx, user, company, self.title) if company else []
-        ours, gone, kept = await ours_in_erpnext(ctx, 'User', [name for name in ctx.recorded('User') if name == user])
+        candidates = [name for name in ctx.recorded('User') if name == user]
+        mine = bool(company and ctx.recorded('User Permission'))
+        rows = await _company_permissions(ctx, user) if mine or candidates else []
+        ours_rows = [row for row in rows if mine and row.get('for_value') == company]
+        permissions = await _remove_permissions(ctx, user, company, ours_rows, self.title)
+        others = sorted({row['for_value'] for row in rows if row.get('for_value') != company})
+        ours, gone, kept = await ours_in_erpnext(ctx, 'User', candidates)
+        if ours and others:
+            ctx.warn(f"User '{user}' was left in ERPNext: it is still the admin of {_companies(others)}.")
+            ours, kept = [], [*kept, *ours]
         result = await delete_recorded(ctx, 'User', ours, retry_title=self.title)
         return {'user_permissions_deleted': permissions, **result,
-                'already_gone': [*result['already_gone'], *gone], 'kept': kept}
+                'already_gone': [*result['already_gone'], *gone], 'kept': kept,
+                'still_admin_of': others if user in kept else []}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         user = ctx.tenant.admin_email.strip().lower()
         delete = [f'User Permission {user} → {our_company(ctx)}'] if ctx.recorded('User Permission') else []
-        delete += [f'User {name}' for name in ctx.recorded('User') if name == user]
+        delete += [f"User {name} (only if no other company's User Permission names it)"
+                   for name in ctx.recorded('User') if name == user]
         return {'delete': delete}
 
 
-async def _remove_permissions(ctx: StepContext, user: str, company: str, title: str) -> list[str]:
+async def _company_permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
+    """Every User Permission of the user on a Company (one look-up): ours and other tenants'."""
+    return await ctx.erp.get_list('User Permission', fields=['name', 'owner', 'for_value'], filters=[
+        ['user', '=', user], ['allow', '=', 'Company']])
+
+
+async def _remove_permissions(ctx: StepContext, user: str, company: str | None, rows: list[dict[str, Any]],
+                              title: str) -> list[str]:
     """The user's permissions on our company that our API user created (when we recorded making one)."""
-    if not ctx.recorded('User Permission'):
-        return []
-    rows = await ctx.erp.get_list('User Permission', fields=['name', 'owner'], filters=[
-        ['user', '=', user], ['allow', '=', 'Company'], ['for_value', '=', company]])
     api_user = await ctx.api_user() if rows else None
     removed = []
     for row in rows:
@@ -51,3 +70,8 @@ async def _remove_permissions(ctx: StepContext, user: str, company: str, title: 
             raise refused('User Permission', row['name'], exc, title) from exc
         removed.append(row['name'])
     return removed
+
+
+def _companies(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return ('company ' if len(quoted) == 1 else 'companies ') + ', '.join(quoted)

@@ -71,7 +71,8 @@ async def test_the_plan_lists_what_would_go_and_writes_nothing(db, runner, make_
 
 
 async def test_an_adopted_document_is_never_deleted(db, runner, make_tenant, sandbox):
-    # The admin's ERPNext user existed before: provisioning adopts nothing and must not delete it.
+    # The admin's ERPNext user existed before, made under the engine's own API user (as an admin shared
+    # with another tenant is): provisioning only adds its User Permission, and must not delete the user.
     await sandbox.post('/api/resource/User', json={'email': 'ada@acme.test', 'first_name': 'Ada',
                                                    'send_welcome_email': 0})
     acme = make_tenant('Acme Retail', admin_email='ada@acme.test')
