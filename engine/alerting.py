@@ -37,7 +37,9 @@ from engine import metrics
 from engine.notify import FIRING, RESOLVED, Webhook, payload
 from engine.settings import Settings
 from engine.stuck import running_since, stuck_runs
+from storage.availability import database_unreachable
 from storage.db import Database, is_postgres
+from storage.queries.outcomes import finished_outcome_counts
 from storage.tables import (
     Alert,
     Engine,
@@ -106,12 +108,9 @@ class Evaluation:
 # ---- the rules ---------------------------------------------------------------------------------
 
 def success_rate_low(session: Session, now: datetime, limits: Thresholds) -> list[Condition]:
-    since = now - limits.window
-    ended = (select(func.count(), func.sum(case((col(Run.status) == RunStatus.SUCCEEDED, 1), else_=0)))
-             .where(col(Run.finished_at) >= since, Run.mode == RunMode.PROVISION,
-                    col(Run.status).in_([RunStatus.SUCCEEDED, RunStatus.FAILED])))
-    total, succeeded = session.exec(ended).one()
-    succeeded = succeeded or 0
+    counts = finished_outcome_counts(session, {'window': now - limits.window})['window']
+    succeeded = counts[RunStatus.SUCCEEDED]
+    total = succeeded + counts[RunStatus.FAILED]
     if total < limits.success_rate_min_runs or succeeded / total >= limits.success_rate_min:
         return []
     return [Condition('success_rate_low', 'all', CRITICAL,
@@ -291,10 +290,13 @@ class Alerting:
         return result
 
     async def run_job(self) -> None:
-        """The scheduled job: an evaluation that fails is logged and tried again next time."""
+        """The scheduled job: an evaluation that fails is logged and tried again next time (a lost
+        database is left to the job's wrapper in engine/process.py: one warning line)."""
         try:
             await self.evaluate()
-        except Exception:
+        except Exception as exc:
+            if database_unreachable(exc):
+                raise
             log.exception('alert.evaluation_failed')
 
     def _evaluate_in_db(self, now: datetime) -> Evaluation:

@@ -1,11 +1,16 @@
 """The long-lived objects of one Provisioner process, built from the settings and started on the
 event loop: database, key, clients, runner, dispatcher, rate limiters and the APScheduler jobs that
-drive them (dispatch every second, lease renewal, engine health, automatic retries, alerts)."""
+drive them (dispatch every second, lease renewal, engine health, automatic retries, alerts).
+
+Every job runs through `_job`: while the database is unreachable a run of a job logs one warning
+line (`job.database_unreachable`, the job, the driver's first line) and the next interval tries
+again; no traceback per tick."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,6 +29,7 @@ from engine.security import SecretBox, ensure_secret_key
 from engine.services import engines as engine_service
 from engine.services import users
 from engine.settings import Settings
+from storage.availability import database_unreachable, first_line
 from storage.db import Database
 from storage.tables import Engine, EngineHealth, utcnow
 
@@ -81,14 +87,17 @@ class Process:
     async def start(self) -> None:
         """Start the jobs on the running (NiceGUI) event loop."""
         scheduler = AsyncIOScheduler(job_defaults={'coalesce': True, 'max_instances': 1, 'misfire_grace_time': 30})
-        scheduler.add_job(self.dispatcher.tick, 'interval', seconds=TICK_SECONDS, id='dispatch')
-        scheduler.add_job(self.dispatcher.renew_leases, 'interval', seconds=RENEW_EVERY_SECONDS, id='leases')
-        scheduler.add_job(self.check_engines, 'interval', seconds=OFFLINE_RECHECK_SECONDS, id='health')
-        scheduler.add_job(self.check_engines, 'date', kwargs={'due_only': False}, id='health-now')
-        scheduler.add_job(self.auto_retry.tick, 'interval', seconds=AUTO_RETRY_EVERY_SECONDS, id='auto-retry')
-        scheduler.add_job(self.check_drift, 'interval', seconds=DRIFT_CHECK_EVERY_SECONDS, id='drift')
+        scheduler.add_job(_job('dispatch', self.dispatcher.tick), 'interval', seconds=TICK_SECONDS, id='dispatch')
+        scheduler.add_job(_job('leases', self.dispatcher.renew_leases), 'interval', seconds=RENEW_EVERY_SECONDS,
+                          id='leases')
+        scheduler.add_job(_job('health', self.check_engines), 'interval', seconds=OFFLINE_RECHECK_SECONDS,
+                          id='health')
+        scheduler.add_job(_job('health', self.check_engines), 'date', kwargs={'due_only': False}, id='health-now')
+        scheduler.add_job(_job('auto-retry', self.auto_retry.tick), 'interval', seconds=AUTO_RETRY_EVERY_SECONDS,
+                          id='auto-retry')
+        scheduler.add_job(_job('drift', self.check_drift), 'interval', seconds=DRIFT_CHECK_EVERY_SECONDS, id='drift')
         alerting = Alerting.from_settings(self.db, self.settings)  # rules, Alert rows, webhook, DB gauges
-        scheduler.add_job(alerting.run_job, 'interval', seconds=EVALUATE_EVERY_SECONDS, id='alerts')
+        scheduler.add_job(_job('alerts', alerting.run_job), 'interval', seconds=EVALUATE_EVERY_SECONDS, id='alerts')
         scheduler.start()
         self.scheduler = scheduler
         log.info('process.started', owner=self.dispatcher.owner)
@@ -106,7 +115,9 @@ class Process:
         """The drift job: re-verify the provisioned tenants checked longest ago (see engine/drift.py)."""
         try:
             results = await drift.check_all(self.db, self.clients.get)
-        except Exception:  # a job must never die: the next interval tries again
+        except Exception as exc:  # a job must never die: the next interval tries again
+            if database_unreachable(exc):
+                raise  # one line from _job
             log.exception('drift.job_failed')
             return
         if results:
@@ -121,7 +132,9 @@ class Process:
             transport = self.transport_for(engine)
             try:
                 await engine_service.check_engine(self.db, self.secrets, engine.id, transport=transport)
-            except Exception:  # one broken engine must not stop the others' checks
+            except Exception as exc:  # one broken engine must not stop the others' checks
+                if database_unreachable(exc):
+                    raise  # nor can the others' be saved: one line from _job
                 log.exception('engine.check_failed', engine=engine.name)
             finally:
                 if transport is not None:
@@ -130,6 +143,20 @@ class Process:
     @property
     def scheduler_running(self) -> bool:
         return bool(self.scheduler and self.scheduler.running)
+
+
+def _job(name: str, work: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
+    """`work` as a scheduler job: a lost database is one warning line per run, not a traceback."""
+    async def job(*args: object, **kwargs: object) -> None:
+        try:
+            await work(*args, **kwargs)
+        except Exception as exc:
+            if not database_unreachable(exc):
+                raise  # APScheduler logs it with its traceback
+            log.warning('job.database_unreachable', job=name, error=first_line(exc))
+
+    job.__name__ = job.__qualname__ = f'job_{name}'
+    return job
 
 
 def _health_check_due(engine: Engine) -> bool:

@@ -4,8 +4,9 @@ Status per error: service errors as engine/validation.py draws them (AccountLock
 Retry-After, AuthenticationFailed → 401), request validation → 422 with readable
 `field: message` lines (also listed in `errors`), a body over the cap → 413 (body_limit.py), a
 body that is not valid JSON or repeats a key → 422 `body: …` (json_body.py).
-Under /api/ an unexpected exception becomes a JSON 500; elsewhere (NiceGUI pages) the handlers
-installed before ours keep working.
+A lost database (storage/availability.py: refused, restarted, locked for too long) is a 503 with
+Retry-After and one warning line, never a 500. Under /api/ an unexpected exception becomes a JSON
+500; elsewhere (NiceGUI pages) the handlers installed before ours keep working.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 
+import structlog
+
 from fastapi import FastAPI, Request, status
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard.api.body_limit import MAX_BODY_BYTES, ApiBodyLimitMiddleware, size_in_words
@@ -31,7 +35,9 @@ from engine.validation import (
     ServiceError,
     describe_errors,
 )
+from storage.availability import RETRY_AFTER_SECONDS, UNREACHABLE_MESSAGE, database_unreachable, first_line
 
+log = structlog.get_logger('api')
 API_PREFIX = '/api/'
 
 
@@ -54,6 +60,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     '4XX': {'model': ErrorBody, 'description': 'refused: 401 sign in, 403 role, 404 unknown id, 409 conflict, '
                                                f'413 body larger than {size_in_words(MAX_BODY_BYTES)}, '
                                                '429 rate limited (see Retry-After)'},
+    503: {'model': ErrorBody, 'description': 'the database is unreachable for now: try again after Retry-After '
+                                             'seconds'},
 }
 Handler = Callable[[Request, Exception], Awaitable[Response]]
 
@@ -79,6 +87,7 @@ def install_error_handlers(app: FastAPI) -> None:
                      request_validation_exception_handler)
     _install_for_api(app, 404, http_error_handler, http_exception_handler)
     _install_for_api(app, StarletteHTTPException, http_error_handler, http_exception_handler)
+    _install_for_api(app, DBAPIError, database_error_handler, None)
     _install_for_api(app, Exception, internal_error_handler, None)
 
 
@@ -115,6 +124,16 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         return JSONResponse({'detail': exc.detail, 'errors': [{'field': 'body', 'message': exc.message}]},
                             status_code=exc.status_code)
     return JSONResponse({'detail': exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """A lost database → 503 with Retry-After and one warning line; any other database error goes on
+    to the 500 handler (which logs its traceback)."""
+    if not database_unreachable(exc):
+        raise exc
+    log.warning('api.database_unreachable', method=request.method, path=request.url.path, error=first_line(exc))
+    return JSONResponse({'detail': UNREACHABLE_MESSAGE}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={'Retry-After': str(RETRY_AFTER_SECONDS)})
 
 
 async def internal_error_handler(request: Request, exc: Exception) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 from fastapi.responses import PlainTextResponse
+from sqlalchemy import create_engine, text
 
 from dashboard.api.errors import install_error_handlers
 from engine.validation import Conflict
@@ -45,3 +46,36 @@ async def test_api_paths_get_json_and_others_keep_their_handler() -> None:
     assert (api.status_code, api.json()) == (404, {'detail': 'Not Found'})
     assert (conflict.status_code, conflict.json()) == (409, {'detail': 'that tenant is being provisioned'})
     assert crash.status_code == 500 and crash.json()['detail'].startswith('internal error')
+
+
+def _app_with_database_errors(tmp_path) -> FastAPI:
+    """Routes that meet real SQLite errors: a file that cannot be opened, and a missing table."""
+    unreachable = create_engine(f'sqlite:///{tmp_path / "no-such-dir" / "p.db"}')  # sqlite makes no directory
+    present = create_engine(f'sqlite:///{tmp_path / "p.db"}')
+    app = FastAPI()
+
+    @app.get('/api/v1/lost')
+    def lost() -> None:
+        with unreachable.connect() as connection:
+            connection.execute(text('SELECT 1'))
+
+    @app.get('/api/v1/broken')
+    def broken() -> None:
+        with present.connect() as connection:
+            connection.execute(text('SELECT * FROM no_such_table'))
+
+    return app
+
+
+async def test_a_lost_database_is_a_503_and_other_database_errors_stay_500(tmp_path) -> None:
+    app = _app_with_database_errors(tmp_path)
+    install_error_handlers(app)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+
+    async with httpx.AsyncClient(transport=transport, base_url='http://provisioner') as client:
+        lost = await client.get('/api/v1/lost')
+        broken = await client.get('/api/v1/broken')
+
+    assert (lost.status_code, lost.headers['retry-after']) == (503, '5')
+    assert lost.json() == {'detail': 'The database is unreachable; try again in a few seconds.'}
+    assert broken.status_code == 500 and broken.json()['detail'].startswith('internal error')

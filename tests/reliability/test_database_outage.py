@@ -1,0 +1,98 @@
+"""PostgreSQL goes away under a running `python main.py` and comes back (QA pass 2, finding 6).
+
+While it is away: every API request that needs the database answers 503 with Retry-After and a
+plain message (no traceback), logged as ONE warning line per request; each run of a scheduler job
+logs one `job.database_unreachable` line instead of a traceback. Once it is back, the same process
+answers again. The cluster is this module's own (stopping the session's would disturb other tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.reliability.processes import PASSWORD, ServiceProcess
+from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
+
+MESSAGE = 'The database is unreachable; try again in a few seconds.'
+
+
+class StoppableCluster(Cluster):
+    """A throwaway cluster that can be stopped and started again with its data."""
+
+    def pause(self) -> None:
+        self._pg_ctl('-m', 'fast', '-w', 'stop')
+
+    def resume(self) -> None:
+        options = f'-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off'
+        self._pg_ctl('-l', str(self.data / 'server.log'), '-w', '-t', '60', 'start', '-o', options)
+
+    def _pg_ctl(self, *args: str) -> None:
+        command = [str(self.bin / 'pg_ctl'), '-D', str(self.data), *args]
+        if os.geteuid() == 0:
+            command = ['runuser', '-u', 'postgres', '--', *command]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+@pytest.fixture(scope='module')
+def cluster() -> Iterator[StoppableCluster]:
+    bin_dir = pg_bin()
+    if bin_dir is None:
+        skip_or_fail(MISSING)
+    own = StoppableCluster(bin_dir)
+    own.start()
+    yield own
+    own.stop()
+
+
+def events(output: str, name: str) -> list[dict]:
+    found = []
+    for line in output.splitlines():
+        if line.startswith('{') and f'"{name}"' in line:
+            record = json.loads(line)
+            if record.get('event') == name:
+                found.append(record)
+    return found
+
+
+def test_a_lost_database_is_a_503_and_one_warning_line_then_service_resumes(tmp_path, cluster):
+    service = ServiceProcess(tmp_path, database_url=cluster.new_database())
+    try:
+        headers = service.headers
+        assert service.api('GET', '/tenants').status_code == 200
+        cluster.pause()
+        before = len(service.output())
+
+        answers = [httpx.get(f'{service.url}/api/v1/tenants', headers=headers, timeout=30),
+                   httpx.post(f'{service.url}/api/v1/auth/token', json={'username': 'admin', 'password': PASSWORD},
+                              timeout=30),
+                   httpx.get(f'{service.url}/api/v1/engines', headers=headers, timeout=30)]
+        for answer in answers:
+            assert answer.status_code == 503, answer.text
+            assert answer.json() == {'detail': MESSAGE}
+            assert answer.headers['retry-after'] == '5'
+        time.sleep(6)  # dispatcher ticks (every second) and a health check (every 5 s)
+        during = service.output()[before:]
+
+        cluster.resume()
+        deadline = time.monotonic() + 30
+        while service.api('GET', '/tenants').status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert service.api('GET', '/tenants').status_code == 200
+    finally:
+        service.stop()
+
+    assert 'Traceback' not in during, during
+    requests = events(during, 'api.database_unreachable')
+    assert [(r['method'], r['path']) for r in requests] == [
+        ('GET', '/api/v1/tenants'), ('POST', '/api/v1/auth/token'), ('GET', '/api/v1/engines')]
+    assert all(r['level'] == 'warning' and 'Connection refused' in r['error'] for r in requests)
+    jobs = events(during, 'job.database_unreachable')
+    assert {'dispatch', 'health'} <= {r['job'] for r in jobs}, jobs
+    assert all(r['level'] == 'warning' and r['error'].startswith('connection failed') for r in jobs)
