@@ -181,8 +181,8 @@ class Dispatcher:
         """Extend our live leases; returns the runs among `run_ids` that another process holds now."""
         with self.db.session() as session:
             session.execute(update(Run).where(Run.lease_owner == self.owner, col(Run.id).in_(run_ids),
-                                              Run.status == RunStatus.RUNNING)
-                            .values(lease_expires_at=utcnow() + self.lease))
+                                              col(Run.status).in_((RunStatus.RUNNING, RunStatus.CANCELLED)))
+                            .values(lease_expires_at=utcnow() + self.lease))  # cancelled: still stopping
             rows = session.exec(select(Run.id, Run.lease_owner).where(
                 col(Run.id).in_(run_ids), col(Run.status).in_((RunStatus.QUEUED, RunStatus.RUNNING)))).all()
         return [run_id for run_id, owner in rows if owner != self.owner]
@@ -194,3 +194,6 @@ class Dispatcher:
             if run_ids is not None:
                 query = query.where(col(Run.id).in_(run_ids))
             session.execute(query.values(status=RunStatus.QUEUED, lease_owner=None, lease_expires_at=None))
+            if run_ids is None:  # shutting down: a cancelled run whose steps were still ending has stopped
+                session.execute(update(Run).where(Run.lease_owner == self.owner, Run.status == RunStatus.CANCELLED)
+                                .values(lease_owner=None, lease_expires_at=None))

@@ -142,8 +142,9 @@ class RunStore:
             _record_finished(connection, run_id, finished)
             if abbr and run.mode == RunMode.PROVISION:
                 connection.execute(_SET_TENANT_ABBR, {'b_tenant': run.tenant_id, 'b_abbr': abbr})
-            if run.status != RunStatus.RUNNING:  # cancelled meanwhile: it keeps its status and end
-                connection.execute(_SET_RUN_WARNINGS, {'b_run': run_id, 'b_warnings': warnings})
+            if run.status != RunStatus.RUNNING:  # cancelled meanwhile: it keeps its status and end,
+                # and the lease its steps in flight held while they ended goes (see cancel_run)
+                connection.execute(_CLOSE_CANCELLED_RUN, {'b_run': run_id, 'b_warnings': warnings})
                 ended = run.finished_at and run.started_at
                 return run.status, (run.finished_at - run.started_at).total_seconds() if ended else None
             now, error = utcnow(), None
@@ -202,7 +203,8 @@ _RUN_META = select(Run.meta).where(Run.id == _RUN)
 _SET_RUN_META = update(Run).where(Run.id == _RUN).values({Run.meta: bindparam('b_meta', type_=Run.meta.type)})
 _RUN_TO_FINISH = select(Run.status, Run.lease_owner, Run.mode, Run.tenant_id, Run.started_at, Run.finished_at,
                         Run.auto_retries).where(Run.id == _RUN).with_for_update()
-_SET_RUN_WARNINGS = update(Run).where(Run.id == _RUN).values(warnings=bindparam('b_warnings'))
+_CLOSE_CANCELLED_RUN = update(Run).where(Run.id == _RUN).values(warnings=bindparam('b_warnings'), lease_owner=None,
+                                                               lease_expires_at=None)
 _CLOSE_RUN = update(Run).where(Run.id == _RUN).values(
     status=bindparam('b_status'), finished_at=bindparam('b_now'), warnings=bindparam('b_warnings'),
     lease_owner=None, lease_expires_at=None)

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from engine.services import audit
+from engine.services.runs import refuse_while_stopping
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict, NotFound
@@ -89,6 +90,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
     try:
         with db.session() as session:
             tenant = _tenant(session, tenant_id)
+            refuse_while_stopping(session, tenant_id)  # a cancelled run's step may still create something
             if tenant.status not in DEPROVISIONABLE:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "
                                'can be deprovisioned.')

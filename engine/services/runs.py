@@ -64,6 +64,7 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
     try:
         with db.session() as session:
             tenant = _tenant(session, tenant_id)
+            refuse_while_stopping(session, tenant_id)
             run = _new_run(session, tenant, actor=actor, plan=plan, trigger=trigger)
             audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                          tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
@@ -97,12 +98,13 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
 
 
 def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
-    """Stop a queued or running run; a running one stops after the steps in flight end."""
+    """Stop a queued or running run; a running one stops after the steps in flight end. Until they
+    have, its execution keeps the lease, and nothing else may act on the tenant's runs
+    (`refuse_while_stopping`): a step in flight may still write to ERPNext."""
     def change(session: Session, run: Run) -> None:
         if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f'Run #{run.id} is {run.status}: only a queued or running run can be cancelled.')
         run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
-        run.lease_owner = run.lease_expires_at = None
         run.error_category, run.error_message = 'critical', f'Cancelled by {actor}.'
         if run.mode == RunMode.PROVISION:
             _set_tenant(session, run.tenant_id, TenantStatus.FAILED,
@@ -252,12 +254,27 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
     return _change_run(db, run_id, change)
 
 
+def refuse_while_stopping(session: Session, tenant_id: int) -> None:
+    """Conflict while a cancelled run of the tenant still has steps in flight: what they write
+    (a document, its intent) must be on record before anything else reads or runs the tenant's
+    steps, or a retry would run beside them and a teardown would miss what they create."""
+    run = queries.stopping_run_for_tenant(session, tenant_id, now=utcnow())
+    if run is None:
+        return
+    in_flight = [f"'{ALL_STEP_TITLES.get(step.step_key, step.step_key)}'"
+                 for step in queries.steps_of_run(session, run.id) if step.status == StepStatus.RUNNING]
+    what = f"its step{'s' if len(in_flight) > 1 else ''} {', '.join(in_flight)}" if in_flight else 'its execution'
+    raise Conflict(f'Run #{run.id} was cancelled and is still stopping: {what} must end first, which takes '
+                   'a few seconds. Try again then.')
+
+
 def _change_run(db: Database, run_id: int, change) -> Run:
     try:
         with db.session() as session:
             run = session.get(Run, run_id)
             if run is None:
                 raise NotFound(f'Run {run_id} does not exist.')
+            refuse_while_stopping(session, run.tenant_id)
             change(session, run)
             session.add(run)
             return run

@@ -17,6 +17,14 @@ def active_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
                                           col(Run.status).in_(ACTIVE_RUN_STATUSES))).first()
 
 
+def stopping_run_for_tenant(session: Session, tenant_id: int, *, now: datetime) -> Run | None:
+    """The tenant's cancelled run whose execution has not ended yet: its steps in flight keep the
+    run's lease until they end (or until the lease expires, when their process died)."""
+    return session.exec(select(Run).where(Run.tenant_id == tenant_id, Run.status == RunStatus.CANCELLED,
+                                          col(Run.lease_owner).is_not(None),
+                                          col(Run.lease_expires_at) >= now)).first()
+
+
 def latest_run_for_tenant(session: Session, tenant_id: int, *, plans: bool | None = False) -> Run | None:
     """The tenant's newest run. By default its current run: the newest that is not a plan (a plan only
     looks, so it never becomes the run the tenant's page shows and acts on, nor the one auto-retry
