@@ -139,7 +139,6 @@ class _Execution:
         self.steps, self.order = runner.workflows.get(snapshot.mode, runner.workflows[RunMode.PROVISION])
         self.status = dict(snapshot.steps)
         self.failure: tuple[str, str, str] | None = None
-        self.warnings = 0
         self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
         self.cancelled = False  # a checkpoint found the run cancelled: start no new step
         # Steps a person marked succeeded whose output a later step needs: they run again, looking
@@ -148,6 +147,9 @@ class _Execution:
         self.vouched = {key for key in snapshot.by_hand if key in needed and key in self.steps}
         for key in self.vouched:
             self.status[key] = StepStatus.PENDING
+        # A resumed or retried run counts the warnings of the steps that succeeded before, too.
+        self.warnings = sum(len(output.get('warnings', [])) for key, output in snapshot.outputs.items()
+                            if self.status.get(key) == StepStatus.SUCCEEDED)
 
     async def run(self) -> str:
         client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from engine.services import runs
+from storage.tables import Tenant
 from tests.engine.helpers import diff, documents, fault, names, provision, resume, stats, steps, tenant, writes
 
 ALL_STEPS = ['check_engine', 'create_company', 'resolve_accounts', 'ensure_cost_center', 'create_warehouses',
@@ -220,3 +221,23 @@ async def test_a_cancel_stops_the_run_before_the_next_steps_write(db, clients, m
         from storage.tables import Run
         assert session.get(Run, run.id).meta.get('intents', {}) == {}
     assert tenant(db, acme.id).status == 'FAILED'
+
+
+async def test_a_retried_run_keeps_the_warnings_of_the_steps_that_succeeded_before(db, runner, make_tenant, sandbox):
+    # The run's warning count (the tenants list's "succeeded with warnings" filter reads it) is the whole
+    # run's, not only the last execution's.
+    acme = make_tenant('Acme Retail')
+    assert (await provision(db, runner, acme.id))['status'] == 'SUCCEEDED'
+    with db.session() as session:
+        row = session.get(Tenant, acme.id)
+        row.currency = 'EUR'  # the price list made in USD now earns a warning
+        session.add(row)
+    await fault(sandbox, method='GET', doctype='POS Profile', status=417, count=1)
+    repair = runs.request_provision(db, acme.id, actor='tests')
+    await runner.execute(repair.id)
+    failed = runs.run_detail(db, repair.id)
+    assert failed['status'] == 'FAILED' and failed['warnings'] == 1
+    assert steps(failed)['create_price_list']['status'] == 'SUCCEEDED'
+    runs.retry_run(db, repair.id, actor='admin')
+    detail = await resume(db, runner, repair.id)
+    assert detail['status'] == 'SUCCEEDED' and detail['warnings'] == 1
