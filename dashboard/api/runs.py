@@ -86,11 +86,24 @@ class RunResumed(BaseModel):
     step_title: str | None
 
 
+class EngineWait(BaseModel):
+    """Why a queued run waits: its engine is offline (an outage fails no run; it starts once the engine answers)."""
+
+    engine: str = Field(description="the engine's name")
+    engine_id: int
+    since: datetime | None = Field(description="the engine's last health check, which found it offline")
+    reason: str | None = Field(description="that check's error, e.g. ERPNext refused the API key (never the secret)")
+    message: str = Field(description='what the operator reads, e.g. "Waiting: engine \'X\' is offline: … Fix it on '
+                                     'Engines; the run starts by itself once the engine answers."')
+
+
 class RunDetail(RunPublic):
     stuck: bool = Field(description='RUNNING longer than PROVISIONER_STUCK_AFTER_MINUTES: needs a person')
     resumed: list[RunResumed] = Field(default_factory=list, description=(
         'each time the run was resumed after its process stopped mid-run (killed, or stalled past its '
         'lease), oldest first; also the audit event run.resumed'))
+    waiting_for_engine: EngineWait | None = Field(None, description=(
+        'set while the run is QUEUED and its engine is offline: the run waits for it (it is not failed)'))
     steps: list[StepPublic]
 
 

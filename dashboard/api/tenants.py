@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from dashboard.api.deps import AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
 from dashboard.api.query import OptionalId, blank_is, optional_text
-from dashboard.api.runs import RunDetail
+from dashboard.api.runs import EngineWait, RunDetail
 from engine.services import runs, tenants
 from engine.validation import MAX_ID, TenantCreate
 from storage.tables import RunMode, Tenant, TenantStatus
@@ -53,6 +53,8 @@ class TenantDetail(TenantPublic):
         'the newest run that is not a plan: the one the tenant page shows and acts on (retry, skip, '
         'mark succeeded); a plan never replaces it. Null until the tenant was provisioned or '
         'deprovisioned once'))
+    waiting_for_engine: EngineWait | None = Field(None, description=(
+        "the current run's waiting_for_engine: why the tenant stays QUEUED (its engine is offline)"))
 
 
 class TenantPage(BaseModel):
@@ -98,4 +100,5 @@ def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) 
                else runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes))
     return TenantDetail(**TenantPublic.of(tenant).model_dump(),
                         latest_run=RunDetail(**latest) if latest else None,
-                        current_run=RunDetail(**current) if current else None)
+                        current_run=RunDetail(**current) if current else None,
+                        waiting_for_engine=current and current['waiting_for_engine'])

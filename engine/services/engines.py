@@ -33,7 +33,7 @@ from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotF
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as queries
-from storage.tables import Engine, EngineHealth, utcnow
+from storage.tables import Engine, EngineHealth, Run, RunStatus, utcnow
 
 SANDBOX_ENGINE = 'Sandbox'
 SANDBOX_CREDENTIALS = ('sandbox', 'sandbox')
@@ -182,6 +182,30 @@ async def check_engine(db: Database, secrets: SecretBox, engine_id: int, *,
         result = await _probe(engine, secrets, transport, timeout)
     await asyncio.to_thread(_save_check, db, result, actor)
     return result
+
+
+def waiting_for_engine(session: Session, run: Run) -> dict[str, Any] | None:
+    """Why a QUEUED run is not started: its engine's last health check found it offline, and the
+    dispatcher holds an offline engine's runs (an outage fails no run). None when it does not wait
+    for its engine. See `engine_wait` for the shape."""
+    if run.status != RunStatus.QUEUED:
+        return None
+    engine = session.get(Engine, run.engine_id)
+    return engine_wait(engine) if engine is not None and engine.health == EngineHealth.OFFLINE else None
+
+
+def engine_wait(engine: Engine) -> dict[str, Any]:
+    """`engine` (offline) as the reason a run waits: its name and id, since when it is seen offline
+    (its last check), that check's error (`last_error`: sanitised, it names the API key but never
+    the secret) and a sentence for the operator."""
+    return {'engine': engine.name, 'engine_id': engine.id, 'since': engine.last_checked_at,
+            'reason': engine.last_error, 'message': waiting_message(engine.name, engine.last_error)}
+
+
+def waiting_message(engine_name: str, reason: str | None) -> str:
+    why = f': {reason.rstrip(". ")}' if reason else ''
+    return (f"Waiting: engine '{engine_name}' is offline{why}. Fix it on Engines; the run starts by itself "
+            'once the engine answers.')
 
 
 # ---- helpers -----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from engine.services import audit
+from engine.services import audit, engines
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.steps import STEPS
 from engine.workflows import ALL_STEP_TITLES
@@ -147,7 +147,8 @@ def run_detail(db: Database, run_id: int, *,
     `stuck` is True while the run has been RUNNING longer than `stuck_after_minutes` (pass
     PROVISIONER_STUCK_AFTER_MINUTES): it needs a person (cancel, retry or skip a step, mark one done);
     `resumed` lists each time another claim took the run over after its process stopped (killed, or
-    stalled past its lease) and the step it resumed at (the dispatcher's `run.resumed` audit events)."""
+    stalled past its lease) and the step it resumed at (the dispatcher's `run.resumed` audit events);
+    `waiting_for_engine` says why a QUEUED run is not started: its engine is offline (engines.engine_wait)."""
     with db.session() as session:
         run = session.get(Run, run_id)
         if run is None:
@@ -158,6 +159,7 @@ def run_detail(db: Database, run_id: int, *,
         earlier = meta.get(EARLIER_ATTEMPTS) or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
                 'retried_by': meta.get(RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
+                'waiting_for_engine': engines.waiting_for_engine(session, run),
                 'steps': [_step_view(step, earlier.get(step.step_key, 0)) for step in steps]}
 
 

@@ -19,9 +19,10 @@ from engine.services.engines import find_engine
 from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
 from storage.db import Database
 from storage.name_keys import name_key, single_spaces
+from storage.queries import engines as engine_queries
 from storage.queries import runs as run_queries
 from storage.queries import tenants as queries
-from storage.tables import Run, Tenant, TenantStatus
+from storage.tables import EngineHealth, Run, RunStatus, Tenant, TenantStatus
 
 MAX_LIMIT = 500
 MAX_QUERY_LENGTH = 200
@@ -141,10 +142,12 @@ def _query_text(q: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class TenantListing:
-    """A tenant with its newest run (None until it ran once)."""
+    """A tenant with its newest run (None until it ran once), and the name of the offline engine
+    that run waits for while it is QUEUED (see engines.waiting_for_engine)."""
 
     tenant: Tenant
     latest_run: Run | None
+    waiting_for_engine: str | None = None
 
 
 def list_tenants_with_runs(db: Database, *, status: str | None = None, q: str | None = None,
@@ -157,4 +160,11 @@ def list_tenants_with_runs(db: Database, *, status: str | None = None, q: str | 
         items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
                                             engine_id=engine_id, drifted=drifted, warnings=warnings)
         latest = run_queries.latest_runs_for_tenants(session, [tenant.id for tenant in items])
-    return Page(items=[TenantListing(tenant, latest.get(tenant.id)) for tenant in items], total=total)
+        offline = {engine.id: engine.name for engine in engine_queries.all_engines(session)
+                   if engine.health == EngineHealth.OFFLINE}
+    return Page(items=[_listing(tenant, latest.get(tenant.id), offline) for tenant in items], total=total)
+
+
+def _listing(tenant: Tenant, run: Run | None, offline: dict[int, str]) -> TenantListing:
+    waits = run is not None and run.status == RunStatus.QUEUED
+    return TenantListing(tenant, run, offline.get(run.engine_id) if waits else None)
