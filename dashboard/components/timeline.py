@@ -199,6 +199,11 @@ def _run_facts(run: dict[str, Any]) -> None:
                 ui.label(str(value)).classes('break-all').mark(f"run-{label.split(' ')[0]}")
     for resumed in run.get('resumed') or []:
         ui.label(_resumed_text(run, resumed)).classes('text-blue-900').mark('run-resumed')
+    if run.get('waiting_for_engine'):
+        with ui.row().classes('w-full items-center gap-2 bg-orange-100 text-orange-900 p-2 rounded flex-nowrap'):
+            ui.icon('hourglass_top').classes('shrink-0')
+            ui.label(run['waiting_for_engine']['message']).classes('break-words min-w-0').mark('run-waiting')
+            ui.link('Engines', '/engines').classes('shrink-0')
     if run.get('next_retry_at'):
         ui.label(f"Next automatic retry at {fmt_time(run['next_retry_at'])}").classes('text-blue-900') \
             .mark('run-next-retry')
@@ -270,7 +275,8 @@ def _run_signature(run: dict[str, Any] | None) -> tuple | None:
     progress = tuple(step['status'] for step in run.get('steps') or [])
     elapsed = int(run_duration(run) or 0) if run.get('status') == 'RUNNING' else None  # a live clock
     resumed = tuple((item['at'], item['step']) for item in run.get('resumed') or [])
-    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed, resumed)
+    waiting = (run.get('waiting_for_engine') or {}).get('message')
+    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed, resumed, waiting)
 
 
 RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'retried_by',

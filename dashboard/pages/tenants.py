@@ -192,7 +192,9 @@ class TenantList:
             <q-icon name="info" size="sm" /><span>{{ props.message }}</span></div>''')
         table.add_slot('body-cell-status', '''<q-td :props="props">
             <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge>
-            <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge></q-td>''')
+            <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge>
+            <div v-if="props.row.waiting_for" class="text-orange-9 text-caption">
+              waiting for engine {{ props.row.waiting_for }} (offline)</div></q-td>''')
         table.add_slot('body-cell-last_run', '''<q-td :props="props">
             <q-badge v-if="props.value" :color="props.row.last_run_color" class="px-2 py-1">{{ props.value }}</q-badge>
             </q-td>''')
@@ -235,7 +237,7 @@ class TenantList:
                 'abbr': tenant.abbr or '',
                 'engine': self.engine_names.get(tenant.engine_id, f'#{tenant.engine_id}'),
                 'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
-                'drifted': tenant.drifted,
+                'drifted': tenant.drifted, 'waiting_for': item.waiting_for_engine or '',
                 'last_error': tenant.last_error or '', 'last_run': last_run, 'last_run_color': colour,
                 'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M}',
                 'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}
