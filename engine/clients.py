@@ -20,11 +20,16 @@ import httpx
 from engine.erpnext import ERPNextClient
 from engine.erpnext.client import DEFAULT_TIMEOUT, network_transport
 from engine.erpnext.throttle import Throttle
-from engine.security import SecretBox
+from engine.security import SecretBox, SecretKeyError
+from engine.validation import url_refusal
 from storage.db import Database
 from storage.tables import Engine
 
 TransportFor = Callable[[Engine], httpx.AsyncBaseTransport | None]
+
+
+class EngineUnusable(Exception):
+    """No client can be built for the engine, so no request may be sent: the run fails saying why."""
 SETTINGS_RECHECK_S = 10.0  # how stale a process's view of an engine's settings may get
 
 
@@ -71,8 +76,17 @@ class EngineClients:
             return self._clients[engine_id].client
 
     def build(self, engine: Engine) -> ERPNextClient:
-        """A new client for `engine` (its own pool and budget); callers close it unless it came from get()."""
-        secret = self.secrets.decrypt(engine.api_secret_encrypted)
+        """A new client for `engine` (its own pool and budget); callers close it unless it came from get().
+        EngineUnusable for a URL Provisioner refuses (stored before the rule) or a secret it cannot read."""
+        refusal = url_refusal(engine.base_url)
+        if refusal is not None:  # the URL itself is not repeated: it may hold a user name and password
+            raise EngineUnusable(f"Provisioner refuses the URL of engine '{engine.name}', so no request was sent: "
+                                 f'the URL {refusal}. Change it on Engines → Edit, then retry the run.')
+        try:
+            secret = self.secrets.decrypt(engine.api_secret_encrypted)
+        except SecretKeyError as exc:
+            raise EngineUnusable(f"The API secret of engine '{engine.name}' cannot be used: {exc}. Enter the "
+                                 'secret again on Engines → Edit (or restore the key), then retry the run.') from None
         return ERPNextClient(engine.base_url, engine.api_key, secret, timeout=self.timeout,
                              transport=self.transport_for(engine), owns_transport=True,
                              throttle=Throttle(engine.requests_per_second))

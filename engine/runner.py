@@ -30,6 +30,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from tenacity.wait import wait_base, wait_random_exponential
 
 from engine import metrics
+from engine.clients import EngineUnusable
 from engine.erpnext import ERPNextClient
 from engine.erpnext import errors as erp
 from engine.errors import (
@@ -152,7 +153,10 @@ class _Execution:
                             if self.status.get(key) == StepStatus.SUCCEEDED)
 
     async def run(self) -> str:
-        client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
+        try:
+            client = (await self.runner.client_for(self.snap.engine_id)).bound(self.snap.correlation_id)
+        except EngineUnusable as exc:  # no request may go to the engine: fail now, not crash and resume forever
+            return await self._finish(self._fail_first_step(str(exc)))
         finished = await self._work(client)
         if self.runner.draining and not self.failure and any(
                 status not in SETTLED for status in self.status.values()):
@@ -166,6 +170,9 @@ class _Execution:
                 finished = []
                 if await self._park(unreachable):
                     return PARKED
+        return await self._finish(finished)
+
+    async def _finish(self, finished: list[tuple[str, StepOutcome]]) -> str:
         abbr = self.snap.outputs.get('create_company', {}).get('abbr')
         final, duration_s = await asyncio.to_thread(
             self.runner.store.finish, self.snap.run_id, failed=self.failure, warnings=self.warnings, abbr=abbr,
@@ -175,6 +182,13 @@ class _Execution:
             metrics.run_finished(final, duration_s)
         log.info('run.finished', status=final, warnings=self.warnings, duration_s=duration_s)
         return final
+
+    def _fail_first_step(self, message: str) -> list[tuple[str, StepOutcome]]:
+        """The first step still to run fails with `message` (critical: a person must act first)."""
+        key = next((key for key in self.order if self.status.get(key) not in SETTLED), self.order[0])
+        self.failure = (key, ErrorCategory.CRITICAL, f'{self.steps[key].title}: {message}')
+        return [(key, StepOutcome(StepStatus.FAILED, attempts=0, started_at=utcnow(), duration_ms=0, output={},
+                                  category=ErrorCategory.CRITICAL, message=message))]
 
     async def _work(self, client: ERPNextClient) -> list[tuple[str, StepOutcome]]:
         """Start what is ready, settle what ends, until nothing runs; returns the steps that ended
