@@ -84,7 +84,7 @@ async def test_a_tenant_is_read_by_id_with_its_latest_run(api, admin, engine_id)
     answer = await api.get(f'/api/v1/tenants/{created["id"]}', headers=admin)
 
     assert answer.status_code == 200
-    assert answer.json() == {**created, 'latest_run': None, 'current_run': None}
+    assert answer.json() == {**created, 'latest_run': None, 'current_run': None, 'waiting_for_engine': None}
     missing = await api.get('/api/v1/tenants/9999', headers=admin)
     assert missing.status_code == 404 and missing.json() == {'detail': 'no tenant with id 9999'}
 

@@ -55,4 +55,4 @@ async def test_a_run_on_an_online_engine_shows_no_wait(user: User) -> None:
     await app.state.dispatcher.tick()
     await sign_in(user, 'support', next_path=f'/tenants/{tenant_id}')
     await see_status(user, 'run-status', 'SUCCEEDED')
-    user.should_not_see(marker='run-waiting')
+    await user.should_not_see(marker='run-waiting')
