@@ -31,6 +31,7 @@ from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
 from engine.services import audit, runs
+from storage.availability import database_unreachable, first_line
 from storage.db import Database, is_postgres
 from storage.queries import claims
 from storage.queries import runs as run_queries
@@ -106,8 +107,11 @@ class Dispatcher:
                 await asyncio.to_thread(self._release, [run_id])
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception('run.crashed', run_id=run_id)  # the lease expires and the run is resumed
+        except Exception as exc:  # the lease expires and the run is resumed
+            if database_unreachable(exc):  # one line, not a traceback per run in flight
+                log.warning('run.database_unreachable', run_id=run_id, error=first_line(exc))
+            else:
+                log.exception('run.crashed', run_id=run_id)
         finally:
             self.tasks.pop(run_id, None)
             self._claim_soon()
@@ -124,7 +128,7 @@ class Dispatcher:
     def _followed_up(self, task: asyncio.Task) -> None:
         self._followups.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.warning('dispatcher.claim_failed', error=str(task.exception()))
+            log.warning('dispatcher.claim_failed', error=first_line(task.exception()))
 
     def _claim(self, free: int) -> list[int]:
         now = utcnow()

@@ -96,3 +96,38 @@ def test_a_lost_database_is_a_503_and_one_warning_line_then_service_resumes(tmp_
     jobs = events(during, 'job.database_unreachable')
     assert {'dispatch', 'health'} <= {r['job'] for r in jobs}, jobs
     assert all(r['level'] == 'warning' and r['error'].startswith('connection failed') for r in jobs)
+
+
+def test_a_run_in_flight_when_the_database_goes_logs_one_line_and_resumes_after(tmp_path, cluster):
+    from tests.reliability.processes import SandboxProcess
+    sandbox = SandboxProcess(tmp_path)
+    service = ServiceProcess(tmp_path, database_url=cluster.new_database())
+    try:
+        service.register_engine(sandbox, max_concurrent_runs=4)
+        [tenant_id] = service.create_tenants(1)
+        sandbox.fault(latency_ms=400)  # the run is still in flight when the database goes
+        assert service.api('POST', f'/tenants/{tenant_id}/provision').status_code == 202
+        deadline = time.monotonic() + 30
+        while service.api('GET', f'/tenants/{tenant_id}').json()['status'] != 'PROVISIONING':
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        before = len(service.output())
+        cluster.pause()
+        time.sleep(6)  # the run's next checkpoint fails
+        during = service.output()[before:]
+        cluster.resume()
+        sandbox.clear_faults()
+        deadline = time.monotonic() + 90  # its lease (20 s) expires, and the run is claimed again
+        while time.monotonic() < deadline:
+            answer = service.api('GET', f'/tenants/{tenant_id}')
+            if answer.status_code == 200 and answer.json()['status'] == 'PROVISIONED':
+                break
+            time.sleep(1)
+        assert answer.json()['status'] == 'PROVISIONED', answer.text
+    finally:
+        service.stop()
+        sandbox.stop()
+
+    assert 'Traceback' not in during, during
+    lost = events(during, 'run.database_unreachable')
+    assert lost and all(r['level'] == 'warning' and r['run_id'] for r in lost), during
