@@ -247,7 +247,11 @@ def _pos_profiles(out: dict[str, Any]) -> Named:
 
 
 def _tenant_admin(out: dict[str, Any]) -> Named:
-    yield 'User', out.get('user'), 'tenant admin'
+    """The admin's user; one shared with other tenants (the same e-mail) says whose admin it is too."""
+    others = _texts(out.get('also_admin_of'))
+    shared = (f"; also the admin of {', '.join(others)}" if others
+              else ' (shared with other tenants)' if out.get('user_shared') else '')
+    yield 'User', out.get('user'), f'tenant admin{shared}'
     if out.get('user_permission') not in (None, '', 'exists'):
         yield 'User Permission', out.get('user_permission'), 'restricts the admin to the company'
 

@@ -170,3 +170,15 @@ def test_audit_trail_names_the_engine_rather_than_its_id(db, engine_row) -> None
 
     assert created.action == 'tenant.created'
     assert f'engine: {engine_row.name}' in created.details and 'engine_id' not in created.details
+
+
+def test_an_admin_shared_with_other_tenants_says_whose_admin_it_is_too() -> None:
+    def note(output):
+        (user,) = tenant_view.documents_from({'invite_tenant_admin': output}, {}, 'http://e')
+        return user.note
+    assert note({'user': 'a@b.test', 'user_permission': 'exists'}) == 'tenant admin'
+    assert note({'user': 'a@b.test', 'user_permission': 'exists', 'user_shared': True,
+                 'also_admin_of': ['Beta Shop', 'Gamma Shop']}) == (
+        'tenant admin; also the admin of Beta Shop, Gamma Shop')
+    assert note({'user': 'a@b.test', 'user_permission': 'exists', 'user_shared': True,
+                 'also_admin_of': []}) == 'tenant admin (shared with other tenants)'
