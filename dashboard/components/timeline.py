@@ -100,7 +100,9 @@ class StepTimeline:
     def _draw(self, row: ui.element, step: dict[str, Any], actions: list[StepAction]) -> None:
         row.clear()
         with row:
-            warning = step['status'] == 'FAILED' and step.get('error_category') == 'non_critical'
+            warnings = _output_warnings(step)
+            failed_optional = step['status'] == 'FAILED' and step.get('error_category') == 'non_critical'
+            warning = failed_optional or bool(warnings)  # orange: the run went on, but look at this
             status_icon(step['status'], warning=warning).classes('text-2xl')
             with ui.column().classes('gap-0 grow min-w-0 basis-60'):
                 # One line per step (title, status, facts) so that all eleven fit on a laptop screen.
@@ -111,10 +113,13 @@ class StepTimeline:
                         ui.label('optional').classes('text-xs text-gray-500')
                     ui.label(_step_facts(step)).classes('text-sm text-gray-600').mark(f"facts-{step['key']}")
                 if step.get('error'):
-                    colour = 'text-orange-900' if warning or step['status'] != 'FAILED' else 'text-red-800'
+                    colour = 'text-orange-900' if failed_optional or step['status'] != 'FAILED' else 'text-red-800'
                     text = without_title(step['error'], step['title'])
                     ui.label(f"{category_text(step.get('error_category'))}: {text}") \
                         .classes(f'text-sm {colour} break-words').mark(f"error-{step['key']}")
+                for text in warnings:
+                    ui.label(f'Warning: {text}').classes('text-sm text-orange-900 break-words') \
+                        .mark(f"warning-{step['key']}")
                 if step.get('manual_by'):
                     verb = 'Skipped' if step['status'] == 'SKIPPED' else 'Marked succeeded'
                     ui.label(f"{verb} by hand by {step['manual_by']}: {step.get('manual_reason') or ''}") \
@@ -259,14 +264,22 @@ def _step_facts(step: dict[str, Any]) -> str:
     return ' · '.join(parts)
 
 
+def _output_warnings(step: dict[str, Any]) -> list[str]:
+    """The warnings a step that did not fail recorded in its output (a failed step shows its error)."""
+    if step['status'] == 'FAILED':
+        return []
+    return [str(text) for text in (step.get('output') or {}).get('warnings') or []]
+
+
 def _not_run(step, position: int) -> dict[str, Any]:
     return {'key': step.key, 'title': step.title, 'position': position, 'critical': step.critical,
             'status': 'PENDING', 'attempts': 0}
 
 
 def _step_signature(step: dict[str, Any]) -> tuple:
-    return tuple(step.get(key) for key in ('status', 'attempts', 'earlier_attempts', 'duration_ms', 'started_at',
-                                          'finished_at', 'error_category', 'error', 'manual_by', 'manual_reason'))
+    fields = tuple(step.get(key) for key in ('status', 'attempts', 'earlier_attempts', 'duration_ms', 'started_at',
+                                            'finished_at', 'error_category', 'error', 'manual_by', 'manual_reason'))
+    return (*fields, tuple(_output_warnings(step)))
 
 
 def _run_signature(run: dict[str, Any] | None) -> tuple | None:
