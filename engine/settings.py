@@ -11,7 +11,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = 'PROVISIONER_'
@@ -24,6 +24,7 @@ MAX_PASSWORD_LENGTH = 1024  # the API's limit too (engine/validation.py)
 MAX_CONCURRENT_RUNS = 1000
 MAX_STUCK_AFTER_MINUTES = 7 * 24 * 60  # a week
 MAX_AUTO_RETRY_LIMIT = 100
+DATABASE_FILE = 'provisioner.db'  # the default database, in the data directory
 
 
 class SettingsError(ValueError):
@@ -36,7 +37,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, extra='ignore',
                                       hide_input_in_errors=True)
 
-    database_url: str = 'sqlite:///./data/provisioner.db'
+    database_url: str = 'sqlite:///./data/provisioner.db'  # unset: follows data_dir (see _database_in_data_dir)
     host: str = '127.0.0.1'
     port: int = 8080
     admin_password: SecretStr | None = None
@@ -54,6 +55,13 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: Any) -> str:
         return normalise_database_url(str(value).strip())
+
+    @model_validator(mode='after')
+    def _database_in_data_dir(self) -> Settings:
+        """Unless PROVISIONER_DATABASE_URL is set, the database lives beside the key and the sandbox state."""
+        if 'database_url' not in self.model_fields_set:
+            self.database_url = sqlite_url_in(self.data_dir)
+        return self
 
     @field_validator('host', mode='before')
     @classmethod
@@ -155,6 +163,12 @@ def normalise_database_url(url: str) -> str:
         # an in-memory database is a new, empty one per connection: nothing would be kept
         raise ValueError('needs a database file, e.g. sqlite:///./data/provisioner.db')
     return f'{scheme}://{rest}'
+
+
+def sqlite_url_in(data_dir: Path) -> str:
+    """`sqlite:///<data_dir>/provisioner.db`; a relative directory stays relative to the working directory."""
+    path = (Path(data_dir) / DATABASE_FILE).as_posix()
+    return f'sqlite:///{path if path.startswith(("/", ".")) else "./" + path}'
 
 
 def check_fernet_key(key: str) -> None:

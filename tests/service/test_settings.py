@@ -25,6 +25,22 @@ def test_defaults_are_those_of_the_design(clean_env) -> None:
     assert str(settings.data_dir) == 'data'
 
 
+def test_the_default_database_follows_the_data_directory(clean_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv('PROVISIONER_DATA_DIR', str(tmp_path / 'state'))
+
+    settings = load_settings()
+
+    assert settings.database_url == f'sqlite:///{tmp_path}/state/provisioner.db'
+    assert load_settings(data_dir='var/provisioner').database_url == 'sqlite:///./var/provisioner/provisioner.db'
+
+
+def test_a_configured_database_url_wins_over_the_data_directory(clean_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv('PROVISIONER_DATA_DIR', str(tmp_path / 'state'))
+    monkeypatch.setenv('PROVISIONER_DATABASE_URL', f'sqlite:///{tmp_path}/elsewhere.db')
+
+    assert load_settings().database_url == f'sqlite:///{tmp_path}/elsewhere.db'
+
+
 def test_environment_values_are_read_and_normalised(clean_env, monkeypatch) -> None:
     monkeypatch.setenv('PROVISIONER_DATABASE_URL', 'postgresql://provisioner@db:5432/provisioner')
     monkeypatch.setenv('PROVISIONER_PORT', '9000')

@@ -1,15 +1,18 @@
-"""The process as main.py builds it: the OpenAPI document names the product, and a database that
-cannot be reached stops start-up with one line (no traceback, no password)."""
+"""The process as main.py builds it: the OpenAPI document names the product, a database that
+cannot be reached stops start-up with one line (no traceback, no password), and with only
+PROVISIONER_DATA_DIR set everything it writes lands in that directory."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+import httpx
 import pytest
 from nicegui.testing import User
 
-from tests.support.service import ROOT, clean_environment
+from tests.support.service import ROOT, clean_environment, free_port
 
 
 @pytest.fixture
@@ -43,3 +46,37 @@ def test_an_unreachable_database_stops_start_up_with_one_line(tmp_path) -> None:
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith('provisioner: cannot start: OperationalError:')
     assert 'pg-pass-123' not in done.stderr + done.stdout
+
+
+def test_with_only_the_data_directory_set_the_database_lives_there_too(tmp_path) -> None:
+    data_dir, cwd, port = tmp_path / 'data', tmp_path / 'cwd', free_port()
+    cwd.mkdir()
+    env = clean_environment(PROVISIONER_DATA_DIR=str(data_dir), PROVISIONER_PORT=str(port),
+                            PROVISIONER_ADMIN_PASSWORD='admin-password-1', PROVISIONER_LOG_FORMAT='console')
+
+    # run from an empty working directory, so that a database put in ./data is seen (and harms nothing)
+    with (tmp_path / 'main.log').open('w') as log:
+        child = subprocess.Popen([sys.executable, str(ROOT / 'main.py')], cwd=cwd, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT)
+        try:
+            _wait_until_ready(child, f'http://127.0.0.1:{port}/readyz', tmp_path / 'main.log')
+        finally:
+            child.terminate()
+            child.wait(timeout=30)
+
+    assert sorted(path.name for path in data_dir.glob('*') if path.suffix in ('.db', '.key', '.json')) == [
+        'provisioner.db', 'sandbox.json', 'secret.key']
+    assert not (cwd / 'data').exists()
+
+
+def _wait_until_ready(child: subprocess.Popen, url: str, log_path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert child.poll() is None, log_path.read_text()[-3000:]
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f'not ready: {log_path.read_text()[-3000:]}')
