@@ -274,9 +274,12 @@ class TenantPage:
         with ui.column().classes('w-full gap-1 text-sm').mark('run-history'):
             for item in self.history.items:
                 with ui.row().classes('w-full items-center gap-x-3 gap-y-0 flex-wrap md:flex-nowrap'):
+                    # The run number and status never shrink: a long error beside them once wrapped '#22' to '#/2/2'.
                     ui.button(f'#{item.id}', on_click=lambda _, i=item: self._select_history(i)) \
-                        .props('flat dense no-caps').classes('w-14').mark(f'history-run-{item.id}')
-                    run_badge(item.status, item.warnings).mark(f'history-status-{item.id}')
+                        .props('flat dense no-caps').classes('min-w-14 shrink-0 whitespace-nowrap') \
+                        .mark(f'history-run-{item.id}')
+                    run_badge(item.status, item.warnings).classes('shrink-0 whitespace-nowrap') \
+                        .mark(f'history-status-{item.id}')
                     who = requester_text(item.requested_by, item.retried_by)
                     ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}') \
                         .classes('md:w-64 shrink-0').mark(f'history-facts-{item.id}')
