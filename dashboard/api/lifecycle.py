@@ -32,6 +32,7 @@ class PlannedChange(BaseModel):
 class KeptDocument(BaseModel):
     doctype: str
     name: str
+    reason: str | None = Field(None, description='why the teardown leaves it in ERPNext')
 
 
 class DeprovisionPlan(BaseModel):
@@ -39,8 +40,9 @@ class DeprovisionPlan(BaseModel):
     tenant: str
     delete: list[PlannedChange]
     change: list[PlannedChange]
-    kept: list[KeptDocument] = Field(description='names a run was about to create but no step confirmed '
-                                                 '(ERPNext may have refused them): never deleted')
+    kept: list[KeptDocument] = Field(description='left in ERPNext: names a run was about to create but no '
+                                                 'step confirmed (ERPNext may have refused them), and an admin '
+                                                 'user another tenant still shares')
     note: str
 
 

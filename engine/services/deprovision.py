@@ -26,15 +26,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from engine.services import audit
-from engine.services.runs import refuse_while_stopping
+from engine.services.runs import refuse_while_admin_shared_with, refuse_while_stopping
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict, NotFound
 from storage.db import Database
 from storage.queries import runs as queries
+from storage.queries import tenants as tenant_queries
 from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant, TenantStatus, utcnow
 
 # Tenant statuses from which a teardown may start (something may exist in ERPNext).
@@ -46,9 +47,12 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
     """Every document a deprovision run would delete or change, by teardown step, in order."""
     with db.session() as session:
         tenant = _tenant(session, tenant_id)
+        refuse_while_stopping(session, tenant_id)  # what its steps in flight create is not on record yet
         intents, unconfirmed = confirmed_intents(session, tenant_id)
         modes = _modes_configured(session, tenant_id)
         handed_over = _admin_kept_for_others(session, tenant)
+        holders = [other.name for other in tenant_queries.tenants_sharing_admin(session, tenant)
+                   if other.status not in (TenantStatus.NOT_STARTED, TenantStatus.DEPROVISIONED)]
     company = (intents.get('Company') or [None])[-1]
     user = tenant.admin_email.strip().lower()
     delete: list[dict[str, str]] = []
@@ -59,7 +63,13 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
 
     if company and intents.get('User Permission'):
         add('remove_tenant_admin', 'User Permission', [f'{user} → Company {company}'])
-    add('remove_tenant_admin', 'User', [user] if user in intents.get('User', []) or handed_over else [])
+    admin_kept = None
+    if user in intents.get('User', []) or handed_over:
+        if holders:  # the teardown keeps it while another company's permission names it
+            admin_kept = {'doctype': 'User', 'name': user, 'reason': 'still the admin of '
+                          + ', '.join(f"tenant '{name}'" for name in holders) + ': the last of them to go deletes it'}
+        else:
+            add('remove_tenant_admin', 'User', [user])
     for step_key, doctype in (('delete_pos_profiles', 'POS Profile'), ('delete_walkin_customer', 'Customer'),
                               ('delete_price_list', 'Price List')):
         add(step_key, doctype, intents.get(doctype, []))
@@ -72,7 +82,8 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
         add(step_key, doctype, intents.get(doctype, []))
     if company:
         add('delete_company', 'Company', [company])
-    kept = [{'doctype': doctype, 'name': name} for doctype, names in unconfirmed.items() for name in names]
+    kept = [{'doctype': doctype, 'name': name, 'reason': 'no step confirmed creating it'}
+            for doctype, names in unconfirmed.items() for name in names] + ([admin_kept] if admin_kept else [])
     return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change, 'kept': kept,
             'note': 'Only documents this tenant\'s runs created are deleted, each only when ERPNext shows that '
                     'Provisioner\'s API user created it (its owner), and a document of the company only when '
@@ -94,6 +105,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             if tenant.status not in DEPROVISIONABLE:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "
                                'can be deprovisioned.')
+            refuse_while_admin_shared_with(session, tenant, RunMode.PROVISION)
             run = Run(tenant_id=tenant.id, engine_id=tenant.engine_id, requested_by=actor, mode=RunMode.DEPROVISION,
                       trigger=RunTrigger.MANUAL, correlation_id=uuid.uuid4().hex)
             session.add(run)
@@ -131,9 +143,7 @@ def _admin_kept_for_others(session: Session, tenant: Tenant) -> tuple[str, str] 
     engine with the same admin kept the user it had created because other companies still had it as
     their admin. This tenant takes it over; its teardown deletes it once no other company has it."""
     user = tenant.admin_email.strip().lower()
-    siblings = dict(session.exec(select(Tenant.id, Tenant.name).where(
-        Tenant.engine_id == tenant.engine_id, Tenant.id != tenant.id,
-        func.lower(func.trim(Tenant.admin_email)) == user)).all())
+    siblings = {other.id: other.name for other in tenant_queries.tenants_sharing_admin(session, tenant)}
     if not siblings:
         return None
     outputs = session.exec(

@@ -21,6 +21,7 @@ from engine.validation import Conflict, InvalidInput, NotFound
 from storage.db import Database
 from storage.queries import audit as audit_queries
 from storage.queries import runs as queries
+from storage.queries import tenants as tenant_queries
 from storage.tables import (
     ACTIVE_RUN_STATUSES,
     AuditEvent,
@@ -65,6 +66,8 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
         with db.session() as session:
             tenant = _tenant(session, tenant_id)
             refuse_while_stopping(session, tenant_id)
+            if not plan:
+                refuse_while_admin_shared_with(session, tenant, RunMode.DEPROVISION)
             run = _new_run(session, tenant, actor=actor, plan=plan, trigger=trigger)
             audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                          tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
@@ -268,6 +271,20 @@ def refuse_while_stopping(session: Session, tenant_id: int) -> None:
     what = f"its step{'s' if len(in_flight) > 1 else ''} {', '.join(in_flight)}" if in_flight else 'its execution'
     raise Conflict(f'Run #{run.id} was cancelled and is still stopping: {what} must end first, which takes '
                    'a few seconds. Try again then.')
+
+
+def refuse_while_admin_shared_with(session: Session, tenant: Tenant, mode: str) -> None:
+    """Conflict while another tenant sharing `tenant`'s admin user (same engine and e-mail) has a run
+    of `mode` queued or running. A teardown deletes the user once ERPNext shows no other company's
+    permission on it: beside a provisioning run that is about to add one, it would delete the user
+    under that tenant (and a provisioning run beside a teardown would find it gone)."""
+    for other in tenant_queries.tenants_sharing_admin(session, tenant):
+        run = queries.active_run_for_tenant(session, other.id)
+        if run is not None and run.mode == mode:
+            doing = 'being deprovisioned' if mode == RunMode.DEPROVISION else 'being provisioned'
+            raise Conflict(f"Tenant '{other.name}' shares this tenant's admin ({tenant.admin_email.strip()}: one "
+                           f'ERPNext user) and is {doing} (run #{run.id}): wait for that run to end, then '
+                           'try again.')
 
 
 def _change_run(db: Database, run_id: int, change) -> Run:

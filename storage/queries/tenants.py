@@ -18,6 +18,15 @@ def tenant_by_name(session: Session, name: str) -> Tenant | None:
     return session.exec(select(Tenant).where(Tenant.name_key == name_key(name))).first()
 
 
+def tenants_sharing_admin(session: Session, tenant: Tenant) -> list[Tenant]:
+    """The other tenants of `tenant`'s engine whose admin is the same e-mail: one ERPNext user serves
+    them all (each tenant adds its company's User Permission to it)."""
+    email = tenant.admin_email.strip().lower()
+    return list(session.exec(select(Tenant).where(
+        Tenant.engine_id == tenant.engine_id, Tenant.id != tenant.id,
+        func.lower(func.trim(Tenant.admin_email)) == email).order_by(col(Tenant.id))))
+
+
 def tenants_page(session: Session, *, limit: int, offset: int, status: str | None = None,
                  q: str | None = None, engine_id: int | None = None,
                  drifted: bool | None = None, warnings: bool | None = None) -> tuple[list[Tenant], int]:

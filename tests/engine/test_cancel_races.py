@@ -61,7 +61,8 @@ async def test_nothing_acts_on_the_tenant_until_the_cancelled_run_stopped(db, ru
     for action in (lambda: runs.retry_run(db, run.id, actor='admin'),
                    lambda: runs.retry_step(db, run.id, 'create_company', actor='admin'),
                    lambda: runs.request_provision(db, acme.id, actor='admin'),
-                   lambda: deprovision.request(db, acme.id, actor='admin')):
+                   lambda: deprovision.request(db, acme.id, actor='admin'),
+                   lambda: deprovision.plan(db, acme.id)):  # the plan would miss what is being created
         with pytest.raises(Conflict, match=r"still stopping: its step 'Create company' must end first"):
             action()
 

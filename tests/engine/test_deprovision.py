@@ -155,7 +155,7 @@ async def test_a_name_whose_creation_no_step_confirmed_is_never_deleted(db, runn
     detail = await deprovision_tenant(db, runner, woc.id)
 
     assert ('Price List', 'WO Selling') not in {(item['doctype'], item['name']) for item in planned['delete']}
-    assert {'doctype': 'Price List', 'name': 'WO Selling'} in planned['kept']
+    assert {'doctype': 'Price List', 'name': 'WO Selling', 'reason': 'no step confirmed creating it'} in planned['kept']
     assert detail['status'] == 'SUCCEEDED', {k: s['error'] for k, s in steps(detail).items() if s['error']}
     assert 'WO Selling' in await names(sandbox, 'Price List')  # the foreign one stays
     assert await names(sandbox, 'Company', company_name='Woc Outlet') == []  # the rest went

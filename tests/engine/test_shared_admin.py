@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from engine.services import deprovision, runs
+from engine.validation import Conflict
 from sandbox import create_app
 from tests.engine.helpers import documents, names, provision, steps
 
@@ -110,15 +111,6 @@ async def test_the_tenant_sharing_the_admin_goes_first_and_leaves_it_to_the_one_
     assert ADMIN not in await names(sandbox, 'User') and await admin_companies(sandbox) == []
 
 
-async def test_the_plan_says_the_user_goes_only_without_another_company(db, runner, make_tenant, sandbox):
-    acme, _ = await two_tenants_one_admin(db, runner, make_tenant)
-
-    planned = deprovision.plan(db, acme)
-
-    assert ('User', ADMIN) in {(item['doctype'], item['name']) for item in planned['delete']}
-    assert "User is deleted only if ERPNext shows no User Permission of it for another company" in planned['note']
-
-
 async def test_a_user_made_by_another_erpnext_user_still_gives_the_warning(db, runner, make_tenant, sandbox,
                                                                           jane):
     made = await jane.post('/api/resource/User', json={'email': ADMIN, 'first_name': 'Ada',
@@ -135,3 +127,34 @@ async def test_a_user_made_by_another_erpnext_user_still_gives_the_warning(db, r
     assert await admin_companies(sandbox) == []  # left as it is
     await deprovision_tenant(db, runner, acme.id)
     assert ADMIN in await names(sandbox, 'User')
+
+
+async def test_the_plan_keeps_the_shared_admin_while_another_tenant_has_it(db, runner, make_tenant, sandbox):
+    # QA pass 3, finding 3: the plan listed the user for deletion, and the run then kept it.
+    acme, beta = await two_tenants_one_admin(db, runner, make_tenant)
+    planned = deprovision.plan(db, acme)
+    assert "User is deleted only if ERPNext shows no User Permission of it for another company" in planned['note']
+    assert ('User', ADMIN) not in {(item['doctype'], item['name']) for item in planned['delete']}
+    assert {'doctype': 'User', 'name': ADMIN,
+            'reason': "still the admin of tenant 'Beta Shops': the last of them to go deletes it"} in planned['kept']
+    await deprovision_tenant(db, runner, acme)
+    last = deprovision.plan(db, beta)  # the last one deletes it
+    assert ('User', ADMIN) in {(item['doctype'], item['name']) for item in last['delete']}
+    assert not [item for item in last['kept'] if item['doctype'] == 'User']
+
+
+async def test_no_teardown_beside_a_provisioning_run_of_a_tenant_sharing_the_admin(db, runner, make_tenant,
+                                                                                  sandbox):
+    # QA pass 3, finding 1: deprovisioning one tenant while another with the same admin was being
+    # provisioned deleted the user under it (ERPNext showed no other permission yet).
+    acme = make_tenant('Acme Retail', admin_email=ADMIN)
+    beta = make_tenant('Beta Shops', admin_email=ADMIN)
+    assert (await provision(db, runner, acme.id))['status'] == 'SUCCEEDED'
+    queued = runs.request_provision(db, beta.id, actor='tests')
+    with pytest.raises(Conflict, match=r"Tenant 'Beta Shops' shares this tenant's admin .* is being provisioned"):
+        deprovision.request(db, acme.id, actor='tests')
+    await runner.execute(queued.id)
+    deprovision.request(db, acme.id, actor='tests')  # once it has ended
+    with pytest.raises(Conflict, match=r"Tenant 'Acme Retail' shares this tenant's admin .* being deprovisioned"):
+        runs.request_provision(db, beta.id, actor='tests')
+    runs.request_provision(db, beta.id, actor='tests', plan=True)  # a plan writes nothing: allowed
