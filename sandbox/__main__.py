@@ -3,7 +3,9 @@
 `--state-file PATH` keeps the documents across restarts; `--user-throttle-limit N` is ERPNext's
 `throttle_user_limit` (users created per hour, default 60); `--site NAME` (repeatable) names a site
 the sandbox answers for besides 127.0.0.1, localhost and the `--host` it listens on: a request
-whose Host (or X-Frappe-Site-Name) names another site is a 404, as on a multi-site bench.
+whose Host (or X-Frappe-Site-Name) names another site is a 404, as on a multi-site bench;
+`--api-key KEY:SECRET:USER` (repeatable) accepts `token KEY:SECRET` as USER besides the demo key
+`sandbox:sandbox` (Administrator), so a person can act as another ERPNext user.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from . import create_app
+from .auth import ApiKeyError, parse_api_key
 from .sites import is_site_name
 
 
@@ -36,13 +39,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--user-throttle-limit", type=int, default=60, help="users created per hour")
     parser.add_argument("--site", action="append", default=[], metavar="NAME",
                         help="a site name (Host) to answer for; repeatable")
+    parser.add_argument("--api-key", action="append", default=[], type=_api_key, metavar="KEY:SECRET:USER",
+                        help="also accept `token KEY:SECRET` as USER (e.g. jane@example.com); repeatable")
     return parser.parse_args(argv)
+
+
+def _api_key(text: str) -> tuple[str, str, str]:
+    try:
+        return parse_api_key(text)
+    except ApiKeyError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def app_from(args: argparse.Namespace) -> Starlette:
     sites = [*args.site, *([args.host] if is_site_name(args.host) else [])]  # (an IPv6 address is not)
     try:
-        return create_app(state_file=args.state_file, user_throttle_limit=args.user_throttle_limit, sites=sites)
+        api_keys = {key: (secret, user) for key, secret, user in args.api_key}
+        return create_app(state_file=args.state_file, user_throttle_limit=args.user_throttle_limit, sites=sites,
+                          api_keys=api_keys)
     except ValueError as exc:
         raise SystemExit(f"python -m sandbox: invalid --site {exc}") from None
 

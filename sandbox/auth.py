@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from .context import GUEST
 from .errors import AuthenticationError, InvalidAuthorizationToken, throw
 
 DEMO_KEYS = {"sandbox": ("sandbox", "Administrator")}
+KEY_OR_SECRET = re.compile(r"[^\s:]{1,140}")  # it travels as "token KEY:SECRET": no colon, no space
+USER = re.compile(r"[^\x00-\x1f\x7f]{1,140}")  # a User's name (an e-mail, "Administrator"): one printable line
+_RULES = {
+    "key": "1-140 characters without spaces or colons",
+    "secret": "1-140 characters without spaces or colons",
+    "user": "the user's name (e.g. jane@example.com), 1-140 characters on one line",
+}
+
+
+class ApiKeyError(ValueError):
+    """An API key the sandbox refuses (422 from the control API, a usage error from `python -m sandbox`)."""
 
 
 @dataclass(frozen=True)
@@ -18,12 +30,36 @@ class ApiKeys:
 
     pairs: dict[str, tuple[str, str]]
 
+    def add(self, key: object, secret: object, user: object) -> str:
+        """Accept `token KEY:SECRET` as `user` from now on (a key given again gets the new pair); the key."""
+        for what, value, rule in (("key", key, KEY_OR_SECRET), ("secret", secret, KEY_OR_SECRET),
+                                  ("user", user, USER)):
+            if not isinstance(value, str) or not rule.fullmatch(value) or not value.strip():
+                raise ApiKeyError(f"{what} must be {_RULES[what]}")
+        if key in DEMO_KEYS:
+            raise ApiKeyError(f"{key!r} is the demo key; it stays as it is: choose another key")
+        self.pairs[key] = (secret, user.strip())
+        return key
+
+    def users(self) -> dict[str, str]:
+        """Key → user, without the secrets."""
+        return {key: user for key, (_secret, user) in sorted(self.pairs.items())}
+
     def user_for(self, key: str, secret: str) -> str:
         """The key's user, or AuthenticationError (401, no message) for an unknown key or wrong secret."""
         pair = self.pairs.get(key)
         if pair is None or pair[0] != secret:
             raise AuthenticationError()
         return pair[1]
+
+
+def parse_api_key(text: str) -> tuple[str, str, str]:
+    """`KEY:SECRET:USER` (as `python -m sandbox --api-key` takes it) → (key, secret, user)."""
+    parts = text.split(":", 2)
+    if len(parts) != 3:
+        raise ApiKeyError("give KEY:SECRET:USER, e.g. jane:jane-secret:jane@example.com")
+    ApiKeys({}).add(*parts)  # the same checks as the control API's
+    return parts[0], parts[1], parts[2].strip()
 
 
 def authenticate(header: str | None, keys: ApiKeys) -> str:

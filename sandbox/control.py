@@ -1,5 +1,5 @@
-"""The control API under /__sandbox__ (JSON in and out): faults, site names, stats, request log,
-documents, reset. It answers whatever the Host: it is the sandbox's own, not the simulated site's."""
+"""The control API under /__sandbox__ (JSON in and out): faults, site names, API keys, stats,
+request log, documents, reset. It answers whatever the Host: it is the sandbox's own, not the simulated site's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .auth import ApiKeyError
 from .doctypes import CONTROLLERS
 from .faults import RuleError
 from .records import as_response
@@ -29,6 +30,8 @@ class ControlApi:
             Route("/faults/{rule_id:int}", self.delete_fault, methods=["DELETE"]),
             Route("/sites", self.list_sites, methods=["GET"]),
             Route("/sites", self.add_site, methods=["POST"]),
+            Route("/api-keys", self.list_api_keys, methods=["GET"]),
+            Route("/api-keys", self.add_api_key, methods=["POST"]),
             Route("/stats", self.stats, methods=["GET"]),
             Route("/requests", self.requests_log, methods=["GET"]),
             Route("/documents/{doctype}", self.documents, methods=["GET"]),
@@ -66,6 +69,22 @@ class ControlApi:
         except ValueError as exc:  # not JSON, or a SiteNameError
             return JSONResponse({"detail": f"invalid site name: {exc}"}, 422)
         return JSONResponse({"site": name, "sites": sorted(self.sandbox.sites.names)})
+
+    async def list_api_keys(self, request: Request) -> JSONResponse:
+        """Every key and its user (never a secret)."""
+        return JSONResponse({"api_keys": self.sandbox.keys.users()})
+
+    async def add_api_key(self, request: Request) -> JSONResponse:
+        """`{"key", "secret", "user"}`: `token KEY:SECRET` acts as that user from now on, so a person can
+        make documents as somebody else (kept by a reset, like the sites; not kept across a restart)."""
+        try:
+            body = json.loads(await request.body() or b"null")
+            if not isinstance(body, dict):
+                raise ApiKeyError('give a JSON object {"key": ..., "secret": ..., "user": ...}')
+            key = self.sandbox.keys.add(body.get("key"), body.get("secret"), body.get("user"))
+        except ValueError as exc:  # not JSON, or an ApiKeyError
+            return JSONResponse({"detail": f"invalid API key: {exc}"}, 422)
+        return JSONResponse({"key": key, "user": self.sandbox.keys.users()[key]})
 
     async def stats(self, request: Request) -> JSONResponse:
         return JSONResponse(self.sandbox.stats())

@@ -22,7 +22,8 @@ from .doctypes import CONTROLLERS
 from .meta import DocType, Field
 from .state import Sandbox
 
-DESK_POLICY = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+DESK_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+               "frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": DESK_POLICY, "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 TRAILER = (("owner", "Created by"), ("creation", "Created"), ("modified", "Last modified"))
 STYLE = """

@@ -1,8 +1,13 @@
 """Keeps a sandbox's documents in a JSON file, so a restarted process finds what it created before
 (as a real ERPNext would). Writes are coalesced: at most one save per `delay` seconds, plus one
-when the app shuts down; a crash loses at most that last moment of writes. A file that cannot be
-used (not JSON, an unknown format) is renamed `<name>.broken-<UTC time>` before the sandbox starts
-from the seed, so nothing is overwritten that someone may want to look at or repair."""
+when the app shuts down; a crash (kill -9) loses at most that last moment of writes, where a real
+ERPNext keeps every committed write. Saving before each write's answer was measured and not chosen:
+a save rewrites the whole file on the event loop (the embedded sandbox shares the app's), 13-19 ms
+for the 1.6 MB of some 70 tenants and growing with every tenant, and a run makes some 30 writes.
+
+A file that cannot be used (not JSON, an unknown format) is renamed `<name>.broken-<UTC time>`
+before the sandbox starts from the seed, so nothing is overwritten that someone may want to look
+at or repair."""
 
 from __future__ import annotations
 
@@ -68,8 +73,10 @@ class StateFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".sandbox-", suffix=".json")
         try:
+            # dumps, then one write: json.dump's many small writes took 3x as long (60 ms for 1.6 MB)
+            text = json.dumps({"version": FORMAT_VERSION, "clock": clock, "documents": documents})
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": FORMAT_VERSION, "clock": clock, "documents": documents}, handle)
+                handle.write(text)
             os.replace(temporary, self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -22,7 +22,9 @@ class Sandbox:
 
     def __init__(self, *, api_keys: dict[str, tuple[str, str]] | None, seed: bool, settings: Settings,
                  state_file: StateFile | None = None, sites: Sites | None = None):
-        self.keys = ApiKeys({**DEMO_KEYS, **(api_keys or {})})
+        self.keys = ApiKeys(dict(DEMO_KEYS))
+        for key, (secret, user) in (api_keys or {}).items():
+            self.keys.add(key, secret, user)  # ApiKeyError (a ValueError) for one the sandbox refuses
         self.sites = sites or Sites()
         self.seed = seed
         self.settings = settings

@@ -28,8 +28,9 @@ async def test_documents_survive_a_restart(tmp_path):
         assert company["abbr"] == "AR"
         accounts = await client.get("/api/resource/Account", params={"filters": '[["company","=","Acme Retail"]]'})
         assert accounts.json()["data"]  # the chart of accounts came back too
-        again = await client.post("/api/resource/Company", json={"company_name": "ACME retail", "abbr": "AR2",
-                                                                  "default_currency": "USD", "country": "United States"})
+        again = await client.post("/api/resource/Company",
+                                  json={"company_name": "ACME retail", "abbr": "AR2", "default_currency": "USD",
+                                        "country": "United States"})
         assert again.status_code == 409  # the restored name index still answers
         # A later save gets a later `modified` than anything before the restart.
         await client.put("/api/resource/Mode of Payment/Cash", json={"enabled": 0})
