@@ -125,6 +125,7 @@ class TenantPage:
             detail, plan = await _off_loop(self._read_state)
             before = (_milestone(self.detail), _milestone(self.plan))
             plan_before = _plan_signature(self.plan)
+            ended_before = _steps_ended(self.detail)
             self.detail, self.plan = detail, plan
             if self.selected_run_id is None:
                 self.latest_id = detail['id'] if detail else None
@@ -133,8 +134,11 @@ class TenantPage:
             if everything or (_milestone(detail), _milestone(plan)) != before:
                 self.actions_section.refresh()  # at once, with the timeline; the rest after its reads
                 await self._reload_sections()
-            elif _plan_signature(plan) != plan_before:
+                return
+            if _plan_signature(plan) != plan_before:
                 self.plan_section.refresh()
+            if detail and _steps_ended(detail) != ended_before:  # e.g. the company step chose the abbreviation
+                await self._reload_header()
 
     def _read_state(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
         detail = self._read_run()
@@ -174,6 +178,14 @@ class TenantPage:
             tenant_view.run_history, db, self.tenant_id, limit=1)
         self.newest = first.items[0] if first.items else None
 
+    async def _reload_header(self) -> None:
+        """A step of the live run ended: the header and the documents may have news."""
+        db = database()
+        self.header = await _off_loop(tenant_view.tenant_header, db, self.tenant_id)
+        self.documents = await _off_loop(tenant_view.created_documents, db, self.tenant_id)
+        self.header_section.refresh()
+        self.documents_section.refresh()
+
     async def _reload_sections(self) -> None:
         await self._load_sections()
         for section in (self.header_section, self.actions_section, self.run_title, self.plan_section,
@@ -196,7 +208,7 @@ class TenantPage:
                 for label, value in facts:
                     with ui.row().classes('gap-1 items-baseline min-w-0'):
                         ui.label(label).classes('text-gray-600')
-                        ui.label(str(value)).classes('break-all')
+                        ui.label(str(value)).classes('break-all').mark(f"header-{label.split(' ')[0]}")
             if h.last_error and not (self.detail and self.detail.get('error_message')):  # else shown below
                 ui.label(f'Last error: {h.last_error}').classes('text-red-800 break-words') \
                     .mark('tenant-error')
@@ -498,6 +510,11 @@ def _active(detail: dict[str, Any] | None) -> bool:
 def _steps_running(detail: dict[str, Any] | None) -> int:
     """How many of the run's steps are RUNNING (after a cancel, those in flight still finish)."""
     return sum(step['status'] == 'RUNNING' for step in (detail or {}).get('steps') or [])
+
+
+def _steps_ended(detail: dict[str, Any] | None) -> int:
+    """How many of the run's steps have ended (succeeded, failed or skipped)."""
+    return sum(step['status'] not in ('PENDING', 'RUNNING') for step in (detail or {}).get('steps') or [])
 
 
 def _milestone(detail: dict[str, Any] | None) -> tuple | None:

@@ -122,8 +122,9 @@ def tenant_header(db: Database, tenant_id: int) -> TenantHeader:
         if tenant is None:
             raise NotFound(f'There is no tenant with id {tenant_id}.')
         engine = session.get(Engine, tenant.engine_id)
+        abbr = tenant.abbr or _abbr_chosen_by_current_run(session, tenant_id)
     return TenantHeader(
-        id=tenant.id, name=tenant.name, company_name=tenant.company_name, abbr=tenant.abbr,
+        id=tenant.id, name=tenant.name, company_name=tenant.company_name, abbr=abbr,
         country=tenant.country, currency=tenant.currency, admin_email=tenant.admin_email,
         stores=tenant.stores, status=tenant.status, last_error=tenant.last_error, engine_id=tenant.engine_id,
         engine_name=engine.name if engine else '?', engine_url=engine.base_url if engine else '',
@@ -292,6 +293,17 @@ def _newest_outputs(session, runs: list[Run]) -> dict[str, dict[str, Any]]:
         if len(outputs) == len(STEPS):
             break
     return outputs
+
+
+def _abbr_chosen_by_current_run(session, tenant_id: int) -> str | None:
+    """The abbreviation the current run's company step chose: the tenant records it only when the run
+    ends, and the page shows it as soon as the step succeeded."""
+    run = run_queries.latest_run_for_tenant(session, tenant_id)
+    step = run_queries.step_of_run(session, run.id, 'create_company') if run else None
+    if step is None or step.status != StepStatus.SUCCEEDED or not isinstance(step.output, dict):
+        return None
+    abbr = step.output.get('abbr')
+    return abbr if isinstance(abbr, str) and abbr else None
 
 
 def _ours(intents: dict[str, list[str]], doctype: str, name: str) -> bool:
