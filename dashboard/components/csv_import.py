@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import events, run, ui
 
+from dashboard.components.notify import notify
 from engine.services import tenant_import
 from engine.services.tenant_import import ImportFileError, ImportPreview, ImportResult, RowOutcome
 from engine.validation import ServiceError
@@ -85,7 +86,7 @@ class CsvImport:
             return
         if result is None:  # the app is shutting down
             return
-        ui.notify(_result_text(result), type='positive' if result.created else 'info', multi_line=True)
+        notify(_result_text(result), type='positive' if result.created else 'info', multi_line=True)
         await self._preview()  # now every row of the file shows as already existing (or invalid)
         self.summary.set_text(f'Imported: {_result_text(result)}')
         await self.on_imported()

@@ -9,6 +9,7 @@ import pycountry
 from nicegui import run, ui
 from pydantic import ValidationError
 
+from dashboard.components.notify import notify
 from engine.services import tenants
 from engine.validation import (
     ERPNEXT_COUNTRY_NAMES,
@@ -68,13 +69,13 @@ class TenantForm:
             self._show_service_error(exc)
             return
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
             return
         finally:
             self.submit_button.enable()
         if tenant is None:  # the app is shutting down
             return
-        ui.notify(f"Tenant '{tenant.name}' created.", type='positive')
+        notify(f"Tenant '{tenant.name}' created.", type='positive')
         self.dialog.close()
         self._reset()
         await self.on_created(tenant)
@@ -90,7 +91,7 @@ class TenantForm:
             for field, message in describe_errors(exc):
                 element = self.fields.get(field.split('.')[0])
                 if element is None:
-                    ui.notify(f'{field}: {message}', type='negative')
+                    notify(f'{field}: {message}', type='negative')
                 else:
                     element.error = _required(field, values.get(field.split('.')[0])) or message
             return None
@@ -101,7 +102,7 @@ class TenantForm:
         if field in self.fields:
             self.fields[field].error = message
         else:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
 
     def _clear_error(self, element: Any) -> None:
         if element.error:

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from dashboard import session
 from dashboard.components.confirm import confirm
+from dashboard.components.notify import notify
 from dashboard.components.status import status_badge
 from dashboard.session import ADMIN_ONLY, guarded_page
 from engine.services import engines
@@ -95,15 +96,15 @@ class EngineList:
         """Call ERPNext now, as the periodic check does, and show what it answered."""
         transport = getattr(app.state, 'erpnext_transport', None)
         secrets = app.state.secrets
-        ui.notify(f"Checking '{engine.name}'…")
+        notify(f"Checking '{engine.name}'…")
         try:
             result = await engines.check_engine(self.db, secrets, engine.id, transport=transport,
                                                 actor=self.actor)
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
             return
         self.results[engine.id] = result
-        ui.notify(_check_text(engine.name, result), type='positive' if result.error is None else 'negative')
+        notify(_check_text(engine.name, result), type='positive' if result.error is None else 'negative')
         self.shown = None
         await self.load()
 
@@ -121,10 +122,10 @@ class EngineList:
             await engines.delete_engine(self.db, engine.id, actor=self.actor,
                                         clients=process.clients if process is not None else None)
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative', multi_line=True)
+            notify(exc.message, type='negative', multi_line=True)
             return
         self.results.pop(engine.id, None)
-        ui.notify(f"Engine '{engine.name}' deleted.", type='positive')
+        notify(f"Engine '{engine.name}' deleted.", type='positive')
         await self.load()
 
 
@@ -191,13 +192,13 @@ class EngineForm:
             self._show_service_error(exc)
             return
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
             return
         finally:
             self.save_button.enable()
         self.fields['api_secret'].value = ''
         self.dialog.close()
-        ui.notify(f"Engine '{saved.name}' {'added' if self.engine is None else 'updated'}.", type='positive')
+        notify(f"Engine '{saved.name}' {'added' if self.engine is None else 'updated'}.", type='positive')
         await self.on_saved()
 
     def _validated(self) -> EngineCreate | EngineUpdate | None:
@@ -213,7 +214,7 @@ class EngineForm:
             for field, message in describe_errors(exc):
                 element = self.fields.get(field.split('.')[0])
                 if element is None:
-                    ui.notify(f'{field}: {message}', type='negative')
+                    notify(f'{field}: {message}', type='negative')
                 else:
                     element.error = message
             return None
@@ -223,7 +224,7 @@ class EngineForm:
         if field in self.fields:
             self.fields[field].error = exc.message.removeprefix(f'{field}: ')
         else:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
 
 
 # ---- helpers -----------------------------------------------------------------------------------

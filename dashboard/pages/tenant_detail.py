@@ -24,6 +24,7 @@ from nicegui import app, run, ui
 
 from dashboard.components.confirm import confirm
 from dashboard.components.formatting import requester_text, step_title
+from dashboard.components.notify import notify
 from dashboard.components.status import run_badge, status_badge
 from dashboard.components.timeline import (
     RunPanel,
@@ -369,16 +370,16 @@ class TenantPage:
         """Look everything up in ERPNext again (no confirmation: it only reads)."""
         process = getattr(app.state, 'process', None)
         if process is None:
-            ui.notify('The drift check needs the running service.', type='negative')
+            notify('The drift check needs the running service.', type='negative')
             return
         result = await drift.check_tenant(database(), process.clients.get, self.tenant_id, actor=self.user.username)
         if not result.checked:
-            ui.notify(f'ERPNext could not be asked: {result.detail or "no answer"}. Nothing was changed.',
+            notify(f'ERPNext could not be asked: {result.detail or "no answer"}. Nothing was changed.',
                       type='warning', multi_line=True)
         elif result.drifted:
-            ui.notify('Drift found: see the tenant header; Repair recreates what is missing.', type='warning')
+            notify('Drift found: see the tenant header; Repair recreates what is missing.', type='warning')
         else:
-            ui.notify('No drift: everything Provisioner created is still there.', type='positive')
+            notify('No drift: everything Provisioner created is still there.', type='positive')
         await self.refresh(everything=True)
 
     async def _repair(self) -> None:
@@ -390,7 +391,7 @@ class TenantPage:
         try:
             planned = await _off_loop(deprovision.plan, database(), self.tenant_id)
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative', multi_line=True)
+            notify(exc.message, type='negative', multi_line=True)
             return
         lines = [f"delete {item['doctype']} {item['name']}" for item in planned['delete']]
         lines += [f"change {item['doctype']} {item['name']}: {item['change']}" for item in planned['change']]
@@ -444,11 +445,11 @@ class TenantPage:
             try:
                 await _off_loop(call, answer.reason)
             except ServiceError as exc:
-                ui.notify(exc.message, type='negative', multi_line=True)
+                notify(exc.message, type='negative', multi_line=True)
                 await self.refresh(everything=True)  # what made it fail is likely worth seeing
                 return
             await _wake_dispatcher()
-            ui.notify(done, type='positive')
+            notify(done, type='positive')
             self.selected_run_id, self.detail = None, None
             self.selected_plan_id, self.plan = None, None
             await self.refresh(everything=True)

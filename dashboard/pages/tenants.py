@@ -14,6 +14,7 @@ from nicegui import app, events, run, ui
 from dashboard import session
 from dashboard.components.confirm import confirm
 from dashboard.components.csv_import import CsvImport
+from dashboard.components.notify import notify
 from dashboard.components.status import run_style, style_of
 from dashboard.components.tenant_form import TenantForm
 from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
@@ -252,11 +253,11 @@ class TenantList:
         try:
             await run.io_bound(runs.request_provision, self.db, tenant_id, actor=actor)
         except Conflict as exc:
-            ui.notify(exc.message, type='warning')
+            notify(exc.message, type='warning')
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
         else:
-            ui.notify(f"Provisioning of '{row.get('name', tenant_id)}' queued.", type='positive')
+            notify(f"Provisioning of '{row.get('name', tenant_id)}' queued.", type='positive')
             await _wake_dispatcher()
         await self.load()
 
@@ -266,7 +267,7 @@ class TenantList:
         if actor is None:
             return
         if not ids:
-            ui.notify('Select tenants first (tick their boxes).', type='warning')
+            notify('Select tenants first (tick their boxes).', type='warning')
             return
         count = f"{len(ids)} tenant{'' if len(ids) == 1 else 's'}"
         answer = await confirm(f'Provision {count}?', f'Queue a provisioning run of all 11 steps for each of the '
@@ -277,13 +278,13 @@ class TenantList:
         try:
             result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
             return
         if result is None:  # the app is shutting down
             return
         refused = '; '.join(result.refused.values())  # each reason names its tenant
         outcome = f', {len(result.refused)} refused ({refused})' if refused else '.'
-        ui.notify(f'{len(result.queued)} queued{outcome}',
+        notify(f'{len(result.queued)} queued{outcome}',
                   type='positive' if not refused else 'warning', multi_line=True)
         if result.queued:
             await _wake_dispatcher()
@@ -300,7 +301,7 @@ class TenantList:
         """The username to act as, checked again now (the role may have changed since the page was built)."""
         user = session.current_user()
         if not may(user, SUPPORT_PLUS):
-            ui.notify('Your role (or your ended session) does not allow this: reload the page.',
+            notify('Your role (or your ended session) does not allow this: reload the page.',
                       type='negative')
             return None
         return user.username

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from dashboard import session
 from dashboard.components.confirm import confirm
+from dashboard.components.notify import notify
 from engine.services import users
 from engine.validation import Conflict, ServiceError, UserCreate, UserUpdate, describe_errors
 from storage.db import Database
@@ -100,9 +101,9 @@ class UserList:
             await run.io_bound(users.update_user, self.db, row.id, data, actor=self.actor)
         except ServiceError as exc:  # e.g. the last active admin: shown, and the row put back as it was
             self.message.set_text(exc.message)
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
         else:
-            ui.notify(f"User '{row.username}' updated.", type='positive')
+            notify(f"User '{row.username}' updated.", type='positive')
         await self.load()
 
 
@@ -141,11 +142,11 @@ class UserForm:
             self.fields['username'].error = exc.message
             return
         except ServiceError as exc:
-            ui.notify(exc.message, type='negative')
+            notify(exc.message, type='negative')
             return
         self.fields['password'].value = ''
         self.dialog.close()
-        ui.notify(f"User '{created.username}' created.", type='positive')
+        notify(f"User '{created.username}' created.", type='positive')
         await self.on_created()
 
 
@@ -190,7 +191,7 @@ class PasswordForm:
             return
         self.fields['password'].value = ''
         self.dialog.close()
-        ui.notify(f"Password of '{self.user.username}' changed.", type='positive')
+        notify(f"Password of '{self.user.username}' changed.", type='positive')
 
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def _validated(model: type[UserCreate] | type[UserUpdate], fields: dict[str, Any
         for field, message in describe_errors(exc):
             element = fields.get(field.split('.')[0])
             if element is None:
-                ui.notify(f'{field}: {message}', type='negative')
+                notify(f'{field}: {message}', type='negative')
             else:
                 element.error = message
         return None
