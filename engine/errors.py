@@ -3,6 +3,7 @@
     ProvisioningError
     ├── TransientProvisioningError     retried inside the step (tenacity); later by auto-retry
     ├── CriticalProvisioningError      stops the run; the tenant is FAILED
+    │   └── RunCancelledError          the run was cancelled: a step in flight writes nothing more
     └── NonCriticalProvisioningError   recorded as a warning; the run goes on
 
 Every message is shown to operators as is: it names the document and what to do next, and never
@@ -42,3 +43,11 @@ class NonCriticalProvisioningError(ProvisioningError):
     """A nice-to-have could not be ensured; the tenant works without it."""
 
     category = 'non_critical'
+
+
+class RunCancelledError(CriticalProvisioningError):
+    """The run was cancelled while this step was in flight: it stops before its next write."""
+
+    def __init__(self) -> None:
+        super().__init__('The run was cancelled while this step was in flight: it stopped before its next write '
+                         'to ERPNext. Retry the run to continue.')

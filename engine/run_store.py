@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlmodel import col
 
+from engine.errors import RunCancelledError
 from engine.services import audit
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
@@ -124,9 +125,13 @@ class RunStore:
         return row.status
 
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
+        """Record the intents before the writes they announce; RunCancelledError (nothing recorded)
+        once the run was cancelled: the step that was about to write stops (no extra statement)."""
         with self.db.transaction() as connection:
             meta = connection.execute(_RUN_META, {'b_run': run_id}).scalar_one()
-            connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, 'intents': intents}})
+            saved = connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, 'intents': intents}})
+            if saved.rowcount == 0:
+                raise RunCancelledError()
 
     def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
                abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,
@@ -144,9 +149,9 @@ class RunStore:
                 connection.execute(_SET_TENANT_ABBR, {'b_tenant': run.tenant_id, 'b_abbr': abbr})
             if run.status != RunStatus.RUNNING:  # cancelled meanwhile: it keeps its status and end,
                 # and the lease its steps in flight held while they ended goes (see cancel_run)
-                connection.execute(_CLOSE_CANCELLED_RUN, {'b_run': run_id, 'b_warnings': warnings})
-                ended = run.finished_at and run.started_at
-                return run.status, (run.finished_at - run.started_at).total_seconds() if ended else None
+                now = utcnow()
+                connection.execute(_CLOSE_CANCELLED_RUN, {'b_run': run_id, 'b_warnings': warnings, 'b_now': now})
+                return run.status, (now - run.started_at).total_seconds() if run.started_at else None
             now, error = utcnow(), None
             status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
             values = {'b_run': run_id, 'b_status': status, 'b_now': now, 'b_warnings': warnings}
@@ -200,11 +205,12 @@ _MARK_RUN_STARTED = update(Run).where(Run.id == _RUN).values(
 _LEASE = select(Run.status, Run.lease_owner).where(Run.id == _RUN)
 _LEASE_LOCKED = _LEASE.with_for_update()
 _RUN_META = select(Run.meta).where(Run.id == _RUN)
-_SET_RUN_META = update(Run).where(Run.id == _RUN).values({Run.meta: bindparam('b_meta', type_=Run.meta.type)})
+_SET_RUN_META = update(Run).where(Run.id == _RUN, Run.status == RunStatus.RUNNING).values(
+    {Run.meta: bindparam('b_meta', type_=Run.meta.type)})
 _RUN_TO_FINISH = select(Run.status, Run.lease_owner, Run.mode, Run.tenant_id, Run.started_at, Run.finished_at,
                         Run.auto_retries).where(Run.id == _RUN).with_for_update()
-_CLOSE_CANCELLED_RUN = update(Run).where(Run.id == _RUN).values(warnings=bindparam('b_warnings'), lease_owner=None,
-                                                               lease_expires_at=None)
+_CLOSE_CANCELLED_RUN = update(Run).where(Run.id == _RUN).values(  # it ends when its last step has
+    warnings=bindparam('b_warnings'), finished_at=bindparam('b_now'), lease_owner=None, lease_expires_at=None)
 _CLOSE_RUN = update(Run).where(Run.id == _RUN).values(
     status=bindparam('b_status'), finished_at=bindparam('b_now'), warnings=bindparam('b_warnings'),
     lease_owner=None, lease_expires_at=None)

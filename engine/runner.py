@@ -37,6 +37,7 @@ from engine.errors import (
     CriticalProvisioningError,
     NonCriticalProvisioningError,
     ProvisioningError,
+    RunCancelledError,
     TransientProvisioningError,
 )
 from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepOutcome
@@ -299,6 +300,8 @@ class _Execution:
         async def before_write() -> None:
             if not await asyncio.shield(checkpoint):
                 raise _NotStarted(key)
+            if self.cancelled:  # a later checkpoint found the run cancelled while this step was in flight
+                raise RunCancelledError()
             if key in self.vouched:
                 raise CriticalProvisioningError(
                     f"'{step.title}' was marked done by hand, but ERPNext lacks something this step makes (its Plan "

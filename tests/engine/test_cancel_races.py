@@ -97,3 +97,25 @@ async def test_a_stopping_run_whose_process_died_stops_holding_the_tenant(db, ru
         dead.lease_expires_at = dead.lease_expires_at.replace(year=2000)
         session.add(dead)
     assert runs.retry_run(db, run.id, actor='admin').status == 'QUEUED'
+
+
+async def test_a_step_in_flight_writes_nothing_more_after_the_cancel(db, runner, make_tenant, sandbox):
+    # QA pass 3, finding 6: a step whose look-up was on its way when the run was cancelled went on to
+    # insert its document. Its write-ahead intent now finds the run cancelled, and the step stops there.
+    acme = make_tenant('Acme Retail')
+    await fault(sandbox, method='GET', doctype='Company', latency_ms=600, count=1)
+    run = runs.request_provision(db, acme.id, actor='support')
+    dispatcher = Dispatcher(db, runner, max_concurrent=4, owner='p1')
+    assert await dispatcher.tick() == [run.id]
+    await until(lambda: steps(runs.run_detail(db, run.id))['create_company']['status'] == 'RUNNING')
+    runs.cancel_run(db, run.id, actor='support')
+    await asyncio.gather(*dispatcher.tasks.values())
+
+    assert await names(sandbox, 'Company') == []
+    detail = runs.run_detail(db, run.id)
+    company = steps(detail)['create_company']
+    assert (detail['status'], company['status']) == ('CANCELLED', 'FAILED')
+    assert company['error'].startswith('The run was cancelled while this step was in flight')
+    assert detail['finished_at'] >= company['finished_at']  # the run ended with its last step
+    runs.retry_run(db, run.id, actor='admin')
+    assert await work_off(dispatcher, db, run.id) == 'SUCCEEDED'
