@@ -95,8 +95,8 @@ class SecretBox:
         try:
             return self._fernet.decrypt(ciphertext.encode('ascii')).decode()
         except (InvalidToken, UnicodeError):
-            raise SecretKeyError('a stored secret cannot be decrypted: PROVISIONER_SECRET_KEY (or '
-                                 'data/secret.key) is not the key it was encrypted with') from None
+            raise SecretKeyError('a stored secret cannot be decrypted: PROVISIONER_SECRET_KEY (or secret.key in '
+                                 'PROVISIONER_DATA_DIR) is not the key it was encrypted with') from None
 
     @staticmethod
     def rotate(old: SecretBox, new: SecretBox, ciphertext: str) -> str:

@@ -1,5 +1,6 @@
-"""Alembic environment: runs on the connection handed over by storage.db.migrate, or on
-PROVISIONER_DATABASE_URL when invoked through the alembic command line."""
+"""Alembic environment: runs on the connection handed over by storage.db.migrate, or, when invoked
+through the alembic command line, on PROVISIONER_DATABASE_URL (default: provisioner.db in
+PROVISIONER_DATA_DIR, as the service's settings have it)."""
 
 import os
 
@@ -24,6 +25,7 @@ if connection is not None:
 else:
     from storage.db import make_engine
 
-    engine = make_engine(os.environ.get('PROVISIONER_DATABASE_URL', 'sqlite:///./data/provisioner.db'))
+    data_dir = os.environ.get('PROVISIONER_DATA_DIR') or './data'
+    engine = make_engine(os.environ.get('PROVISIONER_DATABASE_URL') or f'sqlite:///{data_dir}/provisioner.db')
     with engine.connect() as conn:
         run_with(conn)
