@@ -139,7 +139,7 @@ class TenantList:
     def _toolbar(self, engines: list[Engine]) -> None:
         with ui.row().classes('w-full items-end gap-4'):
             search = ui.input('Search name, company or admin e-mail', value=self.view.q) \
-                .props('clearable').classes('w-80 max-w-full').mark('tenants-search')
+                .props('clearable').classes('w-96 max-w-full').mark('tenants-search')
 
             async def run_search() -> None:
                 await self.change(q=(search.value or '').strip(), page=1)
@@ -170,20 +170,22 @@ class TenantList:
                     .props('outline').mark('tenants-provision-selected')
 
     def _table(self) -> ui.table:
-        # Name, company and abbreviation share one column: the row's action stays in view at 1280 px.
-        columns = [_column('name', 'Tenant'), _column('engine', 'Engine'),
-                   _column('stores', 'Stores', align='right'),
-                   _column('status', 'Status'), _column('last_error', 'Last error'),
-                   _column('last_run', 'Last run'), _column('updated', 'Updated (UTC)')]
+        # Name, company and abbreviation share one column, the action is an icon and the run's kind a
+        # second line: the table fits a 1366 px window. Status comes right after the name: on a phone
+        # it is in view without scrolling the table sideways.
+        columns = [_column('name', 'Tenant'), _column('status', 'Status'), _column('last_run', 'Last run'),
+                   _column('last_error', 'Last error'), _column('engine', 'Engine'),
+                   _column('stores', 'Stores', align='right'), _column('updated', 'Updated (UTC)')]
         if self.can_act:
             columns.append(_column('actions', ''))
         selection = 'multiple' if self.can_act else None
         table = ui.table(rows=[], columns=columns, row_key='id', selection=selection) \
             .classes('w-full').props('flat bordered dense').mark('tenants-table')
         # Vue's {{ }} writes text, never HTML: a tenant named <script>…</script> shows as those characters.
-        # A long name without spaces wraps anywhere instead of pushing the other columns out of view.
+        # A long name without spaces wraps anywhere instead of pushing the other columns out of view; on a
+        # phone the name gets a narrower column, so that the status beside it stays in view.
         table.add_slot('body-cell-name', '''<q-td :props="props"
-            style="white-space: normal; overflow-wrap: anywhere; min-width: 14rem; max-width: 24rem">
+            style="white-space: normal; overflow-wrap: anywhere; min-width: min(14rem, 30vw); max-width: 24rem">
             <a :href="'/tenants/' + props.row.id" class="text-primary text-weight-medium">
               {{ props.row.name }}</a>
             <div class="text-grey-7 text-caption">
@@ -197,15 +199,18 @@ class TenantList:
             <div v-if="props.row.waiting_for" class="text-orange-9 text-caption">
               waiting for engine {{ props.row.waiting_for }} (offline)</div></q-td>''')
         table.add_slot('body-cell-last_run', '''<q-td :props="props">
-            <q-badge v-if="props.value" :color="props.row.last_run_color" class="px-2 py-1">{{ props.value }}</q-badge>
+            <q-badge v-if="props.value" :color="props.row.last_run_color" class="px-2 py-1">
+              {{ props.row.last_run_outcome }}</q-badge>
+            <div v-if="props.row.last_run_kind" class="text-grey-7 text-caption">{{ props.row.last_run_kind }}</div>
             </q-td>''')
         table.add_slot('body-cell-last_error', '''<q-td :props="props">
-            <div class="text-red-9 ellipsis" style="max-width: 16rem" :title="props.value">
+            <div class="text-red-9 ellipsis" style="max-width: 14rem" :title="props.value">
             {{ props.value }}</div></q-td>''')
         if self.can_act:
             table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width class="no-wrap">
-                <q-btn dense flat no-caps no-wrap color="primary" icon="play_arrow" label="Provision"
-                       :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)" />
+                <q-btn dense flat round color="primary" icon="play_arrow" aria-label="Provision"
+                       :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)">
+                  <q-tooltip>Provision</q-tooltip></q-btn>
                 </q-td>''')
             table.on('provision', self.provision_one)
         return table
@@ -233,13 +238,16 @@ class TenantList:
     def _row(self, item: TenantListing) -> dict[str, Any]:
         tenant, run_ = item.tenant, item.latest_run  # the current run: never a plan
         outcome, colour = run_style(run_.status, run_.warnings) if run_ else ('', '')
-        last_run = f'#{run_.id} {outcome}' + (' (deprovision)' if run_.mode == 'deprovision' else '') if run_ else ''
+        deprovision = bool(run_ and run_.mode == 'deprovision')
+        last_run = f'#{run_.id} {outcome}' + (' (deprovision)' if deprovision else '') if run_ else ''
         return {'id': tenant.id, 'name': tenant.name, 'company_name': tenant.company_name,
                 'abbr': tenant.abbr or '',
                 'engine': self.engine_names.get(tenant.engine_id, f'#{tenant.engine_id}'),
                 'stores': tenant.stores, 'status': tenant.status, 'status_color': style_of(tenant.status)[0],
                 'drifted': tenant.drifted, 'waiting_for': item.waiting_for_engine or '',
                 'last_error': tenant.last_error or '', 'last_run': last_run, 'last_run_color': colour,
+                'last_run_outcome': f'#{run_.id} {outcome}' if run_ else '',
+                'last_run_kind': 'deprovision' if deprovision else '',
                 'updated': f'{tenant.updated_at:%Y-%m-%d %H:%M}',
                 'active': bool(run_ and run_.status in ACTIVE_RUN_STATUSES)}
 
