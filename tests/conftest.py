@@ -44,9 +44,12 @@ def secrets() -> SecretBox:
     return SecretBox(Fernet.generate_key())
 
 
+JANE = 'jane@x.test'  # a person working in ERPNext as their own user; the engine's key acts as Administrator
+
+
 @pytest.fixture
 def sandbox_app():
-    return create_app()
+    return create_app(api_keys={'jane': ('jane-secret', JANE)})
 
 
 @pytest.fixture
@@ -54,6 +57,14 @@ async def sandbox(sandbox_app) -> AsyncIterator[httpx.AsyncClient]:
     """A client for the sandbox's control API (and raw ERPNext calls in tests)."""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url='http://sandbox',
                                  headers={'Authorization': 'token sandbox:sandbox'}) as client:
+        yield client
+
+
+@pytest.fixture
+async def jane(sandbox_app) -> AsyncIterator[httpx.AsyncClient]:
+    """The sandbox as jane sees it: what she creates is hers (`owner`), not Provisioner's."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url='http://sandbox',
+                                 headers={'Authorization': 'token jane:jane-secret'}) as client:
         yield client
 
 

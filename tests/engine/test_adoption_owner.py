@@ -8,27 +8,14 @@ The sandbox's engine key acts as Administrator; a second key acts as a person, j
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from engine.services import deprovision, runs
-from sandbox import create_app
+from tests.conftest import JANE
 from tests.engine.helpers import documents, fault, names, provision, resume, steps
 
-JANE = 'jane@x.test'
 STORE = 'Store 1 - AR'
 
 
-@pytest.fixture
-def sandbox_app():
-    return create_app(api_keys={'jane': ('jane-secret', JANE)})
-
-
-@pytest.fixture
-async def jane(sandbox_app):
-    """Somebody working in ERPNext as their own user."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url='http://sandbox',
-                                 headers={'Authorization': 'token jane:jane-secret'}) as client:
-        yield client
 
 
 async def deprovision_tenant(db, runner, tenant_id: int) -> dict:

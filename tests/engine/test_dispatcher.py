@@ -23,6 +23,22 @@ async def finish(dispatcher: Dispatcher) -> None:
         await asyncio.gather(*dispatcher.tasks.values(), return_exceptions=True)
 
 
+async def die_after(db, clients, step_key: str) -> None:
+    """A process (owner 'dead-process', leases of 0.2 s) claims the queued run and dies once `step_key`
+    has ended: its lease is left to expire."""
+    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=0.2)
+    task = None
+
+    def die(key, outcome):
+        if key == step_key:
+            task.cancel()
+
+    dead.runner = Runner(db, clients.get, policy=FAST_RETRIES, on_step_finished=die)
+    [claimed] = await dead.tick()
+    task = dead.tasks[claimed]
+    await asyncio.gather(task, return_exceptions=True)
+
+
 async def test_claims_respect_the_global_limit(db, runner, make_tenant, sandbox):
     await fault(sandbox, latency_ms=50)
     queued = [runs.request_provision(db, make_tenant().id, actor='t') for _ in range(5)]
@@ -58,17 +74,7 @@ async def test_claims_respect_the_engine_limit(db, runner, make_tenant, engine_r
 async def test_a_run_whose_process_died_is_claimed_again_and_resumes(db, clients, make_tenant, sandbox):
     acme = make_tenant('Acme Retail')
     run = runs.request_provision(db, acme.id, actor='t')
-    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=0.2)
-    task = None
-
-    def die_after_warehouses(key, outcome):
-        if key == 'create_warehouses':
-            task.cancel()
-
-    dead.runner = Runner(db, clients.get, policy=FAST_RETRIES, on_step_finished=die_after_warehouses)
-    [claimed] = await dead.tick()
-    task = dead.tasks[claimed]
-    await asyncio.gather(task, return_exceptions=True)
+    await die_after(db, clients, 'create_warehouses')
     assert read_run(db, run.id).status == 'RUNNING' and read_run(db, run.id).lease_owner == 'dead-process'
 
     survivor = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=4, owner='p2')
@@ -86,17 +92,7 @@ async def test_a_run_whose_process_died_is_claimed_again_and_resumes(db, clients
 async def test_a_resumed_run_says_so_in_the_audit_log_and_its_detail(db, clients, make_tenant, sandbox):
     acme = make_tenant('Acme Retail')
     run = runs.request_provision(db, acme.id, actor='t')
-    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=0.2)
-    task = None
-
-    def die_after_cost_center(key, outcome):
-        if key == 'ensure_cost_center':
-            task.cancel()
-
-    dead.runner = Runner(db, clients.get, policy=FAST_RETRIES, on_step_finished=die_after_cost_center)
-    [claimed] = await dead.tick()
-    task = dead.tasks[claimed]
-    await asyncio.gather(task, return_exceptions=True)
+    await die_after(db, clients, 'ensure_cost_center')
     await asyncio.sleep(0.25)  # the lease expires (and a checkpoint still being written lands)
     unfinished = [s for s in runs.run_detail(db, run.id)['steps'] if s['status'] in ('PENDING', 'RUNNING')]
     assert unfinished and runs.run_detail(db, run.id)['resumed'] == []

@@ -8,29 +8,15 @@ warning. The sandbox's engine key acts as Administrator; a second key acts as a 
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from engine.services import deprovision, runs
 from engine.validation import Conflict
-from sandbox import create_app
 from tests.engine.helpers import documents, names, provision, steps
 
 ADMIN = 'ada@shared.test'
-JANE = 'jane@x.test'
 
 
-@pytest.fixture
-def sandbox_app():
-    return create_app(api_keys={'jane': ('jane-secret', JANE)})
-
-
-@pytest.fixture
-async def jane(sandbox_app):
-    """Somebody working in ERPNext as their own user."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url='http://sandbox',
-                                 headers={'Authorization': 'token jane:jane-secret'}) as client:
-        yield client
 
 
 async def admin_companies(sandbox) -> list[str]:

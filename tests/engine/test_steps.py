@@ -3,12 +3,10 @@ ERPNext refusing the data, and a transient fault retried."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from engine.services import runs
 from engine.steps import STEPS
-from sandbox import create_app
 from tests.engine.helpers import diff, fault, names, provision, resume, stats, steps, tenant, writes
 
 # step → (method, doctype) of the first request that step alone makes
@@ -91,17 +89,10 @@ FOREIGN = {  # step → how somebody else's document of the same name is made be
 }
 
 
-@pytest.fixture
-def sandbox_app():  # besides the engine's key (Administrator), a person's: jane@x.test
-    return create_app(api_keys={'jane': ('jane-secret', 'jane@x.test')})
-
-
 @pytest.mark.parametrize('key', sorted(FOREIGN))
-async def test_conflict_with_a_foreign_document(db, runner, make_tenant, sandbox_app, key):
+async def test_conflict_with_a_foreign_document(db, runner, make_tenant, jane, key):
     doctype, doc = FOREIGN[key]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app), base_url='http://sandbox',
-                                 headers={'Authorization': 'token jane:jane-secret'}) as jane:
-        assert (await jane.post(f'/api/resource/{doctype}', json=doc)).status_code == 200  # made by hand
+    assert (await jane.post(f'/api/resource/{doctype}', json=doc)).status_code == 200  # made by hand
     acme = make_tenant('Acme Retail', admin_email='ada@acme.test')
     detail = await provision(db, runner, acme.id)
     step = steps(detail)[key]

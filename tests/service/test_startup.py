@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 from nicegui.testing import User
 
-from tests.support.service import ROOT, clean_environment, free_port
+from tests.support.service import ROOT, Child, clean_environment, free_port
 
 
 @pytest.fixture
@@ -55,28 +53,13 @@ def test_with_only_the_data_directory_set_the_database_lives_there_too(tmp_path)
                             PROVISIONER_ADMIN_PASSWORD='admin-password-1', PROVISIONER_LOG_FORMAT='console')
 
     # run from an empty working directory, so that a database put in ./data is seen (and harms nothing)
-    with (tmp_path / 'main.log').open('w') as log:
-        child = subprocess.Popen([sys.executable, str(ROOT / 'main.py')], cwd=cwd, env=env, stdout=log,
-                                 stderr=subprocess.STDOUT)
-        try:
-            _wait_until_ready(child, f'http://127.0.0.1:{port}/readyz', tmp_path / 'main.log')
-        finally:
-            child.terminate()
-            child.wait(timeout=30)
+    child = Child([sys.executable, str(ROOT / 'main.py')], env, tmp_path / 'main.log', cwd=cwd)
+    try:
+        child.wait_until_ready(f'http://127.0.0.1:{port}/readyz')
+    finally:
+        child.stop()
 
     assert sorted(path.name for path in data_dir.glob('*') if path.suffix in ('.db', '.key', '.json')) == [
         'provisioner.db', 'sandbox.json', 'secret.key']
     assert not (cwd / 'data').exists()
 
-
-def _wait_until_ready(child: subprocess.Popen, url: str, log_path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert child.poll() is None, log_path.read_text()[-3000:]
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f'not ready: {log_path.read_text()[-3000:]}')

@@ -39,13 +39,13 @@ def clean_environment(tmp_path: Path | None = None, *, database: str = 'provisio
 
 
 class Child:
-    """A subprocess run from the project's root whose output goes to (the end of) a log file."""
+    """A subprocess run from the project's root (or `cwd`) whose output goes to (the end of) a log file."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, *, cwd: Path = ROOT) -> None:
         self.env = env
         self.log_path = log_path
         self.log = open(log_path, 'a+')  # noqa: SIM115 (closed in stop/kill)
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         if not self.log.closed:
