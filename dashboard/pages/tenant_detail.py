@@ -375,7 +375,7 @@ class TenantPage:
         result = await drift.check_tenant(database(), process.clients.get, self.tenant_id, actor=self.user.username)
         if not result.checked:
             notify(f'ERPNext could not be asked: {result.detail or "no answer"}. Nothing was changed.',
-                      type='warning', multi_line=True)
+                   type='warning', multi_line=True)
         elif result.drifted:
             notify('Drift found: see the tenant header; Repair recreates what is missing.', type='warning')
         else:

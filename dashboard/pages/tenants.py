@@ -293,7 +293,7 @@ class TenantList:
         refused = '; '.join(result.refused.values())  # each reason names its tenant
         outcome = f', {len(result.refused)} refused ({refused})' if refused else '.'
         notify(f'{len(result.queued)} queued{outcome}',
-                  type='positive' if not refused else 'warning', multi_line=True)
+               type='positive' if not refused else 'warning', multi_line=True)
         if result.queued:
             await _wake_dispatcher()
         await self.load(fresh=True)
@@ -310,7 +310,7 @@ class TenantList:
         user = session.current_user()
         if not may(user, SUPPORT_PLUS):
             notify('Your role (or your ended session) does not allow this: reload the page.',
-                      type='negative')
+                   type='negative')
             return None
         return user.username
 

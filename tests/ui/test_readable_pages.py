@@ -101,7 +101,7 @@ async def test_the_tenant_list_keeps_its_row_action_in_view_with_company_in_the_
     await user.should_see(marker='tenants-range', content='1–1 of 1 tenants')
 
     labels = [column['label'] for column in element(user, 'tenants-table').columns]
-    assert labels == ['Tenant', 'Engine', 'Stores', 'Status', 'Last error', 'Last run', 'Updated (UTC)', '']
+    assert labels == ['Tenant', 'Status', 'Last run', 'Last error', 'Engine', 'Stores', 'Updated (UTC)', '']
 
 
 async def test_a_blank_field_of_the_new_tenant_form_is_called_required_and_typing_is_kept(user: User) -> None:
