@@ -313,11 +313,13 @@ class TenantPage:
             for doc in self.documents:
                 with ui.row().classes('w-full items-baseline gap-x-4 gap-y-0 flex-wrap md:flex-nowrap'):
                     ui.label(doc.doctype).classes('text-gray-600 w-32 shrink-0')
-                    ui.link(doc.name, doc.url, new_tab=True).classes('break-all md:w-60 shrink-0') \
+                    gone = (doc.fate or '').startswith('deleted')  # no desk page to open any more
+                    name = ui.label(doc.name) if gone else ui.link(doc.name, doc.url, new_tab=True)
+                    name.classes('break-all md:w-60 shrink-0' + (' line-through text-gray-500' if gone else '')) \
                         .mark(f'doc-{doc.doctype}')
                     ui.label(doc.note).classes('grow min-w-0')
-                    origin = 'created by Provisioner' if doc.created else 'existing, used'
-                    ui.label(origin).classes('text-gray-600 shrink-0')
+                    origin = doc.fate or ('created by Provisioner' if doc.created else 'existing, used')
+                    ui.label(origin).classes('text-gray-600 shrink-0').mark(f'doc-fate-{doc.doctype}')
 
     def _audit(self) -> None:
         ui.label('Audit trail').classes('text-lg font-semibold')
@@ -395,6 +397,8 @@ class TenantPage:
             return
         lines = [f"delete {item['doctype']} {item['name']}" for item in planned['delete']]
         lines += [f"change {item['doctype']} {item['name']}: {item['change']}" for item in planned['change']]
+        lines += [f"keep {item['doctype']} {item['name']}" + (f": {item['reason']}" if item.get('reason') else '')
+                  for item in planned['kept']]
         listing = '\n'.join(f'• {line}' for line in lines) or '• nothing recorded: only the status changes'
         await self._act('Deprovision', f"Tear down '{self.header.name}' in ERPNext? This deletes exactly what "
                         f"Provisioner created for it, last the company:\n{listing}\n\n{planned['note']}",

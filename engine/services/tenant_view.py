@@ -17,10 +17,12 @@ from urllib.parse import quote
 
 from engine.services import audit, names, runs
 from engine.steps import STEP_TITLES, STEPS
+from engine.teardown import TEARDOWN_STEPS
+from engine.teardown.common import GO_WITH_COMPANY
 from engine.validation import MAX_ID, InvalidInput, NotFound, Page
 from storage.db import Database
 from storage.queries import runs as run_queries
-from storage.tables import Engine, Run, RunMode, StepStatus, Tenant
+from storage.tables import Engine, Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus
 
 MAX_HISTORY = 200
 MAX_RUNS_SCANNED = 50  # documents: how far back to look for each step's newest output
@@ -88,6 +90,7 @@ class DocumentLink:
     created: bool  # True: a run recorded the intent to create it (it is ours)
     note: str
     url: str
+    fate: str | None = None  # after a teardown: 'deleted by the teardown', 'kept in ERPNext: …', …
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,35 @@ def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
                 if run.mode == RunMode.PROVISION]
         outputs = _newest_outputs(session, runs)
         intents = run_queries.intents_of_tenant(session, tenant_id)
-    return documents_from(outputs, intents, engine.base_url if engine else '')
+        teardown = _teardown_outputs(session, tenant)
+    documents = documents_from(outputs, intents, engine.base_url if engine else '')
+    return with_fates(documents, teardown) if teardown is not None else documents
+
+
+def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]]) -> list[DocumentLink]:
+    """The documents as a teardown that succeeded left them (`teardown`: its outputs by step key):
+    deleted, deleted with the company, kept (and why), or only this company's row removed."""
+    fates: dict[tuple[str, str], str] = {}
+    for key, output in teardown.items():
+        doctype = TEARDOWN_DOCTYPES.get(key)
+        for name in (*_texts(output.get('deleted')), *_texts(output.get('already_gone'))):
+            fates[doctype, name] = 'deleted by the teardown'
+        for name in _texts(output.get('user_permissions_deleted')):
+            fates['User Permission', name] = 'deleted by the teardown'
+        for name in _texts(output.get('rows_removed')):
+            fates.setdefault((doctype, name), "shared: the teardown removed this company's row")
+        still = ', '.join(_texts(output.get('still_admin_of')))
+        for name in _texts(output.get('kept')):
+            fates[doctype, name] = f'kept in ERPNext: still the admin of {still}' if still else 'kept in ERPNext'
+    company_gone = bool(_texts((teardown.get('delete_company') or {}).get('deleted')))
+    result = []
+    for doc in documents:
+        fate = fates.get((doc.doctype, doc.name))
+        if fate is None and company_gone and doc.doctype in GO_WITH_COMPANY:
+            fate = 'deleted with the company'
+        result.append(replace(doc, fate=fate or ('left in ERPNext' if doc.created
+                                                 else 'left in ERPNext (not created by Provisioner)')))
+    return result
 
 
 def audit_trail(db: Database, tenant_id: int, *, limit: int = 10, offset: int = 0) -> Page[AuditEntry]:
@@ -209,6 +240,7 @@ def documents_from(outputs: dict[str, dict[str, Any]], intents: dict[str, list[s
 Named = Iterable[tuple[str, str, str]]  # (doctype, name, note)
 UNNAMED_DOCTYPES = {'User Permission'}  # ERPNext names these by a hash: the intent holds a description
 UNFINISHED_NOTE = 'creation recorded, but its step did not finish: it may not exist'
+TEARDOWN_DOCTYPES = {step.key: step.doctype for step in TEARDOWN_STEPS}  # what each deletes
 
 
 def _company(out: dict[str, Any]) -> Named:
@@ -281,6 +313,16 @@ def _named_by(step_key: str, output: dict[str, Any]) -> list[tuple[str, str, str
         return []
     return [(doctype, name, note) for doctype, name, note in extract(output)
             if isinstance(name, str) and name]
+
+
+def _teardown_outputs(session, tenant: Tenant) -> dict[str, dict[str, Any]] | None:
+    """The step outputs of the teardown that deprovisioned the tenant (None while it is not)."""
+    if tenant.status != TenantStatus.DEPROVISIONED:
+        return None
+    for run in run_queries.runs_for_tenant(session, tenant.id, limit=MAX_RUNS_SCANNED):
+        if run.mode == RunMode.DEPROVISION and run.status == RunStatus.SUCCEEDED:
+            return {step.step_key: step.output or {} for step in run_queries.steps_of_run(session, run.id)}
+    return None
 
 
 def _newest_outputs(session, runs: list[Run]) -> dict[str, dict[str, Any]]:

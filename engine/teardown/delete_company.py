@@ -12,6 +12,7 @@ from engine.teardown.common import delete_recorded, our_company, ours_in_erpnext
 class DeleteCompany(Step):
     key = 'delete_company'
     title = 'Delete company'
+    doctype = 'Company'  # what its output's deleted / already_gone / kept name
     critical = True
     after = ('delete_accounts', 'delete_warehouses', 'delete_cost_center', 'delete_price_list')
 

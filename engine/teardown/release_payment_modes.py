@@ -22,6 +22,7 @@ from engine.teardown.common import our_company, refused
 class ReleasePaymentModes(Step):
     key = 'release_payment_modes'
     title = 'Release payment modes'
+    doctype = 'Mode of Payment'  # what its output's deleted / rows_removed name
     critical = True
     after = ('delete_pos_profiles',)
 

@@ -18,6 +18,7 @@ from engine.teardown.common import delete_recorded, our_company, ours_in_erpnext
 class RemoveTenantAdmin(Step):
     key = 'remove_tenant_admin'
     title = 'Remove tenant admin'
+    doctype = 'User'  # what its output's deleted / already_gone / kept name
     critical = True
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:

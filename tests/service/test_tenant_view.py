@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from engine.services import runs, tenant_view, tenants
+from engine.services import deprovision, runs, tenant_view, tenants
 from engine.steps import STEPS
 from engine.validation import InvalidInput, NotFound, TenantCreate
 
@@ -182,3 +182,26 @@ def test_an_admin_shared_with_other_tenants_says_whose_admin_it_is_too() -> None
         'tenant admin; also the admin of Beta Shop, Gamma Shop')
     assert note({'user': 'a@b.test', 'user_permission': 'exists', 'user_shared': True,
                  'also_admin_of': []}) == 'tenant admin (shared with other tenants)'
+
+
+async def test_after_a_teardown_the_documents_say_what_became_of_them(db, runner, make_tenant) -> None:
+    # QA pass 3, finding 8: a deprovisioned tenant's page listed every document as live, with links
+    # to desk pages that no longer exist.
+    tenant = make_tenant('Acme Retail')
+    assert (await provision(db, runner, tenant.id))['status'] == 'SUCCEEDED'
+    assert all(doc.fate is None for doc in tenant_view.created_documents(db, tenant.id))
+    teardown = deprovision.request(db, tenant.id, actor='tests')
+    await runner.execute(teardown.id)
+
+    documents = by_doctype(tenant_view.created_documents(db, tenant.id))
+
+    assert documents['Company'][0].fate == 'deleted by the teardown'
+    assert documents['Warehouse'][0].fate in ('deleted by the teardown', 'deleted with the company')
+    assert documents['POS Profile'][0].fate == 'deleted by the teardown'
+    assert documents['User'][0].fate == 'deleted by the teardown'
+    assert documents['User Permission'][0].fate == 'deleted by the teardown'
+    modes = {m.name: m.fate for m in documents['Mode of Payment']}
+    assert modes['Cash'] == "shared: the teardown removed this company's row"  # the site's own
+    assert set(modes.values()) <= {'deleted by the teardown', "shared: the teardown removed this company's row"}
+    accounts = {a.name: a for a in documents['Account']}
+    assert accounts['Cash - AR'].fate == 'deleted with the company'  # came with the company
