@@ -32,7 +32,8 @@ class TenantSpec:
 
 
 class Step:
-    """Base class of the provisioning steps (see engine/steps/__init__.py for the order)."""
+    """Base class of the provisioning steps (see engine/steps/__init__.py for the order) and of the
+    teardown steps (engine/teardown/__init__.py)."""
 
     key: ClassVar[str]
     title: ClassVar[str]

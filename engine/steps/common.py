@@ -41,7 +41,7 @@ def made_by_someone_else(ctx: StepContext, doctype: str, name: str, owner: str |
                "attempt to create it got no answer). Rename or delete it in ERPNext, then retry this step.")
 
 
-async def claim(ctx: StepContext, doctype: str, doc: dict[str, Any], *, name: str | None = None,
+async def require_ours(ctx: StepContext, doctype: str, doc: dict[str, Any], *, name: str | None = None,
                 critical: bool = True) -> None:
     """Raise unless `doc`, which ERPNext showed (with its `owner`), is the tenant's: `name` (default:
     the document's own) is one the tenant's runs recorded the intent to create, and our API user
@@ -84,7 +84,7 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
     for name in docs:
         row = found.get(fold(name))
         if row is not None:
-            await claim(ctx, doctype, row, critical=critical)
+            await require_ours(ctx, doctype, row, critical=critical)
     missing = [name for name in docs if fold(name) not in found]
     ours_before = {name: ctx.ours(doctype, name) for name in missing}
     if missing:

@@ -9,7 +9,7 @@ from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.erpnext.collation import fold
-from engine.steps.common import claim, create_document
+from engine.steps.common import create_document, require_ours
 
 ABBR_TAKEN = 'Abbreviation already used'
 MAX_ABBR_RACES = 5
@@ -56,7 +56,7 @@ class CreateCompany(Step):
         return existing, {str(row['abbr']).upper() for row in rows if row.get('abbr')}
 
     async def _adopt(self, ctx: StepContext, company: dict[str, Any]) -> dict[str, Any]:
-        await claim(ctx, 'Company', company)
+        await require_ours(ctx, 'Company', company)
         return _output(company, created=False)
 
     async def _create(self, ctx: StepContext, name: str, abbr: str) -> dict[str, Any] | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.steps.base import Step, StepContext
-from engine.steps.common import claim, conflict, create_document
+from engine.steps.common import conflict, create_document, require_ours
 
 FIELDS = ['name', 'customer_name', 'disabled', 'owner']
 
@@ -28,7 +28,7 @@ class CreateWalkinCustomer(Step):
         if found is not None:  # found as ERPNext compares; ours only under exactly our name
             if found.get('customer_name') != customer_name:
                 raise conflict(ctx, 'Customer', found.get('customer_name') or found['name'], critical=False)
-            await claim(ctx, 'Customer', found, name=customer_name, critical=False)
+            await require_ours(ctx, 'Customer', found, name=customer_name, critical=False)
             return {'customer': found['name'], 'created': False}
         saved, _ = await create_document(ctx, 'Customer', customer_name,
                                          {'customer_name': customer_name, 'customer_type': 'Individual'},

@@ -14,7 +14,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import NonCriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, claim, create_document, withdraw_refused
+from engine.steps.common import REFUSALS, create_document, require_ours, withdraw_refused
 
 THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
 ROLES = ('Accounts Manager', 'Accounts User', 'Sales Manager', 'Sales User', 'Stock Manager', 'Stock User')
@@ -33,7 +33,7 @@ class InviteTenantAdmin(Step):
         existing, permissions = await asyncio.gather(ctx.find_doc('User', user), _company_permissions(ctx, user))
         shared = existing is not None and await _shared(ctx, user, existing)
         if existing is not None and not shared:
-            await claim(ctx, 'User', existing, critical=False)
+            await require_ours(ctx, 'User', existing, critical=False)
         created = existing is None
         if created:
             await _create_user(ctx, user)
