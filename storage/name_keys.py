@@ -1,7 +1,7 @@
 """The one rule by which tenant and engine names are the same name: case and spacing aside.
 
 `name_key('  Acme   RETAIL ')` == `name_key('acme retail')`: trimmed, each run of spaces one space,
-then compared as ERPNext's database compares names (engine/erpnext/collation.py: so 'École',
+then compared as ERPNext's database compares names (storage/collation.py: so 'École',
 'ECOLE' and 'ecole', 'Straße' and 'STRASSE' are one name). The key is
 stored beside the name with a unique index (storage/tables.py), so the database refuses a
 duplicate as well as the services do, also when two requests race. It is computed here, in Python,
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from engine.erpnext.collation import fold
+from storage.collation import fold
 
 # Unicode's space separators (category Zs): the space, no-break, en/em/thin and ideographic spaces.
 SPACE_RUN = re.compile('[\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+')
