@@ -14,12 +14,12 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine import validation
+
 ENV_PREFIX = 'PROVISIONER_'
 DATABASE_SCHEMES = ('sqlite', 'postgresql+psycopg')
 # Values that may hold credentials (a password in the URL, a webhook token) are never echoed.
 UNECHOED_FIELDS = frozenset({'admin_password', 'secret_key', 'database_url', 'alert_webhook_url'})
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 1024  # the API's limit too (engine/validation.py)
 # Upper bounds keep a typo (an extra zero or ten) from starting a process that then fails at run time.
 MAX_CONCURRENT_RUNS = 1000
 MAX_STUCK_AFTER_MINUTES = 7 * 24 * 60  # a week
@@ -123,16 +123,15 @@ class Settings(BaseSettings):
     @field_validator('admin_password', mode='before')
     @classmethod
     def _admin_password(cls, value: Any) -> Any:
-        """The API's password rule: the admin must be able to type it into the sign-in form."""
+        """The API's password rule (engine/validation.py): the admin must be able to type it into
+        the sign-in form, and a password the API would refuse is refused here too."""
         if value is None:
             return value
         text = str(value)
-        if not MIN_PASSWORD_LENGTH <= len(text) <= MAX_PASSWORD_LENGTH:
-            raise ValueError(f'must be at least {MIN_PASSWORD_LENGTH} characters long '
-                             f'(and at most {MAX_PASSWORD_LENGTH})')
-        if not text.isprintable():
-            raise ValueError('must contain only printable characters '
-                             '(no tabs, line breaks or control characters)')
+        if len(text) > validation.MAX_PASSWORD_LENGTH:
+            raise ValueError(f'must be at least {validation.MIN_PASSWORD_LENGTH} characters long '
+                             f'(and at most {validation.MAX_PASSWORD_LENGTH})')
+        validation.password(text)
         return value
 
     @field_validator('secret_key', mode='before')

@@ -7,6 +7,7 @@ import stat
 import pytest
 from cryptography.fernet import Fernet
 
+from engine import validation
 from engine.security import SecretBox, SecretKeyError, ensure_secret_key
 from engine.settings import SettingsError, load_settings
 
@@ -97,6 +98,20 @@ def test_a_bad_value_gives_one_line_naming_the_variable(clean_env, monkeypatch, 
 
     assert str(caught.value).startswith(message)
     assert '\n' not in str(caught.value)
+
+
+def test_the_admin_password_follows_the_apis_rule(clean_env, monkeypatch) -> None:
+    """Eight characters between spaces: the API refuses it, so the sign-in form could never take it."""
+    padded = '  abcdefgh '
+    with pytest.raises(ValueError) as refused_by_api:
+        validation.password(padded)
+    monkeypatch.setenv('PROVISIONER_ADMIN_PASSWORD', padded)
+
+    with pytest.raises(SettingsError) as refused_at_start:
+        load_settings()
+
+    assert str(refused_at_start.value) == f'PROVISIONER_ADMIN_PASSWORD: {refused_by_api.value}'
+    assert padded not in str(refused_at_start.value)
 
 
 def test_the_largest_accepted_values_are_accepted(clean_env, monkeypatch) -> None:
