@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from dashboard import state
 from engine.metrics import refresh_database_gauges
 
 log = structlog.get_logger('ops')
@@ -25,7 +26,7 @@ def healthz() -> dict[str, str]:
 @router.get('/readyz')
 async def readyz(request: Request) -> JSONResponse:
     """Ready to work: the database answers and the scheduler runs."""
-    process = getattr(request.app.state, 'process', None)
+    process = state.process(request.app)
     checks = {'database': False, 'scheduler': bool(process and process.scheduler_running)}
     if process is not None:
         try:
@@ -43,7 +44,7 @@ def metrics(request: Request) -> Response:
     """Prometheus text. Queue depth, runs in progress, the oldest running run's age and engine
     health are read from the database now, so every process reports the whole system's state;
     counters and histograms are this process's own (scrape each process as its own target)."""
-    db = getattr(request.app.state, 'db', None)
+    db = state.database(request.app)
     if db is not None:
         try:
             refresh_database_gauges(db)

@@ -3,7 +3,8 @@
 main.py sets `app.state.db` (Database), `app.state.settings` (Settings) and `app.state.secrets`
 (SecretBox). Optional: `app.state.erpnext_transport` (an httpx transport for ERPNext calls, tests
 point it at the sandbox app). The rate limiters are `app.state.process`'s (shared with the UI);
-an app without a process keeps its own in `app.state.login_limiter` / `provision_limiter`.
+an app without a process keeps its own in `app.state.login_limiter` / `provision_limiter`
+(see dashboard/state.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import httpx
 from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from dashboard import state
 from engine.rate_limits import LoginLimiter, ProvisionLimiter
 from engine.security import SecretBox
 from engine.services import users
@@ -39,7 +41,7 @@ def get_secrets(request: Request) -> SecretBox:
 
 
 def get_erpnext_transport(request: Request) -> httpx.AsyncBaseTransport | None:
-    return getattr(request.app.state, 'erpnext_transport', None)
+    return state.erpnext_transport(request.app)
 
 
 DbDep = Annotated[Database, Depends(get_db)]
@@ -91,23 +93,11 @@ AdminOnly = Annotated[User, Depends(require_roles(Role.ADMIN))]
 
 async def get_login_limiter(request: Request) -> LoginLimiter:
     # async: runs on the event loop, so two first requests cannot both create one
-    return _limiter(request, 'login_limiter', LoginLimiter)
+    return state.limiter(request.app, 'login_limiter', LoginLimiter)
 
 
 async def get_provision_limiter(request: Request) -> ProvisionLimiter:
-    return _limiter(request, 'provision_limiter', ProvisionLimiter)
-
-
-def _limiter(request: Request, name: str, factory):
-    """The process's limiter (shared with the UI), else one kept on `app.state` (bare API apps, tests)."""
-    process = getattr(request.app.state, 'process', None)
-    if process is not None:
-        return getattr(process, name)
-    limiter = getattr(request.app.state, name, None)
-    if limiter is None:
-        limiter = factory()
-        setattr(request.app.state, name, limiter)
-    return limiter
+    return state.limiter(request.app, 'provision_limiter', ProvisionLimiter)
 
 
 LimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]

@@ -7,6 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from dashboard import state
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SecretsDep, SupportPlus, TransportDep
 from engine.clients import EngineClients
 from engine.services import engines
@@ -91,5 +92,4 @@ async def check_engine(engine_id: IdPath, user: SupportPlus, db: DbDep, secrets:
 
 def _process_clients(request: Request) -> EngineClients | None:
     """The running process's engine clients (an app without a process, e.g. in tests, has none)."""
-    process = getattr(request.app.state, 'process', None)
-    return process.clients if process is not None else None
+    return state.process_clients(request.app)

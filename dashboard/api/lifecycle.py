@@ -9,8 +9,9 @@ from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool
 
+from dashboard import state
 from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SettingsDep, SupportPlus, TransportDep
-from dashboard.api.runs import ActionRequest, RunDetail, _detail, _wake
+from dashboard.api.runs import ActionRequest, RunDetail, _detail
 from engine import drift
 from engine.clients import EngineClients
 from engine.services import deprovision, tenants
@@ -66,7 +67,7 @@ async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, sett
         planned = await asyncio.to_thread(deprovision.plan, db, tenant_id)
         return JSONResponse(DeprovisionPlan(**planned).model_dump(mode='json'))
     run = await asyncio.to_thread(deprovision.request, db, tenant_id, actor=user.username)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run.id)
 
 
@@ -90,6 +91,6 @@ async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, settings: Sett
     """Provision a provisioned or failed tenant again: every step adopts what exists and recreates
     only what is missing (409 for a tenant with nothing to repair: never provisioned, deprovisioned)."""
     run = await asyncio.to_thread(tenants.repair, db, tenant_id, actor=user.username)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run.id)
 

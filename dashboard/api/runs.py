@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from dashboard import state
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, ProvisioningUser, SettingsDep, SupportPlus
 from engine.services import runs
 from engine.validation import MAX_ID, WholeNumber
@@ -117,7 +118,7 @@ async def bulk_provision(body: BulkProvisionRequest, user: ProvisioningUser, db:
                          request: Request) -> BulkResult:
     """Queue a run for each tenant; those that cannot be queued are listed under `refused`."""
     result = await asyncio.to_thread(runs.bulk_provision, db, body.tenant_ids, actor=user.username)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return BulkResult(queued=[_public(run) for run in result.queued], refused=result.refused)
 
 
@@ -127,7 +128,7 @@ async def provision(tenant_id: IdPath, user: ProvisioningUser, db: DbDep, settin
     """Queue a provisioning run (or a plan) of the tenant; 409 when one is already active."""
     run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username,
                                   plan=bool(body and body.plan))
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run.id)
 
 
@@ -141,7 +142,7 @@ async def retry_run(run_id: IdPath, user: SupportPlus, db: DbDep, settings: Sett
                     request: Request) -> RunDetail:
     """Resume a failed or cancelled run from its first unfinished step."""
     await asyncio.to_thread(runs.retry_run, db, run_id, actor=user.username)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run_id)
 
 
@@ -155,7 +156,7 @@ async def cancel_run(run_id: IdPath, user: AdminOnly, db: DbDep, settings: Setti
 async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbDep, settings: SettingsDep,
                      request: Request) -> RunDetail:
     await asyncio.to_thread(runs.retry_step, db, run_id, step_key, actor=user.username)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run_id)
 
 
@@ -163,7 +164,7 @@ async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbD
 async def skip_step(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user: AdminOnly, db: DbDep,
                     settings: SettingsDep, request: Request) -> RunDetail:
     await asyncio.to_thread(runs.skip_step, db, run_id, step_key, actor=user.username, reason=body.reason)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run_id)
 
 
@@ -172,7 +173,7 @@ async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonReq
                               db: DbDep, settings: SettingsDep, request: Request) -> RunDetail:
     await asyncio.to_thread(runs.mark_step_succeeded, db, run_id, step_key, actor=user.username,
                             reason=body.reason)
-    await _wake(request)
+    await state.wake_dispatcher(request.app)
     return await _detail(db, settings, run_id)
 
 
@@ -185,9 +186,3 @@ async def _detail(db, settings, run_id: int) -> RunDetail:
 def _public(run) -> RunPublic:
     return RunPublic.model_validate(run, from_attributes=True)
 
-
-async def _wake(request: Request) -> None:
-    """Let the dispatcher claim the new work now instead of at its next tick."""
-    dispatcher = getattr(request.app.state, 'dispatcher', None)
-    if dispatcher is not None:
-        await dispatcher.tick()

@@ -10,7 +10,7 @@ from typing import Any
 from nicegui import app, run, ui
 from pydantic import ValidationError
 
-from dashboard import session
+from dashboard import session, state
 from dashboard.components.confirm import confirm
 from dashboard.components.notify import notify
 from dashboard.components.status import status_badge
@@ -94,7 +94,7 @@ class EngineList:
 
     async def test(self, engine: Engine) -> None:
         """Call ERPNext now, as the periodic check does, and show what it answered."""
-        transport = getattr(app.state, 'erpnext_transport', None)
+        transport = state.erpnext_transport(app)
         secrets = app.state.secrets
         notify(f"Checking '{engine.name}'…")
         try:
@@ -117,10 +117,8 @@ class EngineList:
                                confirm_label='Delete engine', cancel_label='Keep it', danger=True)
         if answer is None:
             return
-        process = getattr(app.state, 'process', None)
         try:
-            await engines.delete_engine(self.db, engine.id, actor=self.actor,
-                                        clients=process.clients if process is not None else None)
+            await engines.delete_engine(self.db, engine.id, actor=self.actor, clients=state.process_clients(app))
         except ServiceError as exc:
             notify(exc.message, type='negative', multi_line=True)
             return
@@ -185,9 +183,8 @@ class EngineForm:
             if self.engine is None:
                 saved = await run.io_bound(engines.create_engine, self.db, secrets, data, actor=self.actor)
             else:
-                process = getattr(app.state, 'process', None)
                 saved = await engines.edit_engine(self.db, secrets, self.engine.id, data, actor=self.actor,
-                                                  clients=process.clients if process is not None else None)
+                                                  clients=state.process_clients(app))
         except (Conflict, InvalidInput) as exc:
             self._show_service_error(exc)
             return

@@ -22,6 +22,7 @@ from typing import Any
 
 from nicegui import app, run, ui
 
+from dashboard import state
 from dashboard.components.confirm import confirm
 from dashboard.components.formatting import requester_text, step_title
 from dashboard.components.notify import notify
@@ -370,7 +371,7 @@ class TenantPage:
 
     async def _check_drift(self) -> None:
         """Look everything up in ERPNext again (no confirmation: it only reads)."""
-        process = getattr(app.state, 'process', None)
+        process = state.process(app)
         if process is None:
             notify('The drift check needs the running service.', type='negative')
             return
@@ -452,7 +453,7 @@ class TenantPage:
                 notify(exc.message, type='negative', multi_line=True)
                 await self.refresh(everything=True)  # what made it fail is likely worth seeing
                 return
-            await _wake_dispatcher()
+            await state.wake_dispatcher(app)
             notify(done, type='positive')
             self.selected_run_id, self.detail = None, None
             self.selected_plan_id, self.plan = None, None
@@ -553,9 +554,3 @@ def _stuck_after() -> float:
     """PROVISIONER_STUCK_AFTER_MINUTES of the running service."""
     return app.state.settings.stuck_after_minutes
 
-
-async def _wake_dispatcher() -> None:
-    """Let the dispatcher claim the new work now instead of at its next tick."""
-    dispatcher = getattr(app.state, 'dispatcher', None)
-    if dispatcher is not None:
-        await dispatcher.tick()

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from nicegui import app, events, run, ui
 
-from dashboard import session
+from dashboard import session, state
 from dashboard.components.confirm import confirm
 from dashboard.components.csv_import import CsvImport
 from dashboard.components.notify import notify
@@ -266,7 +266,7 @@ class TenantList:
             notify(exc.message, type='negative')
         else:
             notify(f"Provisioning of '{row.get('name', tenant_id)}' queued.", type='positive')
-            await _wake_dispatcher()
+            await state.wake_dispatcher(app)
         await self.load()
 
     async def provision_selected(self) -> None:
@@ -295,7 +295,7 @@ class TenantList:
         notify(f'{len(result.queued)} queued{outcome}',
                type='positive' if not refused else 'warning', multi_line=True)
         if result.queued:
-            await _wake_dispatcher()
+            await state.wake_dispatcher(app)
         await self.load(fresh=True)
 
     async def _created(self, _tenant: Any) -> None:
@@ -314,12 +314,6 @@ class TenantList:
             return None
         return user.username
 
-
-async def _wake_dispatcher() -> None:
-    """Let the dispatcher claim the new runs now instead of at its next tick."""
-    dispatcher = getattr(app.state, 'dispatcher', None)
-    if dispatcher is not None:
-        await dispatcher.tick()
 
 
 def _column(name: str, label: str, *, align: str = 'left') -> dict[str, Any]:
