@@ -21,7 +21,6 @@ request of another tenant with that admin takes over the user a deprovisioned on
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -29,8 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine.services import audit
-from engine.services.runs import refuse_while_admin_shared_with, refuse_while_stopping
-from engine.teardown import TEARDOWN_STEPS
+from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict, NotFound
 from storage.db import Database
@@ -106,12 +104,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "
                                'can be deprovisioned.')
             refuse_while_admin_shared_with(session, tenant, RunMode.PROVISION)
-            run = Run(tenant_id=tenant.id, engine_id=tenant.engine_id, requested_by=actor, mode=RunMode.DEPROVISION,
-                      trigger=RunTrigger.MANUAL, correlation_id=uuid.uuid4().hex)
-            session.add(run)
-            session.flush()  # the one-active-run index answers here
-            session.add_all([StepRun(run_id=run.id, step_key=step.key, position=index, critical=step.critical)
-                             for index, step in enumerate(TEARDOWN_STEPS, start=1)])
+            run = new_run(session, tenant, mode=RunMode.DEPROVISION, actor=actor, trigger=RunTrigger.MANUAL)
             _settle_intents(session, tenant.id)
             handed_over = _admin_kept_for_others(session, tenant)
             if handed_over:  # recorded after the settling: no step of this tenant created the user
@@ -125,10 +118,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
                          details={'admin_user_kept_by': handed_over[1]} if handed_over else {})
             return run
     except IntegrityError:
-        with db.session() as session:
-            active = queries.active_run_for_tenant(session, tenant_id)
-        which = f' (run #{active.id}, {active.status})' if active else ''
-        raise Conflict(f'Tenant {tenant_id} already has an active run{which}: wait for it or cancel it.') from None
+        raise already_active(db, tenant_id) from None
 
 
 def _tenant(session: Session, tenant_id: int) -> Tenant:

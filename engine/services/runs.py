@@ -15,8 +15,7 @@ from sqlmodel import Session
 
 from engine.services import audit, engines
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
-from engine.steps import STEPS
-from engine.workflows import ALL_STEP_TITLES
+from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
 from engine.validation import Conflict, InvalidInput, NotFound
 from storage.db import Database
 from storage.queries import audit as audit_queries
@@ -68,13 +67,16 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
             refuse_while_stopping(session, tenant_id)
             if not plan:
                 refuse_while_admin_shared_with(session, tenant, RunMode.DEPROVISION)
-            run = _new_run(session, tenant, actor=actor, plan=plan, trigger=trigger)
+            run = new_run(session, tenant, mode=RunMode.PLAN if plan else RunMode.PROVISION, actor=actor,
+                          trigger=trigger)
+            if not plan:
+                _set_tenant(session, tenant.id, TenantStatus.QUEUED, None)
             audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                          tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
                          details={'trigger': trigger})
             return run
     except IntegrityError:
-        raise _already_active(db, tenant_id) from None
+        raise already_active(db, tenant_id) from None
 
 
 def bulk_provision(db: Database, tenant_ids: list[int], *, actor: str) -> BulkResult:
@@ -196,15 +198,16 @@ def latest_plan_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
 
 # -- helpers ---------------------------------------------------------------------------------------
 
-def _new_run(session: Session, tenant: Tenant, *, actor: str, plan: bool, trigger: str) -> Run:
+def new_run(session: Session, tenant: Tenant, *, mode: str, actor: str, trigger: str) -> Run:
+    """A queued run of `mode` with a pending row for each step of its workflow. The flush raises
+    IntegrityError when the tenant already has an active run (the one-active-run index): callers
+    answer it with `already_active`."""
     run = Run(tenant_id=tenant.id, engine_id=tenant.engine_id, requested_by=actor, trigger=trigger,
-              mode=RunMode.PLAN if plan else RunMode.PROVISION, correlation_id=uuid.uuid4().hex)
+              mode=mode, correlation_id=uuid.uuid4().hex)
     session.add(run)
     session.flush()  # the one-active-run index answers here
     session.add_all([StepRun(run_id=run.id, step_key=step.key, position=index, critical=step.critical)
-                     for index, step in enumerate(STEPS, start=1)])
-    if not plan:
-        _set_tenant(session, tenant.id, TenantStatus.QUEUED, None)
+                     for index, step in enumerate(WORKFLOWS[mode], start=1)])
     return run
 
 
@@ -332,8 +335,9 @@ def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None
     session.add(tenant)
 
 
-def _already_active(db: Database, tenant_id: int) -> Conflict:
-    """Names the tenant by its name: a bare id (2026) reads like a year in a list of refusals."""
+def already_active(db: Database, tenant_id: int) -> Conflict:
+    """The 409 for a second active run of a tenant (provisioning or teardown). Names the tenant by
+    its name: a bare id (2026) reads like a year in a list of refusals."""
     with db.session() as session:
         active = queries.active_run_for_tenant(session, tenant_id)
         tenant = session.get(Tenant, tenant_id)

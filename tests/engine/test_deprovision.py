@@ -7,6 +7,8 @@ from helpers import documents, fault, names, provision, stats, steps, writes
 
 from engine.runner import Runner
 from engine.services import deprovision, runs
+from engine.teardown import TEARDOWN_STEPS
+from engine.validation import Conflict
 from storage.tables import Tenant
 
 # DocTypes provisioning touches, whose documents we compare before and after.
@@ -135,6 +137,19 @@ async def test_a_tenant_never_provisioned_cannot_be_deprovisioned(db, make_tenan
         deprovision.request(db, tenant.id, actor='tests')
     with db.session() as session:
         assert session.get(Tenant, tenant.id).status == 'NOT_STARTED'
+
+
+async def test_a_second_teardown_while_one_is_queued_is_refused_naming_the_tenant(db, runner, make_tenant):
+    acme = make_tenant('Acme Retail')
+    await provision(db, runner, acme.id)
+    first = deprovision.request(db, acme.id, actor='tests')
+
+    with pytest.raises(Conflict) as refused:
+        deprovision.request(db, acme.id, actor='tests')
+
+    assert str(refused.value) == (f"Tenant 'Acme Retail' already has an active run (run #{first.id}, QUEUED): "
+                                  'wait for it or cancel it.')
+    assert [step['key'] for step in runs.run_detail(db, first.id)['steps']] == [s.key for s in TEARDOWN_STEPS]
 
 
 async def test_a_name_whose_creation_no_step_confirmed_is_never_deleted(db, runner, make_tenant, sandbox):
