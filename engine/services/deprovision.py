@@ -29,8 +29,9 @@ from sqlmodel import Session, col, select
 
 from engine.services import audit
 from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
+from engine.services.tenant_lookup import tenant_in
 from engine.teardown.common import COMPANY_DOCTYPES
-from engine.validation import Conflict, NotFound
+from engine.validation import Conflict
 from storage.db import Database
 from storage.queries import runs as queries
 from storage.queries import tenants as tenant_queries
@@ -44,7 +45,7 @@ UNCONFIRMED = 'unconfirmed_intents'  # run metadata: intents no succeeded step e
 def plan(db: Database, tenant_id: int) -> dict[str, Any]:
     """Every document a deprovision run would delete or change, by teardown step, in order."""
     with db.session() as session:
-        tenant = _tenant(session, tenant_id)
+        tenant = tenant_in(session, tenant_id)
         refuse_while_stopping(session, tenant_id)  # what its steps in flight create is not on record yet
         intents, unconfirmed = confirmed_intents(session, tenant_id)
         modes = _modes_configured(session, tenant_id)
@@ -98,7 +99,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
     """Queue a teardown run (409 when a run is active, or when there is nothing to tear down)."""
     try:
         with db.session() as session:
-            tenant = _tenant(session, tenant_id)
+            tenant = tenant_in(session, tenant_id)
             refuse_while_stopping(session, tenant_id)  # a cancelled run's step may still create something
             if tenant.status not in DEPROVISIONABLE:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "
@@ -119,13 +120,6 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None
-
-
-def _tenant(session: Session, tenant_id: int) -> Tenant:
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound(f'Tenant {tenant_id} does not exist.')
-    return tenant
 
 
 def _admin_kept_for_others(session: Session, tenant: Tenant) -> tuple[str, str] | None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from engine.services import audit, engines
+from engine.services.tenant_lookup import tenant_in
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
 from engine.validation import Conflict, InvalidInput, NotFound
@@ -63,7 +64,7 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
     """Queue a new run of every step for the tenant (409 when one is already active)."""
     try:
         with db.session() as session:
-            tenant = _tenant(session, tenant_id)
+            tenant = tenant_in(session, tenant_id)
             refuse_while_stopping(session, tenant_id)
             if not plan:
                 refuse_while_admin_shared_with(session, tenant, RunMode.DEPROVISION)
@@ -318,13 +319,6 @@ def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> Ste
         hint = ' (retry the step to run it again)' if succeeded else ''
         raise Conflict(f"Step '{step_key}' of run #{run.id} is {step.status}: it cannot be {verb}{hint}.")
     return step
-
-
-def _tenant(session: Session, tenant_id: int) -> Tenant:
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound(f'Tenant {tenant_id} does not exist.')
-    return tenant
 
 
 def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None) -> None:

@@ -16,10 +16,11 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.services import audit, names, runs
+from engine.services.tenant_lookup import tenant_in
 from engine.steps import STEP_TITLES, STEPS
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.common import GO_WITH_COMPANY
-from engine.validation import MAX_ID, InvalidInput, NotFound, Page
+from engine.validation import MAX_ID, InvalidInput, Page
 from storage.db import Database
 from storage.queries import runs as run_queries
 from storage.tables import Engine, Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus
@@ -121,9 +122,7 @@ class PlannedStep:
 def tenant_header(db: Database, tenant_id: int) -> TenantHeader:
     """The tenant and its engine; NotFound for an unknown id."""
     with db.session() as session:
-        tenant = session.get(Tenant, tenant_id) if 1 <= tenant_id <= MAX_ID else None
-        if tenant is None:
-            raise NotFound(f'There is no tenant with id {tenant_id}.')
+        tenant = tenant_in(session, tenant_id)
         engine = session.get(Engine, tenant.engine_id)
         abbr = tenant.abbr or _abbr_chosen_by_current_run(session, tenant_id)
     return TenantHeader(
@@ -150,9 +149,7 @@ def run_history(db: Database, tenant_id: int, *, limit: int = 20, offset: int = 
 def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
     """The ERPNext documents the tenant's provisioning runs created or use, in workflow order."""
     with db.session() as session:
-        tenant = session.get(Tenant, tenant_id) if 1 <= tenant_id <= MAX_ID else None
-        if tenant is None:
-            raise NotFound(f'There is no tenant with id {tenant_id}.')
+        tenant = tenant_in(session, tenant_id)
         engine = session.get(Engine, tenant.engine_id)
         runs = [run for run in run_queries.runs_for_tenant(session, tenant_id, limit=MAX_RUNS_SCANNED)
                 if run.mode == RunMode.PROVISION]

@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from engine.services import audit, runs
 from engine.services.engines import find_engine
-from engine.validation import MAX_ID, Conflict, InvalidInput, NotFound, Page, TenantCreate
+from engine.services.tenant_lookup import tenant_in
+from engine.validation import MAX_ID, Conflict, InvalidInput, Page, TenantCreate
 from storage.db import Database
 from storage.name_keys import name_key, single_spaces
 from storage.queries import engines as engine_queries
@@ -68,13 +69,8 @@ def list_tenants(db: Database, *, status: str | None = None, q: str | None = Non
 
 
 def get_tenant(db: Database, tenant_id: int) -> Tenant:
-    tenant = None
-    if 1 <= tenant_id <= MAX_ID:
-        with db.session() as session:
-            tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound(f'no tenant with id {tenant_id}')
-    return tenant
+    with db.session() as session:
+        return tenant_in(session, tenant_id)
 
 
 # ---- drift and repair --------------------------------------------------------------------------

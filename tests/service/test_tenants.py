@@ -86,7 +86,7 @@ async def test_a_tenant_is_read_by_id_with_its_latest_run(api, admin, engine_id)
     assert answer.status_code == 200
     assert answer.json() == {**created, 'latest_run': None, 'current_run': None, 'waiting_for_engine': None}
     missing = await api.get('/api/v1/tenants/9999', headers=admin)
-    assert missing.status_code == 404 and missing.json() == {'detail': 'no tenant with id 9999'}
+    assert missing.status_code == 404 and missing.json() == {'detail': 'There is no tenant with id 9999.'}
 
 
 async def test_pagination_is_newest_first_with_a_total(api, admin, engine_id) -> None:
