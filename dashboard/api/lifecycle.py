@@ -10,11 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool
 
 from dashboard import state
-from dashboard.api.deps import AdminOnly, DbDep, IdPath, SecretsDep, SettingsDep, SupportPlus, TransportDep
+from dashboard.api.deps import AdminOnly, DbDep, IdPath, SettingsDep, SupportPlus
 from dashboard.api.runs import ActionRequest, RunDetail, _detail
-from engine import drift
-from engine.clients import EngineClients
-from engine.services import deprovision, tenants
+from engine.services import deprovision, drift_checks, tenants
 
 router = APIRouter(tags=['lifecycle'])
 
@@ -72,15 +70,10 @@ async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, sett
 
 
 @router.post('/tenants/{tenant_id}/drift-check')
-async def check_drift(tenant_id: IdPath, user: SupportPlus, db: DbDep, secrets: SecretsDep,
-                      transport: TransportDep) -> DriftCheck:
+async def check_drift(tenant_id: IdPath, user: SupportPlus, db: DbDep, request: Request) -> DriftCheck:
     """Re-verify a provisioned tenant against ERPNext with look-ups only and store the outcome."""
-    await asyncio.to_thread(tenants.get_tenant, db, tenant_id)  # unknown → 404
-    clients = EngineClients(db, secrets, transport_for=lambda engine: transport)
-    try:
-        result = await drift.check_tenant(db, clients.get, tenant_id, actor=user.username)
-    finally:
-        await clients.aclose()
+    async with state.engine_clients(request.app) as clients:
+        result = await drift_checks.check_tenant(db, clients, tenant_id, actor=user.username)
     return DriftCheck(tenant_id=tenant_id, checked=result.checked, drifted=result.drifted, detail=result.detail,
                       reason=result.reason)
 

@@ -36,8 +36,7 @@ from dashboard.components.timeline import (
     plan_report,
 )
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
-from engine import drift
-from engine.services import deprovision, runs, tenant_view
+from engine.services import deprovision, drift_checks, runs, tenant_view
 from engine.validation import MAX_ID, NotFound, ServiceError
 from storage.tables import User
 
@@ -371,11 +370,12 @@ class TenantPage:
 
     async def _check_drift(self) -> None:
         """Look everything up in ERPNext again (no confirmation: it only reads)."""
-        process = state.process(app)
-        if process is None:
-            notify('The drift check needs the running service.', type='negative')
+        try:
+            async with state.engine_clients(app) as clients:
+                result = await drift_checks.check_tenant(database(), clients, self.tenant_id, actor=self.user.username)
+        except ServiceError as exc:
+            notify(exc.message, type='negative')
             return
-        result = await drift.check_tenant(database(), process.clients.get, self.tenant_id, actor=self.user.username)
         if not result.checked:
             notify(f'ERPNext could not be asked: {result.detail or "no answer"}. Nothing was changed.',
                    type='warning', multi_line=True)
