@@ -18,6 +18,7 @@ from dashboard.components.notify import notify
 from dashboard.components.status import run_style, style_of
 from dashboard.components.tenant_form import TenantForm
 from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
+from engine.services import engine_lookup
 from engine.services import engines as engine_service
 from engine.services import runs, tenants
 from engine.services.tenants import TenantListing
@@ -33,7 +34,8 @@ ALL = ''
 async def tenants_page(user: User, status: str = '', engine: str = '', q: str = '', page: str = '1',
                        size: str = '25', drifted: str = '', warnings: str = '') -> None:
     engines = await run.io_bound(engine_service.list_engines, session.database()) or []
-    view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, engines=engines,
+    chosen = await run.io_bound(engine_lookup.engine_by_ref, session.database(), engine)
+    view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, chosen=chosen,
                                      drifted=drifted, warnings=warnings)
     await TenantList(user, engines, view, problems).load(fresh=True)
 
@@ -52,13 +54,14 @@ class View:
 
     @classmethod
     def from_query(cls, *, status: str, engine: str, q: str, page: str, size: str,
-                   engines: list[Engine], drifted: str = '', warnings: str = '') -> tuple[View, list[str]]:
-        """The view a URL asks for; parts that make no sense are dropped and named in `problems`."""
+                   chosen: Engine | None, drifted: str = '', warnings: str = '') -> tuple[View, list[str]]:
+        """The view a URL asks for (`chosen`: the engine `engine` names, see engine_lookup); parts that
+        make no sense are dropped and named in `problems`."""
         problems = []
         if status and status not in set(TenantStatus):
             problems.append(f"unknown status '{status}'")
             status = ALL
-        engine_id = _engine_id(engine, engines)
+        engine_id = chosen.id if chosen is not None else 0
         if engine and engine_id == 0:
             problems.append(f"unknown engine '{engine}'")
         size_number = int(size) if size.isdecimal() and int(size) in PAGE_SIZES else PAGE_SIZES[0]
@@ -319,11 +322,3 @@ class TenantList:
 def _column(name: str, label: str, *, align: str = 'left') -> dict[str, Any]:
     return {'name': name, 'label': label, 'field': name, 'align': align}
 
-
-def _engine_id(ref: str, engines: list[Engine]) -> int:
-    """An engine id from `?engine=` (its id or its name); 0 for none or unknown."""
-    ref = ref.strip()
-    for engine in engines:
-        if ref == str(engine.id) or ref.lower() == engine.name.lower():
-            return engine.id
-    return 0

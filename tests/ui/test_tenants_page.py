@@ -12,7 +12,7 @@ from nicegui.testing import User
 from ui_helpers import sign_in
 
 from engine.services import audit, engines, runs, tenants
-from engine.validation import TenantCreate
+from engine.validation import EngineCreate, TenantCreate
 from storage.tables import Tenant
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
@@ -271,3 +271,24 @@ async def test_names_and_errors_with_markup_are_shown_as_text(user: User) -> Non
     templates = ' '.join(str(slot.template) for slot in table(user).slots.values())
     assert 'v-html' not in templates and '{{ props.row.name }}' in templates  # Vue text interpolation
     await user.should_not_see(kind=ui.html)
+
+
+async def test_the_engine_filter_finds_an_engine_as_erpnext_compares_names(user: User) -> None:
+    # Review finding 22: `?engine=` goes by the service's rule (name key, then a bounded id).
+    db = app.state.db
+    ecole = engines.create_engine(db, app.state.secrets, EngineCreate(
+        name='École Centrale', base_url='https://ecole.example.com', api_key='key', api_secret='secret'),
+        actor='tests')
+    make_tenant('Sandbox Shop')
+    tenants.create_tenant(db, TenantCreate(name='Ecole Shop', country='US', currency='USD',
+                                           admin_email='ops@example.com', engine=ecole.id), actor='tests')
+
+    await open_list(user, '/tenants?engine=ECOLE+centrale', role='support')
+    assert names(user) == ['Ecole Shop']
+    assert user.find(marker='tenants-problem').elements.pop().text == ''
+    assert user.find(marker='tenants-engine').elements.pop().value == ecole.id
+
+    await open_list(user, f'/tenants?engine={ecole.id}')
+    assert names(user) == ['Ecole Shop']
+    await open_list(user, '/tenants?engine=99999999999999999999999')  # beyond any id: none, named
+    await user.should_see("unknown engine '99999999999999999999999'")
