@@ -75,15 +75,6 @@ async def check_all(db: Database, client_for: ClientFor, *, limit: int = 200) ->
     return [await check_tenant(db, client_for, tenant_id) for tenant_id in ids]
 
 
-def clear(db: Database, tenant_id: int) -> None:
-    """A provisioning run succeeded (its verification passed): the tenant matches ERPNext again."""
-    with db.session() as session:
-        tenant = session.get(Tenant, tenant_id)
-        if tenant is not None and tenant.drifted:
-            tenant.drifted, tenant.drift_detail, tenant.drift_checked_at = False, None, utcnow()
-            session.add(tenant)
-
-
 def clear_unprovisioned(db: Database) -> int:
     """Take the drift flag from every tenant that is not PROVISIONED; returns how many lost it."""
     with db.session() as session:

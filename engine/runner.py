@@ -102,7 +102,6 @@ class Runner:
         # Provisioning steps (tests may pass their own) and, by run mode, the other workflows.
         self.workflows = {mode: _workflow(steps if mode in (RunMode.PROVISION, RunMode.PLAN) else others)
                           for mode, others in WORKFLOWS.items()}
-        self.steps, self.order = self.workflows[RunMode.PROVISION]
         self.policy = policy
         self.sleep = sleep
         self.on_step_finished = on_step_finished

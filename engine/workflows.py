@@ -14,7 +14,3 @@ WORKFLOWS: dict[str, tuple[type[Step], ...]] = {
 }
 # Every step key any run can hold → its title (step keys are unique across workflows).
 ALL_STEP_TITLES: dict[str, str] = {**STEP_TITLES, **TEARDOWN_TITLES}
-
-
-def steps_for(mode: str) -> tuple[type[Step], ...]:
-    return WORKFLOWS.get(mode, STEPS)

@@ -4,7 +4,6 @@ FrappeError                      500, exc_type = class name
 ├── ValidationError              417  (frappe.throw's default)
 │   ├── MandatoryError, LinkValidationError, UniqueValidationError, CannotChangeConstantError,
 │   ├── TimestampMismatchError, LinkExistsError, InvalidEmailAddressError, InvalidPhoneNumberError,
-│   ├── AppNotInstalledError,
 │   └── CharacterLengthExceededError, NestedSetRecursionError, NestedSetChildExistsError
 ├── DoesNotExistError            404
 ├── DuplicateEntryError, NameError   409
@@ -92,10 +91,6 @@ class InvalidPhoneNumberError(ValidationError):
 
 class CharacterLengthExceededError(ValidationError):
     """A Data/Link/Select value is longer than its 140-character column."""
-
-
-class AppNotInstalledError(ValidationError):
-    """A method path starts with an app that is not installed."""
 
 
 class NestedSetRecursionError(ValidationError):

@@ -45,7 +45,6 @@ class TenantHeader:
     last_error: str | None
     engine_id: int
     engine_name: str
-    engine_url: str
     created_by: str | None
     created_at: datetime
     drifted: bool = False
@@ -129,7 +128,7 @@ def tenant_header(db: Database, tenant_id: int) -> TenantHeader:
         id=tenant.id, name=tenant.name, company_name=tenant.company_name, abbr=abbr,
         country=tenant.country, currency=tenant.currency, admin_email=tenant.admin_email,
         stores=tenant.stores, status=tenant.status, last_error=tenant.last_error, engine_id=tenant.engine_id,
-        engine_name=engine.name if engine else '?', engine_url=engine.base_url if engine else '',
+        engine_name=engine.name if engine else '?',
         created_by=tenant.created_by, created_at=tenant.created_at, drifted=tenant.drifted,
         drift_detail=tenant.drift_detail, drift_checked_at=tenant.drift_checked_at)
 

@@ -121,7 +121,8 @@ def authenticate(db: Database, username: str, password: str, *, client: str | No
 
 def issue_token(db: Database, user: User, *, name: str = 'api', ttl: timedelta = TOKEN_TTL,
                 client: str | None = None) -> str:
-    """A new bearer token for `user`; only its digest is stored, so this is the one chance to read it."""
+    """A new bearer token for `user`; only its digest is stored, so this is the one chance to read it.
+    No caller in the app (`sign_in` issues the API's tokens): a helper for tests and operators' scripts."""
     token, digest = security.new_token()
     expires_at = utcnow() + ttl
     with db.session() as session:
@@ -188,14 +189,6 @@ def update_user(db: Database, user_id: int, data: UserUpdate, *, actor: str) -> 
 def list_users(db: Database) -> list[User]:
     with db.session() as session:
         return queries.all_users(session)
-
-
-def get_user(db: Database, user_id: int) -> User:
-    with db.session() as session:
-        user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f'no user with id {user_id}')
-    return user
 
 
 # ---- helpers -----------------------------------------------------------------------------------
