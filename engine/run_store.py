@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from engine.errors import RunCancelledError
 from engine.services import audit
+from engine.steps.base import TenantSpec
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
 from storage.tables import (
@@ -35,7 +36,6 @@ from storage.tables import (
     TenantStatus,
     utcnow,
 )
-from engine.steps.base import TenantSpec
 
 if TYPE_CHECKING:
     from engine.auto_retry import AutoRetryPolicy
