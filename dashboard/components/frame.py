@@ -35,39 +35,53 @@ NAVIGATION = (  # (label, path, icon, roles)
 def frame(title: str, user: User) -> Iterator[None]:
     """Header with the navigation `user` may use, open alerts, then the page's own content."""
     ui.colors(primary='#2f5d8a')
-    here = _current_section()
-    entries = [(label, path, icon) for label, path, icon, roles in NAVIGATION if user.role in roles]
-    with ui.header().classes('items-center gap-4 px-4 py-2 bg-primary no-wrap'):
-        with ui.button(icon='menu').props('flat round color=white dense aria-label="Menu"') \
-                .classes('lt-md').mark('nav-menu'):
-            with ui.menu():
-                for label, path, icon in entries:
-                    with ui.menu_item(on_click=lambda p=path: ui.navigate.to(p)) \
-                            .classes('font-semibold' if path == here else ''):
-                        with ui.row().classes('items-center gap-2'):
-                            ui.icon(icon)
-                            ui.label(label)
-                ui.separator()
-                ui.menu_item(f'{user.username} ({user.role}): log out', on_click=_log_out)
-        ui.link('Provisioner', '/').classes('text-lg font-bold text-white no-underline')
-        for label, path, icon in entries:
-            current = path == here
-            link = ui.link(target=path).classes(
-                'text-white no-underline flex items-center gap-1 gt-sm px-2 py-1 rounded '
-                + ('bg-white/20 font-semibold' if current else 'hover:bg-white/10')).mark(f'nav-{path}')
-            if current:
-                link.props('aria-current=page')
-            with link:
-                ui.icon(icon)
-                ui.label(label)
-        ui.space()
-        ui.label(f'{user.username} ({user.role})').classes('text-white text-sm gt-xs')
-        ui.button('Log out', icon='logout', on_click=_log_out).props('flat color=white dense') \
-            .classes('gt-sm')
+    _header(user)
     _alert_banner()
     with ui.column().classes('w-full max-w-screen-xl mx-auto p-2 sm:p-4 gap-4'):
         ui.label(title).classes('text-2xl font-semibold')
         yield
+
+
+def _header(user: User) -> None:
+    """The top bar: a menu button (narrow screens), the name, the links (wide screens), the user."""
+    here = _current_section()
+    entries = [(label, path, icon) for label, path, icon, roles in NAVIGATION if user.role in roles]
+    with ui.header().classes('items-center gap-4 px-4 py-2 bg-primary no-wrap'):
+        _phone_menu(entries, here, user)
+        ui.link('Provisioner', '/').classes('text-lg font-bold text-white no-underline')
+        _nav_links(entries, here)
+        ui.space()
+        ui.label(f'{user.username} ({user.role})').classes('text-white text-sm gt-xs')
+        ui.button('Log out', icon='logout', on_click=_log_out).props('flat color=white dense') \
+            .classes('gt-sm')
+
+
+def _phone_menu(entries: list[tuple[str, str, str]], here: str, user: User) -> None:
+    """The menu button of narrow screens: every entry (the current one bold), then log out."""
+    with ui.button(icon='menu').props('flat round color=white dense aria-label="Menu"') \
+            .classes('lt-md').mark('nav-menu'), ui.menu():
+        for label, path, icon in entries:
+            item = ui.menu_item(on_click=lambda p=path: ui.navigate.to(p)) \
+                .classes('font-semibold' if path == here else '')
+            with item, ui.row().classes('items-center gap-2'):
+                ui.icon(icon)
+                ui.label(label)
+        ui.separator()
+        ui.menu_item(f'{user.username} ({user.role}): log out', on_click=_log_out)
+
+
+def _nav_links(entries: list[tuple[str, str, str]], here: str) -> None:
+    """The links of wide screens; the current one highlighted and `aria-current=page`."""
+    for label, path, icon in entries:
+        current = path == here
+        link = ui.link(target=path).classes(
+            'text-white no-underline flex items-center gap-1 gt-sm px-2 py-1 rounded '
+            + ('bg-white/20 font-semibold' if current else 'hover:bg-white/10')).mark(f'nav-{path}')
+        if current:
+            link.props('aria-current=page')
+        with link:
+            ui.icon(icon)
+            ui.label(label)
 
 
 def forbidden(user: User) -> None:
