@@ -51,6 +51,7 @@ from storage.tables import (
     StepStatus,
     Tenant,
     TenantStatus,
+    clip,
     utcnow,
 )
 
@@ -203,10 +204,10 @@ def reconcile(session: Session, conditions: list[Condition], now: datetime, resu
         alert = open_rows.pop((condition.rule, condition.subject[:255]), None)
         if alert is None:
             alert = Alert(rule=condition.rule, severity=condition.severity, subject=condition.subject[:255],
-                          message=_clip(condition.message), opened_at=now)
+                          message=clip(condition.message), opened_at=now)
             result.opened.append(alert)
         else:
-            alert.message = _clip(condition.message)
+            alert.message = clip(condition.message)
         session.add(alert)
     for alert in open_rows.values():
         # Later than the last notification, even if another process's clock is a little ahead.
@@ -338,7 +339,3 @@ def _span(delta: timedelta) -> str:
 
 def _when(value: datetime | None) -> str:
     return value.strftime('%Y-%m-%d %H:%M UTC') if value else 'never'
-
-
-def _clip(message: str) -> str:
-    return message if len(message) <= 2000 else message[:1999] + '…'

@@ -26,12 +26,11 @@ from engine.steps.base import IntentLog, StepContext, TenantSpec
 from engine.steps.verify_provisioning import VerifyProvisioning
 from storage.db import Database
 from storage.queries import runs as queries
-from storage.tables import Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus, utcnow
+from storage.tables import Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus, clip, utcnow
 
 log = structlog.get_logger('drift')
 
 ClientFor = Callable[[int], Awaitable[ERPNextClient]]
-MAX_DETAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _load(db: Database, tenant_id: int) -> tuple[TenantSpec, int, dict[str, dict
 def _save(db: Database, tenant_id: int, problems: str | None, actor: str) -> str | None:
     """Store the outcome; when the tenant left PROVISIONED during the check, store nothing and
     return why (the run queued meanwhile verifies everything itself)."""
-    detail = problems if problems is None or len(problems) <= MAX_DETAIL else problems[:MAX_DETAIL - 1] + '…'
+    detail = clip(problems)
     with db.session() as session:
         tenant = session.get(Tenant, tenant_id, with_for_update=True)
         if tenant is None or tenant.status != TenantStatus.PROVISIONED:

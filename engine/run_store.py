@@ -34,6 +34,7 @@ from storage.tables import (
     StepStatus,
     Tenant,
     TenantStatus,
+    clip,
     utcnow,
 )
 
@@ -157,7 +158,7 @@ class RunStore:
             values = {'b_run': run_id, 'b_status': status, 'b_now': now, 'b_warnings': warnings}
             if failed:
                 step, category, message = failed
-                error = _clip(message)
+                error = clip(message)
                 retry_at = (auto_retry.next_retry_at(run.mode, category, run.auto_retries, now)
                             if auto_retry else None)
                 connection.execute(_CLOSE_FAILED_RUN, {**values, 'b_step': step, 'b_category': category,
@@ -180,14 +181,14 @@ class RunStore:
                 return False
             now = utcnow()
             run.status, run.queued_at, run.lease_owner, run.lease_expires_at = RunStatus.QUEUED, now, None, None
-            run.error_step, run.error_category, run.error_message = step, ErrorCategory.TRANSIENT, _clip(note)
+            run.error_step, run.error_category, run.error_message = step, ErrorCategory.TRANSIENT, clip(note)
             if run.mode == RunMode.PROVISION:
                 _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.QUEUED, run.error_message)
             elif run.mode == RunMode.DEPROVISION:
                 _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.DEPROVISIONING, run.error_message)
             engine = session.get(Engine, run.engine_id)
             engine.health, engine.last_checked_at = EngineHealth.OFFLINE, now
-            engine.last_error = _clip(engine_error)
+            engine.last_error = clip(engine_error)
             audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.parked', tenant_id=run.tenant_id,
                          run_id=run.id, step_key=step, correlation_id=run.correlation_id,
                          details={'engine_id': run.engine_id, 'reason': engine_error})
@@ -281,7 +282,7 @@ def _record_finished(connection: Connection, run_id: int,
     connection.execute(_FINISHED, [
         {'b_run': run_id, 'b_key': key, 'b_status': outcome.status, 'b_attempts': outcome.attempts,
          'b_started': outcome.started_at, 'b_finished': now, 'b_duration': outcome.duration_ms,
-         'b_output': outcome.output, 'b_category': outcome.category, 'b_message': _clip(outcome.message)}
+         'b_output': outcome.output, 'b_category': outcome.category, 'b_message': clip(outcome.message)}
         for key, outcome in finished])
 
 
@@ -299,10 +300,6 @@ def _taken_over(status: str, lease_owner: str | None, owner: str | None) -> bool
 
 def _set_tenant(tenant: Tenant, status: str, error: str | None) -> None:
     tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
-
-
-def _clip(message: str | None) -> str | None:
-    return message if message is None or len(message) <= 2000 else message[:1999] + '…'
 
 
 __all__ = ['ErrorCategory', 'LeaseLost', 'RunSnapshot', 'RunStore', 'StepOutcome']

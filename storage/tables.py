@@ -17,9 +17,16 @@ from sqlmodel import Column, Field, SQLModel
 
 from storage.name_keys import KEY_LENGTH, name_key
 
+MESSAGE_LENGTH = 2000  # the error, detail and alert message columns below
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def clip(message: str | None, limit: int = MESSAGE_LENGTH) -> str | None:
+    """`message` cut to fit a column of `limit` characters, its last one '…' when it was cut."""
+    return message if message is None or len(message) <= limit else message[:limit - 1] + '…'
 
 
 class UTCDateTime(TypeDecorator):
@@ -160,7 +167,7 @@ class Engine(SQLModel, table=True):
     health: str = Field(default=EngineHealth.UNKNOWN, max_length=16)
     version: str | None = Field(default=None, max_length=255)
     last_checked_at: datetime | None = ts()
-    last_error: str | None = Field(default=None, max_length=2000)
+    last_error: str | None = Field(default=None, max_length=MESSAGE_LENGTH)
     created_at: datetime = created_ts()
 
 
@@ -182,10 +189,10 @@ class Tenant(SQLModel, table=True):
     stores: int = 1
     engine_id: int = Field(foreign_key='engine.id', index=True)
     status: str = Field(default=TenantStatus.NOT_STARTED, max_length=16)
-    last_error: str | None = Field(default=None, max_length=2000)
+    last_error: str | None = Field(default=None, max_length=MESSAGE_LENGTH)
     # Drift: what the last check found missing or changed in ERPNext (None when all was there).
     drifted: bool = Field(default=False, sa_column_kwargs={'server_default': sa.false()})
-    drift_detail: str | None = Field(default=None, max_length=2000)
+    drift_detail: str | None = Field(default=None, max_length=MESSAGE_LENGTH)
     drift_checked_at: datetime | None = ts()
     created_by: str | None = Field(default=None, max_length=64)
     created_at: datetime = created_ts()
@@ -226,7 +233,7 @@ class Run(SQLModel, table=True):
     meta: dict[str, Any] = json_col('metadata')
     warnings: int = 0
     error_category: str | None = Field(default=None, max_length=16)
-    error_message: str | None = Field(default=None, max_length=2000)
+    error_message: str | None = Field(default=None, max_length=MESSAGE_LENGTH)
     error_step: str | None = Field(default=None, max_length=64)
     queued_at: datetime = created_ts()
     started_at: datetime | None = ts()
@@ -250,7 +257,7 @@ class StepRun(SQLModel, table=True):
     finished_at: datetime | None = ts()
     duration_ms: int | None = None
     error_category: str | None = Field(default=None, max_length=16)
-    error_message: str | None = Field(default=None, max_length=2000)
+    error_message: str | None = Field(default=None, max_length=MESSAGE_LENGTH)
     output: dict[str, Any] = json_col()
     manual_by: str | None = Field(default=None, max_length=64)
     manual_reason: str | None = Field(default=None, max_length=500)
@@ -275,7 +282,7 @@ class Alert(SQLModel, table=True):
     rule: str = Field(max_length=64)
     severity: str = Field(max_length=16)
     subject: str = Field(max_length=255)
-    message: str = Field(default='', max_length=2000)
+    message: str = Field(default='', max_length=MESSAGE_LENGTH)
     opened_at: datetime = created_ts()
     resolved_at: datetime | None = ts()
     last_notified_at: datetime | None = ts()
