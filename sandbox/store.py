@@ -34,6 +34,8 @@ INDEXED_FIELDS = (
 def fold(value: object) -> str:
     """Collation key of MariaDB's utf8mb4_unicode_ci (PAD SPACE), near enough for names: case, accents
     and compatibility forms (full-width letters, ligatures) ignored, 'ß' = 'ss', trailing spaces ignored."""
+    # A deliberate copy of storage/collation.py's fold (the sandbox depends on nothing of ours): change
+    # both together; tests/engine/test_name_collation.py checks that they agree.
     text = str(value)
     if text.isascii():  # nearly every name: no accents to drop (lower() is casefold() on ASCII)
         return text.lower().rstrip(" ")

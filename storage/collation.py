@@ -23,6 +23,8 @@ import unicodedata
 def fold(name: object) -> str:
     """The text MariaDB compares under utf8mb4_unicode_ci (close enough for names): compatibility
     decomposition without its combining marks, case-folded, trailing spaces dropped."""
+    # sandbox/store.py's fold is a deliberate copy (the simulator depends on nothing of ours): change
+    # both together; tests/engine/test_name_collation.py checks that they agree.
     text = str(name)
     if text.isascii():  # nearly every name: no accents to drop (lower() is casefold() on ASCII)
         return text.lower().rstrip(' ')

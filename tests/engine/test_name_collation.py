@@ -5,8 +5,12 @@ A duplicate answer to our own insert is ours only when an earlier attempt record
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from engine.erpnext.collation import fold as engine_fold
 from engine.services import deprovision, runs
+from sandbox.store import fold as sandbox_fold
 from tests.engine.helpers import documents, fault, names, provision, resume, steps
 
 FOREIGN_LOOKALIKES = {  # step → a hand-made document whose name differs from ours in case or accents
@@ -135,3 +139,19 @@ async def test_a_step_marked_done_whose_document_is_missing_says_so_once(db, run
     assert 'was marked done by hand, but ERPNext lacks' in step['error']
     assert await names(sandbox, 'Warehouse', warehouse_name='Store 1') == []  # nothing written
     assert 'was it marked done by hand' not in (steps(detail)['create_pos_profiles']['error'] or '')
+
+
+# Names as people type them (letters with and without accents, spaces, punctuation) and any text at all.
+name_text = st.text(st.characters(codec='utf-8'), max_size=40) | st.text(
+    st.sampled_from('aAeEsSßẞéÉèçÇøØﬁﬀＡｃｍｅ ー　\u00a0\u0301-.&'), max_size=20)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(name=name_text)
+@example(name='Straße GmbH  ')
+@example(name='ＡＣＭＥ Ｒｅｔａｉｌ')
+@example(name='Cafe\u0301')
+def test_the_sandbox_and_the_engine_take_the_same_names_for_one(name):
+    """The sandbox keeps its own copy of `fold` (it depends on nothing of ours): both must agree on
+    which names collide, or the simulator would let through what ERPNext refuses (or the reverse)."""
+    assert sandbox_fold(name) == engine_fold(name)
