@@ -64,6 +64,9 @@ class LoginLimiter:
         self._pair_failures = parse(failures_per_client)
         self._account_failures = parse(account_failures)
         self._account_lock = parse(account_lockout)
+        # A name's per-address counters are keyed by its generation too: `release` starts a new one,
+        # which lifts the name's locks from every address at once (the storage cannot list keys).
+        self._generation: dict[str, int] = {}
 
     def attempt(self, client: str | None) -> int | None:
         """Count one attempt from `client`; None when allowed, else the seconds to wait."""
@@ -79,13 +82,24 @@ class LoginLimiter:
     def begin(self, username: str, client: str | None) -> int | None:
         """None when this name may try a password from `client` now (the try is counted as a failure
         until `succeeded` says otherwise, so parallel tries cannot slip past); else the seconds to wait."""
-        return self._hit(self._pair_failures, 'pair', _name(username), _client(client))
+        return self._hit(self._pair_failures, 'pair', *self._pair(username, client))
 
     def succeeded(self, username: str, client: str | None) -> None:
         """The right password: forget this name's failures from this address and its spread count."""
+        self._limiter.clear(self._pair_failures, 'login', 'pair', *self._pair(username, client))
+        self._limiter.clear(self._account_failures, 'login', 'account', _name(username))
+
+    def release(self, username: str) -> None:
+        """An admin reset the password or re-activated the user: lift every sign-in lock on the name
+        (from each address, and the spread lock) in this process."""
         name = _name(username)
-        self._limiter.clear(self._pair_failures, 'login', 'pair', name, _client(client))
+        self._generation[name] = self._generation.get(name, 0) + 1
         self._limiter.clear(self._account_failures, 'login', 'account', name)
+        self._limiter.clear(self._account_lock, 'login', 'locked', name)
+
+    def _pair(self, username: str, client: str | None) -> tuple[str, str, str]:
+        name = _name(username)
+        return name, str(self._generation.get(name, 0)), _client(client)
 
     def failed(self, username: str) -> int | None:
         """Count a wrong password against the name; the lock's seconds when this one locked it."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, status
 from pydantic import BaseModel
 
-from dashboard.api.deps import AdminOnly, DbDep, IdPath
+from dashboard.api.deps import AdminOnly, DbDep, IdPath, LimiterDep
 from engine.services import users
 from engine.validation import UserCreate, UserUpdate
 from storage.tables import User
@@ -40,6 +40,7 @@ def create_user(body: UserCreate, admin: AdminOnly, db: DbDep) -> UserPublic:
 
 
 @router.patch('/{user_id}')
-def update_user(user_id: IdPath, body: UserUpdate, admin: AdminOnly, db: DbDep) -> UserPublic:
-    """Change role, active flag and/or password; a new password or deactivation revokes the user's tokens."""
-    return UserPublic.of(users.update_user(db, user_id, body, actor=admin.username))
+def update_user(user_id: IdPath, body: UserUpdate, admin: AdminOnly, db: DbDep, limiter: LimiterDep) -> UserPublic:
+    """Change role, active flag and/or password; a new password or deactivation revokes the user's tokens,
+    and a new password or re-activation lifts the user's sign-in locks."""
+    return UserPublic.of(users.update_user(db, user_id, body, actor=admin.username, limiter=limiter))

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nicegui import run, ui
+from nicegui import app, run, ui
 from pydantic import ValidationError
 
-from dashboard import session
+from dashboard import session, state
 from dashboard.components.confirm import confirm
 from dashboard.components.notify import notify
+from engine.rate_limits import LoginLimiter
 from engine.services import users
 from engine.validation import Conflict, ServiceError, UserCreate, UserUpdate, describe_errors
 from storage.db import Database
@@ -98,7 +99,7 @@ class UserList:
     async def change(self, row: User, data: UserUpdate) -> None:
         self.message.set_text('')
         try:
-            await run.io_bound(users.update_user, self.db, row.id, data, actor=self.actor)
+            await run.io_bound(users.update_user, self.db, row.id, data, actor=self.actor, limiter=_login_limiter())
         except ServiceError as exc:  # e.g. the last active admin: shown, and the row put back as it was
             self.message.set_text(exc.message)
             notify(exc.message, type='negative')
@@ -185,7 +186,8 @@ class PasswordForm:
             self.fields['password'].error = 'type the new password'
             return
         try:
-            await run.io_bound(users.update_user, self.db, self.user.id, data, actor=self.actor)
+            await run.io_bound(users.update_user, self.db, self.user.id, data, actor=self.actor,
+                               limiter=_login_limiter())
         except ServiceError as exc:
             self.fields['password'].error = exc.message
             return
@@ -214,3 +216,8 @@ def _watch_errors(fields: dict[str, Any]) -> None:
     for element in fields.values():
         element.classes('w-full').props('error=false')
         element.on_value_change(lambda _e, element=element: setattr(element, 'error', None))
+
+
+def _login_limiter() -> LoginLimiter:
+    """The sign-in limiter the API and the sign-in page share (a reset lifts its locks)."""
+    return state.limiter(app, 'login_limiter', LoginLimiter)

@@ -168,8 +168,11 @@ def create_user(db: Database, data: UserCreate, *, actor: str) -> User:
     return _insert_user(db, data.username, data.password, data.role, actor=actor)
 
 
-def update_user(db: Database, user_id: int, data: UserUpdate, *, actor: str) -> User:
-    """Change role, active flag and/or password; never leaves the system without an active admin."""
+def update_user(db: Database, user_id: int, data: UserUpdate, *, actor: str,
+                limiter: LoginLimiter | None = None) -> User:
+    """Change role, active flag and/or password; never leaves the system without an active admin.
+    A new password or a re-activation lifts the user's sign-in locks: the stored one, and `limiter`'s
+    (this process's per-address and spread locks)."""
     new_hash = security.hash_password(data.password) if data.password else None
     with db.session() as session:
         user = queries.user_for_update(session, user_id)
@@ -183,6 +186,8 @@ def update_user(db: Database, user_id: int, data: UserUpdate, *, actor: str) -> 
             _revoke_all_tokens(session, user.id)
         audit.record(session, actor=actor, action='user.updated',
                      details={'user_id': user.id, 'username': user.username, 'changes': changes})
+    if limiter is not None and (new_hash or data.active):
+        limiter.release(user.username)
     return user
 
 

@@ -117,3 +117,16 @@ async def test_one_sign_in_writes_one_audit_event_naming_its_token(api, db) -> N
     assert [event.action for event in events] == ['auth.login']
     assert events[0].details['token_name'] == 'login' and events[0].details['token_id']
     assert answer.json()['access_token'] not in str(events[0].details)
+
+
+async def test_an_admins_password_reset_lifts_the_lock_from_every_address(client_at, api, admin) -> None:
+    # QA pass 4, finding 5: "I forgot my password" -> five tries -> an admin resets it: the user was
+    # still locked out of that address for five minutes, while the audit said "unlocked".
+    await make_user(api, admin, 'sam', 'support')
+    user = await _user(api, admin, 'sam')
+    async with client_at('192.0.2.44') as laptop:
+        assert [code for code, _ in await _answers(laptop, 'sam', 5)] == [401] * 5
+        reset = await api.patch(f"/api/v1/users/{user['id']}", headers=admin, json={'password': 'NewPass-5678'})
+        assert reset.status_code == 200, reset.text
+        answer = await laptop.post(TOKEN_URL, json={'username': 'sam', 'password': 'NewPass-5678'})
+    assert answer.status_code == 200, answer.text
