@@ -49,7 +49,8 @@ class CsvImport:
                      'You see a preview first; tenants that exist are skipped.') \
                 .classes('text-sm text-gray-700')
             self.engine = ui.select({e.id: e.name for e in engines}, label='Engine for rows without one',
-                                    value=engines[0].id if engines else None,
+                                    # as the New tenant form: chosen for you only when there is one
+                                    value=engines[0].id if len(engines) == 1 else None,
                                     on_change=self._engine_changed).classes('w-72').mark('import-engine')
             self.upload = ui.upload(label='CSV file', auto_upload=True, max_file_size=tenant_import.MAX_BYTES,
                                     on_upload=self._received, on_rejected=self._rejected) \

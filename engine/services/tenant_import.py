@@ -88,7 +88,8 @@ def preview_csv(db: Database, content: bytes, *, default_engine: int | str | Non
     header, records = _read_csv(content)
     with db.session() as session:
         engines = _EngineLookup(session, default_engine)
-        rows = [_check_row(line, dict(zip(header, values, strict=False)), len(values) - len(header), engines)
+        rows = [_check_row(line, dict(zip(header, values, strict=False)),
+                           sum(1 for value in values[len(header):] if value.strip()), engines)
                 for line, values in records]
         taken = tenant_queries.existing_names(session, [row.data.name for row in rows if row.data])
     return ImportPreview(rows=_mark_existing_and_repeated(rows, taken))
@@ -141,11 +142,10 @@ def _read_csv(content: bytes) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 
 def _delimiter(text: str) -> str:
-    """';' when the header is our column names separated by semicolons (Excel's "CSV" where the
-    decimal separator is a comma), else ','."""
+    """';' when the header separates its columns by semicolons and holds no comma (Excel's "CSV" where
+    the decimal separator is a comma), else ','. The header's own problems are reported after."""
     header = text.lstrip('\ufeff').split('\n', 1)[0].strip()
-    names = [name.strip().strip('"').lower() for name in header.split(';')]
-    return ';' if ',' not in header and len(names) > 1 and all(name in COLUMNS for name in names) else ','
+    return ';' if ';' in header and ',' not in header else ','
 
 
 def _decode(content: bytes) -> str:
@@ -161,6 +161,8 @@ def _decode(content: bytes) -> str:
 
 def _check_header(header: list[str]) -> list[str]:
     names = [name.strip().lower() for name in header]
+    while names and not names[-1]:  # spreadsheets add separators after the last column once used
+        names.pop()
     if not any(names):
         raise ImportFileError(f'the file is empty: the first line must be the header {HEADER}')
     unknown = [name for name in names if name not in COLUMNS]

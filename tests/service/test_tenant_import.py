@@ -151,3 +151,20 @@ def test_a_name_that_a_spreadsheet_would_run_as_a_formula_is_refused(db, main_en
     assert preview.rows[0].outcome == RowOutcome.INVALID
     problems = {(problem.field, problem.message) for problem in preview.problems}
     assert any(field == 'name' and 'formula' in message for field, message in problems), problems
+
+
+def test_a_semicolon_file_with_a_header_problem_is_told_its_problem(db, main_engine) -> None:
+    # QA pass 4, finding 4: a misspelt column in a semicolon file was reported as "mixes commas and
+    # semicolons ... save it as comma delimited", though the file holds no comma.
+    with pytest.raises(ImportFileError) as caught:
+        tenant_import.preview_csv(db, b'name;country;currency;admin_mail\nA;US;USD;a@example.com\n')
+    assert "unknown column(s) 'admin_mail'; missing column(s) admin_email" in caught.value.message
+
+
+def test_trailing_separators_that_spreadsheets_write_are_ignored(db, main_engine) -> None:
+    content = ('name;country;currency;admin_email;;\n'
+               'Acme Retail;Germany;EUR;ops@acme.example.com;;\n').encode()
+
+    preview = tenant_import.preview_csv(db, content)
+
+    assert [(row.outcome, row.data.name) for row in preview.rows] == [(RowOutcome.NEW, 'Acme Retail')]

@@ -42,3 +42,18 @@ async def test_a_file_with_too_many_rows_gets_a_sentence(user: User) -> None:
                                             (1_048_576, '1.0 MB')])
 def test_size_text(size, text) -> None:
     assert size_text(size) == text
+
+
+async def test_with_several_engines_none_is_chosen_for_rows_without_one(user: User) -> None:
+    # QA pass 4, finding 3: the dialog pre-selected the engine whose name sorts first, so rows without
+    # an engine went to it unasked (the New tenant form makes you choose when there are several).
+    from nicegui import app
+
+    from engine.services import engines
+    from engine.validation import EngineCreate
+    engines.create_engine(app.state.db, app.state.secrets, EngineCreate(
+        name='A Staging', base_url='http://staging.example.com', api_key='k', api_secret='s'), actor='tests')
+    await open_list(user, '/tenants', role='support')
+    user.find('Import CSV').click()
+    (select,) = user.find(marker='import-engine').elements
+    assert select.value is None
