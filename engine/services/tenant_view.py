@@ -181,7 +181,7 @@ def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]
         if fate is None and company_gone and doc.doctype in GO_WITH_COMPANY:
             fate = 'deleted with the company'
         result.append(replace(doc, fate=fate or ('left in ERPNext' if doc.created
-                                                 else 'left in ERPNext (not created by Provisioner)')))
+                                                 else "left in ERPNext (not this tenant's to delete)")))
     return result
 
 
