@@ -116,7 +116,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             session.add(tenant)
             audit.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
                          run_id=run.id, correlation_id=run.correlation_id,
-                         details={'admin_user_kept_by': handed_over[1]} if handed_over else {})
+                         details={'admin_user_taken_over_from': handed_over[1]} if handed_over else {})
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None
