@@ -118,7 +118,7 @@ def _key_figures(data: MetricsSnapshot) -> None:
                 f'mean {_seconds(durations.mean)}, target {stats.DURATION_TARGET_S / 60:g} min',
                 good=None if durations.p95 is None else durations.p95 <= stats.DURATION_TARGET_S,
                 mark='kpi-duration')
-        _figure('In flight now', str(counts[RunStatus.QUEUED] + counts[RunStatus.RUNNING]),
+        _figure('Provisioning runs in flight', str(counts[RunStatus.QUEUED] + counts[RunStatus.RUNNING]),
                 f'{counts[RunStatus.QUEUED]} queued, {counts[RunStatus.RUNNING]} running',
                 mark='kpi-in-flight')
 
