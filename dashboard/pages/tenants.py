@@ -18,7 +18,6 @@ from dashboard.components.notify import notify
 from dashboard.components.status import run_style, style_of
 from dashboard.components.tenant_form import TenantForm
 from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
-from engine.services import engine_lookup
 from engine.services import engines as engine_service
 from engine.services import runs, tenants
 from engine.services.tenants import TenantListing
@@ -34,7 +33,7 @@ ALL = ''
 async def tenants_page(user: User, status: str = '', engine: str = '', q: str = '', page: str = '1',
                        size: str = '25', drifted: str = '', warnings: str = '') -> None:
     engines = await run.io_bound(engine_service.list_engines, session.database()) or []
-    chosen = await run.io_bound(engine_lookup.engine_by_ref, session.database(), engine)
+    chosen = await run.io_bound(engine_service.engine_by_ref, session.database(), engine)
     view, problems = View.from_query(status=status, engine=engine, q=q, page=page, size=size, chosen=chosen,
                                      drifted=drifted, warnings=warnings)
     await TenantList(user, engines, view, problems).load(fresh=True)
@@ -55,7 +54,7 @@ class View:
     @classmethod
     def from_query(cls, *, status: str, engine: str, q: str, page: str, size: str,
                    chosen: Engine | None, drifted: str = '', warnings: str = '') -> tuple[View, list[str]]:
-        """The view a URL asks for (`chosen`: the engine `engine` names, see engine_lookup); parts that
+        """The view a URL asks for (`chosen`: the engine `engine` names, see engines.engine_by_ref); parts that
         make no sense are dropped and named in `problems`."""
         problems = []
         if status and status not in set(TenantStatus):

@@ -131,6 +131,15 @@ def get_engine(db: Database, engine_id: int) -> Engine:
         return _engine_or_404(session, engine_id)
 
 
+def engine_by_ref(db: Database, ref: str) -> Engine | None:
+    """The engine a person typed (`?engine=` on the tenants page: `ecole` finds 'École', or an id), in
+    a session of its own; None for none."""
+    if not ref.strip():
+        return None
+    with db.session() as session:
+        return find_engine(session, ref)
+
+
 def find_engine(session: Session, ref: int | str) -> Engine | None:
     """The engine an id or a name refers to (a digit string that is no name is tried as an id)."""
     if isinstance(ref, int):
