@@ -16,22 +16,23 @@ TENANTS = 30
 RESUME_LIMIT_S = 60.0
 
 
-def read_runs(path) -> dict[int, dict]:
+def read_only(path, sql: str) -> list[tuple]:
+    """The rows `sql` reads from the database file, opened read-only (the service may still hold it)."""
     connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
     try:
-        rows = connection.execute('SELECT id, status, lease_owner, metadata FROM run').fetchall()
+        return connection.execute(sql).fetchall()
     finally:
         connection.close()
+
+
+def read_runs(path) -> dict[int, dict]:
+    rows = read_only(path, 'SELECT id, status, lease_owner, metadata FROM run')
     return {run_id: {'status': status, 'owner': owner, 'claims': json.loads(meta or '{}').get('claims', [])}
             for run_id, status, owner, meta in rows}
 
 
 def read_steps(path, run_ids) -> dict[int, dict[str, tuple[str, int]]]:
-    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
-    try:
-        rows = connection.execute('SELECT run_id, step_key, status, attempts FROM steprun').fetchall()
-    finally:
-        connection.close()
+    rows = read_only(path, 'SELECT run_id, step_key, status, attempts FROM steprun')
     steps: dict[int, dict[str, tuple[str, int]]] = {}
     for run_id, key, status, attempts in rows:
         if run_id in run_ids:
@@ -41,12 +42,8 @@ def read_steps(path, run_ids) -> dict[int, dict[str, tuple[str, int]]]:
 
 def first_unfinished_steps(path, run_ids) -> dict[int, str]:
     """Each run's first unfinished step (by position): where it must resume."""
-    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
-    try:
-        rows = connection.execute("SELECT run_id, step_key FROM steprun WHERE status IN ('PENDING', 'RUNNING') "
-                                  'ORDER BY run_id, position').fetchall()
-    finally:
-        connection.close()
+    rows = read_only(path, "SELECT run_id, step_key FROM steprun WHERE status IN ('PENDING', 'RUNNING') "
+                           'ORDER BY run_id, position')
     first: dict[int, str] = {}
     for run_id, key in rows:
         if run_id in run_ids:
@@ -55,12 +52,8 @@ def first_unfinished_steps(path, run_ids) -> dict[int, str]:
 
 
 def read_resumed_events(path) -> dict[int, list[tuple]]:
-    connection = sqlite3.connect(f'file:{path}?mode=ro', uri=True)
-    try:
-        rows = connection.execute("SELECT run_id, actor, tenant_id, step_key FROM auditevent "
-                                  "WHERE action = 'run.resumed' ORDER BY id").fetchall()
-    finally:
-        connection.close()
+    rows = read_only(path, "SELECT run_id, actor, tenant_id, step_key FROM auditevent "
+                           "WHERE action = 'run.resumed' ORDER BY id")
     events: dict[int, list[tuple]] = {}
     for run_id, actor, tenant_id, step_key in rows:
         events.setdefault(run_id, []).append((actor, tenant_id, step_key))
