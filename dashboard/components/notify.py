@@ -1,4 +1,4 @@
-"""Notifications (toasts) of every page, in one place: they appear in the top-right corner, so they
+"""Notifications (toasts) of every page, in one place: they appear in the bottom-right corner, so they
 never cover the buttons they are about (NiceGUI's default, bottom centre, sits over the page)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
-POSITION = 'top-right'
+POSITION = 'bottom-right'  # top-right covered the header's user name and Log out
 
 
 def notify(message: str, **options: Any) -> None:

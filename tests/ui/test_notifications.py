@@ -1,4 +1,4 @@
-"""Notifications appear in one corner (top-right) on every page, never over the buttons they are
+"""Notifications appear in one corner (bottom-right) on every page, never over the buttons they are
 about: every toast goes through dashboard.components.notify."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def test_no_page_or_component_calls_ui_notify_directly() -> None:
     assert direct == [], f'use dashboard.components.notify.notify instead: {direct}'
 
 
-async def test_the_tenant_pages_toast_is_in_the_top_right_corner(user: User) -> None:
+async def test_the_tenant_pages_toast_is_in_the_bottom_right_corner(user: User) -> None:
     tenant_id = new_tenant()
     user.notify = recorder = RecordingNotify()
     await sign_in(user, 'admin', next_path=f'/tenants/{tenant_id}')
@@ -51,10 +51,10 @@ async def test_the_tenant_pages_toast_is_in_the_top_right_corner(user: User) -> 
 
     await user.should_see('Provisioning run queued.')
     assert [toast['position'] for toast in recorder.options if 'queued' in toast['message']] == [POSITION]
-    assert POSITION == 'top-right'
+    assert POSITION == 'bottom-right'
 
 
-async def test_the_engines_pages_toasts_are_in_the_top_right_corner(user: User) -> None:
+async def test_the_engines_pages_toasts_are_in_the_bottom_right_corner(user: User) -> None:
     user.notify = recorder = RecordingNotify()
     await sign_in(user, 'admin', next_path='/engines')
     sandbox = engines.list_engines(app.state.db)[0]
