@@ -51,7 +51,8 @@ async def engine_clients(app: Starlette) -> AsyncIterator[EngineClients]:
         yield shared
         return
     transport = erpnext_transport(app)
-    temporary = EngineClients(app.state.db, app.state.secrets, transport_for=lambda engine: transport)
+    temporary = EngineClients(app.state.db, app.state.secrets, transport_for=lambda engine: transport,
+                              owns_transports=False)  # the app's transport outlives these clients
     try:
         yield temporary
     finally:

@@ -44,13 +44,16 @@ class EngineClients:
     """Hands out the shared client of an engine; `forget` it when the engine's settings change."""
 
     def __init__(self, db: Database, secrets: SecretBox, *, timeout: float = DEFAULT_TIMEOUT,
-                 transport_for: TransportFor | None = None,
+                 transport_for: TransportFor | None = None, owns_transports: bool = True,
                  recheck_after: float = SETTINGS_RECHECK_S) -> None:
+        """`transport_for` builds each client's transport, which closing the client closes too, unless
+        `owns_transports` is False (it hands out one its caller shares and closes)."""
         self.db = db
         self.secrets = secrets
         self.timeout = timeout
         self.recheck_after = recheck_after
         self.transport_for = transport_for or (lambda engine: None)
+        self.owns_transports = owns_transports
         self._clients: dict[int, _Cached] = {}
         self._retired: list[ERPNextClient] = []  # replaced while runs may still use them (see _close_idle)
         self._lock = asyncio.Lock()
@@ -88,7 +91,7 @@ class EngineClients:
             raise EngineUnusable(f"The API secret of engine '{engine.name}' cannot be used: {exc}. Enter the "
                                  'secret again on Engines → Edit (or restore the key), then retry the run.') from None
         return ERPNextClient(engine.base_url, engine.api_key, secret, timeout=self.timeout,
-                             transport=self.transport_for(engine), owns_transport=True,
+                             transport=self.transport_for(engine), owns_transport=self.owns_transports,
                              throttle=Throttle(engine.requests_per_second))
 
     async def forget(self, engine_id: int) -> None:

@@ -178,3 +178,16 @@ async def test_checks_over_the_network_share_the_apps_transport_without_closing_
         assert answer.status_code == 200, answer.text
         assert answer.json()['health'] == 'online', answer.json()
     await app.state.erpnext_transport.aclose()
+
+
+async def test_clients_for_an_app_without_a_process_leave_its_transport_open(app, db, secrets, live_sandbox) -> None:
+    # An app without a process (the REST tests' app) gets engine clients for one use; closing them
+    # must not close the transport the app shares between uses (the fault of QA pass 2, finding 3).
+    from engine.clients import EmbeddedSandboxTransport
+    from dashboard import state
+    app.state.erpnext_transport = EmbeddedSandboxTransport('http://127.0.0.1:9/sandbox', _sandbox_factory()())
+    engine = engines.ensure_sandbox_engine(db, secrets, live_sandbox.url)  # reached over the network
+    for _ in range(2):
+        async with state.engine_clients(app) as clients:
+            assert await (await clients.get(engine.id)).logged_user()
+    await app.state.erpnext_transport.aclose()
