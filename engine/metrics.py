@@ -35,7 +35,8 @@ BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300
 
 RUNS = Counter('provisioner_runs_total', 'Executions of provisioning runs that ended, by outcome (a run '
                'retried after failing counts once per execution; see provisioner_runs_finished).', ['outcome'])
-RUN_DURATION = Histogram('provisioner_run_duration_seconds', 'Wall time of runs that ended.', buckets=BUCKETS)
+RUN_DURATION = Histogram('provisioner_run_duration_seconds', 'Wall time of provisioning runs that ended, by '
+                         'final status (succeeded, failed, cancelled).', ['outcome'], buckets=BUCKETS)
 STEP_DURATION = Histogram('provisioner_step_duration_seconds', 'Wall time of steps that ended.', ['step'],
                           buckets=BUCKETS)
 STEP_FAILURES = Counter('provisioner_step_failures_total', 'Steps that failed, by category.',
@@ -71,9 +72,11 @@ def step_finished(step: str, *, status: str, attempts: int, duration_s: float, c
 
 
 def run_finished(outcome: str, duration_s: float | None) -> None:
-    RUNS.labels(outcome.lower()).inc()
+    """A provisioning run ended with `outcome` (its final status, any case) after `duration_s`."""
+    outcome = outcome.lower()
+    RUNS.labels(outcome).inc()
     if duration_s is not None:
-        RUN_DURATION.observe(duration_s)
+        RUN_DURATION.labels(outcome).observe(duration_s)
 
 
 @dataclass(frozen=True)
