@@ -5,7 +5,8 @@
 the sandbox answers for besides 127.0.0.1, localhost and the `--host` it listens on: a request
 whose Host (or X-Frappe-Site-Name) names another site is a 404, as on a multi-site bench;
 `--api-key KEY:SECRET:USER` (repeatable) accepts `token KEY:SECRET` as USER besides the demo key
-`sandbox:sandbox` (Administrator), so a person can act as another ERPNext user.
+`sandbox:sandbox` (Administrator), so a person can act as another ERPNext user;
+`--no-email-account` serves a site without an outgoing Email Account (no welcome e-mail is sent).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="a site name (Host) to answer for; repeatable")
     parser.add_argument("--api-key", action="append", default=[], type=_api_key, metavar="KEY:SECRET:USER",
                         help="also accept `token KEY:SECRET` as USER (e.g. jane@example.com); repeatable")
+    parser.add_argument("--no-email-account", dest="email_account", action="store_false",
+                        help="no outgoing Email Account: a new user's welcome e-mail is not sent")
     return parser.parse_args(argv)
 
 
@@ -56,7 +59,7 @@ def app_from(args: argparse.Namespace) -> Starlette:
     try:
         api_keys = {key: (secret, user) for key, secret, user in args.api_key}
         return create_app(state_file=args.state_file, user_throttle_limit=args.user_throttle_limit, sites=sites,
-                          api_keys=api_keys)
+                          api_keys=api_keys, email_account=args.email_account)
     except ValueError as exc:
         raise SystemExit(f"python -m sandbox: invalid --site {exc}") from None
 

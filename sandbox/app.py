@@ -32,6 +32,7 @@ def create_app(
     state_file: str | Path | None = None,
     rate_limit: dict | None = None,
     sites: Iterable[str] = (),
+    email_account: bool = True,
 ) -> Starlette:
     """A fresh sandbox with its own in-memory state; works standalone or mounted under a prefix.
 
@@ -47,6 +48,10 @@ def create_app(
     :param sites: site names /api answers for besides 127.0.0.1, localhost, testserver and the
         address a request reaches the sandbox at; any other Host / X-Frappe-Site-Name is a 404
         (sandbox/sites.py). Raises ValueError for a name that is not a host name.
+    :param email_account: the site has a default outgoing Email Account. Without one, a User inserted
+        with `send_welcome_email` is still created (200) but its answer carries the alert "Please
+        setup default outgoing Email Account from Settings > Email Account" instead of "Welcome email
+        sent". Switch it at run time with `POST /__sandbox__/email-account {"present": false}`.
     """
     sandbox = Sandbox(
         api_keys=api_keys,
@@ -54,6 +59,7 @@ def create_app(
         settings=Settings(
             user_throttle_limit=user_throttle_limit,
             rate_limit=RateLimit(rate_limit["limit"], rate_limit["window"]) if rate_limit else None,
+            email_account=email_account,
         ),
         state_file=StateFile(state_file) if state_file is not None else None,
         sites=Sites(sites),

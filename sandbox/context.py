@@ -17,6 +17,7 @@ class Settings:
 
     user_throttle_limit: int = 60  # users created per hour before "Throttled" (ERPNEXT.md §4.11)
     rate_limit: RateLimit | None = None  # site-wide limiter (ERPNEXT.md §6.6); off by default
+    email_account: bool = True  # a default outgoing Email Account exists (the welcome e-mail can be sent)
 
 
 @dataclass

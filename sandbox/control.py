@@ -1,9 +1,11 @@
-"""The control API under /__sandbox__ (JSON in and out): faults, site names, API keys, stats,
-request log, documents, reset. It answers whatever the Host: it is the sandbox's own, not the simulated site's."""
+"""The control API under /__sandbox__ (JSON in and out): faults, site names, API keys, the outgoing
+e-mail account, stats, request log, documents, reset. It answers whatever the Host: it is the
+sandbox's own, not the simulated site's."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -32,6 +34,8 @@ class ControlApi:
             Route("/sites", self.add_site, methods=["POST"]),
             Route("/api-keys", self.list_api_keys, methods=["GET"]),
             Route("/api-keys", self.add_api_key, methods=["POST"]),
+            Route("/email-account", self.email_account, methods=["GET"]),
+            Route("/email-account", self.set_email_account, methods=["POST"]),
             Route("/stats", self.stats, methods=["GET"]),
             Route("/requests", self.requests_log, methods=["GET"]),
             Route("/documents/{doctype}", self.documents, methods=["GET"]),
@@ -85,6 +89,22 @@ class ControlApi:
         except ValueError as exc:  # not JSON, or an ApiKeyError
             return JSONResponse({"detail": f"invalid API key: {exc}"}, 422)
         return JSONResponse({"key": key, "user": self.sandbox.keys.users()[key]})
+
+    async def email_account(self, request: Request) -> JSONResponse:
+        return JSONResponse({"present": self.sandbox.settings.email_account})
+
+    async def set_email_account(self, request: Request) -> JSONResponse:
+        """`{"present": false}`: the site has no outgoing Email Account from now on (a setting: kept by a
+        reset, not by a restart); `true` gives it one again."""
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            body = None
+        present = body.get("present") if isinstance(body, dict) else None
+        if not isinstance(present, bool):
+            return JSONResponse({"detail": 'give a JSON object {"present": true} or {"present": false}'}, 422)
+        self.sandbox.settings = replace(self.sandbox.settings, email_account=present)
+        return JSONResponse({"present": present})
 
     async def stats(self, request: Request) -> JSONResponse:
         return JSONResponse(self.sandbox.stats())

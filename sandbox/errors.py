@@ -3,7 +3,7 @@
 FrappeError                      500, exc_type = class name
 ├── ValidationError              417  (frappe.throw's default)
 │   ├── MandatoryError, LinkValidationError, UniqueValidationError, CannotChangeConstantError,
-│   ├── TimestampMismatchError, LinkExistsError, InvalidEmailAddressError, InvalidPhoneNumberError,
+│   ├── TimestampMismatchError, LinkExistsError, InvalidEmailAddressError, InvalidPhoneNumberError, DataError,
 │   └── CharacterLengthExceededError, NestedSetRecursionError, NestedSetChildExistsError
 ├── DoesNotExistError            404
 ├── DuplicateEntryError, NameError   409
@@ -83,6 +83,10 @@ class LinkExistsError(ValidationError):
 
 class InvalidEmailAddressError(ValidationError):
     """An Email field holds something that is not an address."""
+
+
+class DataError(ValidationError):
+    """A list query names a field that is not on the DocType (reportview.validate_args)."""
 
 
 class InvalidPhoneNumberError(ValidationError):
@@ -167,12 +171,16 @@ class PythonError(FrappeError):
 
 
 def message(
-    text: str, *, title: str | None = None, indicator: str | None = None, raised: bool = False
+    text: str, *, title: str | None = None, indicator: str | None = None, raised: bool = False,
+    alert: bool = False,
 ) -> dict:
-    """One entry of `_server_messages`, keyed in the order frappe.msgprint writes them."""
+    """One entry of `_server_messages`, keyed in the order frappe.msgprint writes them (`alert`: a
+    toast, `msgprint(..., alert=True)`)."""
     out: dict = {"message": text, "title": title or "Message"}
     if indicator or raised:
         out["indicator"] = indicator or "red"
+    if alert:
+        out["alert"] = 1
     if raised:
         out["raise_exception"] = 1
         out["__frappe_exc_id"] = secrets.token_hex(28)

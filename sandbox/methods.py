@@ -138,6 +138,7 @@ def get_list(ctx: Context, form: dict) -> object:
         as_dict=bool(sbool(form.get("as_dict", True))),
         parent=form.get("parent"),
         group_by=form.get("group_by"),
+        validate=True,
     )
     return queries.get_list(ctx, args)
 
@@ -174,8 +175,7 @@ def insert_many(ctx: Context, form: dict) -> object:
     for doc in docs:
         if not isinstance(doc, dict) or "doctype" not in doc:
             raise PythonError("ValueError", '"doctype" is a required key')
-        name = insert_doc(ctx, doc)["name"]
-        names += [] if name in names else [name]
+        names.append(insert_doc(ctx, doc)["name"])  # v15: one per document, a child row's parent repeated
     return names
 
 

@@ -18,6 +18,7 @@ from .doctypes import meta_of
 from .errors import PermissionError, throw
 from .filters import Condition, parse_filters, parse_json, unknown_column
 from .meta import NUMERIC_TYPES, DocType
+from .permitted_fields import validate_args
 from .records import cint
 from .store import INDEXED_FIELDS, fold
 
@@ -39,6 +40,7 @@ class ListArgs:
     as_dict: bool = True
     parent: object = None
     group_by: object = None
+    validate: bool = False  # a client's query (frappe.client.get_list): fields checked first (permitted_fields.py)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Query:
 
 def get_list(ctx: Context, args: ListArgs) -> list:
     meta = readable_meta(ctx, args.doctype, args.parent)
+    if args.validate:
+        validate_args(meta, parse_fields(args.fields), args.filters, args.or_filters)
     query = build_query(ctx, meta, args.fields, args.filters, args.or_filters, args.group_by)
     joined = any(c.doctype != meta.name for c in query.columns + query.group_by)
     matches = run(ctx, query, args.parent, per_row=joined)
@@ -321,7 +325,8 @@ def get_value(ctx: Context, doctype: str, fieldname: object, filters: object, as
     fields = fields if isinstance(fields, list) else [fields]
     filters = _safe_filters(filters)
     rows = get_list(
-        ctx, ListArgs(doctype, fields=fields, filters=filters or None, limit_page_length=1, as_dict=as_dict)
+        ctx,
+        ListArgs(doctype, fields=fields, filters=filters or None, limit_page_length=1, as_dict=as_dict, validate=True),
     )
     if as_dict:
         return rows[0] if rows else {}

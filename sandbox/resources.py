@@ -31,6 +31,7 @@ def list_resource(ctx: Context, doctype: str, form: dict) -> tuple[int, dict]:
         as_dict=bool(sbool(form.get("as_dict", True))),
         parent=form.get("parent"),
         group_by=form.get("group_by"),
+        validate=True,
     )
     return 200, {"data": queries.get_list(ctx, args)}
 

@@ -12,6 +12,10 @@ from ..store import fold
 from .base import Controller
 
 STANDARD_USERS = ("Administrator", "Guest")
+# User.send_password_notification's alert when the welcome e-mail finds no outgoing Email Account (v15):
+# QueueBuilder raises OutgoingEmailError while building the queue, inside the request; the controller
+# catches it, logs "Unable to send new password notification" and the insert goes on (200, user created).
+NO_EMAIL_ACCOUNT = "Please setup default outgoing Email Account from Settings > Email Account"
 AUTOMATIC_ROLES = ("Administrator", "Guest", "All", "Desk User")
 EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -57,7 +61,8 @@ class Role(Controller):
 
 
 class User(Controller):
-    """Named by the lower-cased email; creation is throttled; a welcome-email note on insert."""
+    """Named by the lower-cased email; creation is throttled; a welcome-email note on insert (or, on a
+    site without an outgoing e-mail account, an alert that none was sent)."""
 
     meta = META
 
@@ -81,7 +86,10 @@ class User(Controller):
 
     def on_update(self, doc: dict, ctx: Context, before: dict | None) -> None:
         if before is None and doc["send_welcome_email"] and doc["name"] not in STANDARD_USERS:
-            ctx.msgprint("Welcome email sent")
+            if ctx.settings.email_account:
+                ctx.msgprint("Welcome email sent")
+            else:
+                ctx.msgprint(NO_EMAIL_ACCOUNT, alert=True)
 
     def on_trash(self, doc: dict, ctx: Context) -> None:
         if doc["name"] in STANDARD_USERS:

@@ -94,10 +94,21 @@ async def test_child_table_filters_by_doctype_and_by_field(client, beta):
     by_doctype = await names(
         client, "Mode of Payment", filters=[["Mode of Payment Account", "company", "=", "Beta Foods"]]
     )
-    by_field = await names(client, "Mode of Payment", filters=[["company", "=", "Beta Foods"]])
-    acme_only = await names(client, "Mode of Payment", filters={"company": "Acme Retail"})
-    assert by_doctype == by_field == ["Cash", "Credit Card"]
+    acme_only = await names(
+        client, "Mode of Payment", filters=[["Mode of Payment Account", "company", "=", "Acme Retail"]]
+    )
+    assert by_doctype == ["Cash", "Credit Card"]
     assert acme_only == ["Cash"]
+
+
+@pytest.mark.parametrize("filters", [[["company", "=", "Beta Foods"]], {"company": "Beta Foods"}])
+async def test_a_child_field_without_its_doctype_is_not_permitted_in_a_client_query(client, beta, filters):
+    """reportview.validate_args looks a three-item (or dict) filter up on the DocType itself: only the
+    four-item form reaches a child table (QA pass 5, finding 2)."""
+    response = await client.get("/api/resource/Mode of Payment", params=params(filters=filters))
+    assert response.status_code == 417
+    assert response.json()["exc_type"] == "DataError"
+    assert last_message(response) == "Field not permitted in query: company"
 
 
 async def test_conditions_on_one_child_table_must_match_the_same_row(client, beta):
@@ -183,11 +194,47 @@ async def test_malformed_filters(client):
         last_message(short)
         == "Filter must have 4 values (doctype, fieldname, operator, value): ['abbr', '=']"
     )
-    unknown_field = await client.get("/api/resource/Company", params=params(filters=[["nope", "=", 1]]))
-    assert unknown_field.status_code == 500
-    assert unknown_field.json()["exc_type"] == "OperationalError"
     bad_json = await client.get("/api/resource/Company", params={"filters": "[oops"})
     assert bad_json.status_code == 500 and bad_json.json()["exc_type"] == "JSONDecodeError"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"fields": ["name", "abbrev"]}, "abbrev"),
+        ({"fields": ["count(abbrev) as n"]}, "abbrev"),
+        ({"fields": ["`tabCompany`.abbrev"]}, "tabCompany.abbrev"),
+        ({"filters": [["abbrev", "=", "AR"]]}, "abbrev"),
+        ({"filters": {"abbrev": "AR"}}, "abbrev"),
+        ({"or_filters": [["abbrev", "=", "AR"]]}, "abbrev"),
+        ({"filters": [["Company", "abbrev", "=", "AR"]]}, "abbrev"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("path", "extra"), [("/api/resource/Company", {}), ("/api/method/frappe.client.get_list", {"doctype": "Company"})]
+)
+async def test_an_unknown_field_in_a_client_query_is_a_data_error(client, query, field, path, extra):
+    """reportview.validate_args refuses it before any SQL runs (QA pass 5, finding 3): 417, not 500."""
+    response = await client.get(path, params=params(**query, **extra))
+    assert response.status_code == 417, response.text
+    assert response.json()["exc_type"] == "DataError"
+    assert last_message(response) == f"Field not permitted in query: {field}"
+
+
+async def test_standard_and_child_columns_stay_permitted_and_order_by_is_not_checked(client, beta):
+    ok = await client.get("/api/resource/Mode of Payment", params=params(
+        fields=["name", "owner", "idx", "`tabMode of Payment Account`.name as row_name", "accounts.company",
+                "count(name) as n"],
+        filters=[["Mode of Payment Account", "idx", "=", 1], ["docstatus", "=", 0]], group_by="name"))
+    assert ok.status_code == 200, ok.text
+    unknown_order = await client.get("/api/resource/Company", params=params(order_by="abbrev asc"))
+    assert unknown_order.status_code == 500 and unknown_order.json()["exc_type"] == "OperationalError"
+
+
+async def test_frappe_client_get_value_checks_its_fields_too(client, beta):
+    response = await client.get("/api/method/frappe.client.get_value", params=params(
+        doctype="Company", fieldname=["abbrev"], filters={"name": "Beta Foods"}))
+    assert response.status_code == 417 and response.json()["exc_type"] == "DataError"
 
 
 async def test_rpc_get_list_get_count_and_get_value(client, beta):
