@@ -38,6 +38,13 @@ Filters = dict[str, Any] | list[list[Any]]
 BeforeWrite = Callable[[], Awaitable[None]]
 
 
+class Saved(dict):
+    """A document as an insert saved it; `messages`: the plain texts of the `_server_messages` ERPNext
+    sent with it (notes and alerts of a request that succeeded, e.g. "Welcome email sent")."""
+
+    messages: tuple[str, ...] = ()
+
+
 class ERPNextClient:
     """Talks to one ERPNext site with token authentication."""
 
@@ -149,12 +156,15 @@ class ERPNextClient:
             raise self._invalid(doctype, 'GET', None, 'expected {"data": [rows]}')
         return rows
 
-    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
-        """Create a document; returns it as saved (ERPNext may have renamed or completed it). `name`:
-        the name ERPNext will give it, for errors to name it (when `doc` has no `name` of its own)."""
+    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> Saved:
+        """Create a document; returns it as saved (ERPNext may have renamed or completed it), with the
+        notes ERPNext sent along in `.messages`. `name`: the name ERPNext will give it, for errors to name
+        it (when `doc` has no `name` of its own)."""
         name = doc.get('name') or name
         body = await self._send('POST', _list_path(doctype), doctype=doctype, json=doc, name=name)
-        return self._doc(body, doctype, 'POST', name)
+        saved = Saved(self._doc(body, doctype, 'POST', name))
+        saved.messages = tuple(self._redact(text) for text in envelope.server_messages(body))
+        return saved
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> list[str]:
         """Insert documents (each with its `doctype`) in one request and one transaction: all or none.
@@ -218,11 +228,14 @@ class ERPNextClient:
     def _error(self, response: httpx.Response, body: Any, context: dict[str, Any]) -> errors.ERPNextError:
         status = response.status_code
         exc_type = body.get('exc_type') if isinstance(body, dict) else None
-        cls = envelope.error_class(status, exc_type if isinstance(exc_type, str) else None)
+        cls = envelope.error_class(status, exc_type if isinstance(exc_type, str) else None, context['method'])
         if body is None:
             text = f'HTTP {status} {response.reason_phrase} (not a JSON answer: a proxy or error page)'
         else:
             text = envelope.error_message(body, status)
+        if cls is errors.QueryRefusedError:
+            text = (f'Provisioner sent a query ERPNext refuses ({context["method"]} {context["doctype"]}): {text}. '
+                    'This is a Provisioner bug: report it with the correlation id of the run')
         message = envelope.shorten(self._redact(text))
         kwargs = dict(status=status, exc_type=exc_type if isinstance(exc_type, str) else None, **context)
         if cls is errors.RateLimitedError:

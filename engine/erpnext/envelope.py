@@ -27,7 +27,10 @@ _BY_EXC_TYPE: dict[str, type[errors.ERPNextError]] = {
     'AuthenticationError': errors.AuthError,
     'PermissionError': errors.AuthError,
     'DoesNotExistError': errors.NotFoundError,
+    'NameError': errors.ValidationError,  # 409, but a refusal of the name ("Name of Company cannot be Company")
+    'OutgoingEmailError': errors.OutgoingEmailError,  # 501, and no retry will send the e-mail
 }
+QUERY_REFUSED = 'DataError'  # reportview.validate_args: "Field not permitted in query: <field>"
 
 
 def plain_text(value: str) -> str:
@@ -83,8 +86,10 @@ def error_message(body: Any, status: int) -> str:
     return f'HTTP {status}'
 
 
-def error_class(status: int, exc_type: str | None) -> type[errors.ERPNextError]:
-    """Map a status code and Frappe's `exc_type` onto our error tree."""
+def error_class(status: int, exc_type: str | None, method: str | None = None) -> type[errors.ERPNextError]:
+    """Map a status code and Frappe's `exc_type` (and the request's verb) onto our error tree."""
+    if exc_type == QUERY_REFUSED and method == 'GET':
+        return errors.QueryRefusedError
     if exc_type in _BY_EXC_TYPE:
         return _BY_EXC_TYPE[exc_type]
     if status in (401, 403):

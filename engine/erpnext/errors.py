@@ -4,7 +4,9 @@
     ├── AuthError                    401 (bad key or secret) or 403 (no permission)
     ├── NotFoundError                404: the document, DocType or route does not exist
     ├── DuplicateError               409: a document with that name already exists
-    ├── ValidationError              417/400/other 4xx: ERPNext refused the data
+    ├── ValidationError              417/400/other 4xx: ERPNext refused the data (NameError 409 too)
+    ├── QueryRefusedError            a look-up ERPNext refuses (DataError on a GET): a Provisioner bug
+    ├── OutgoingEmailError           501: ERPNext has no outgoing e-mail account; retrying cannot help
     ├── InvalidResponseError         an answer we cannot read (HTML page, truncated JSON, wrong shape)
     └── TransientError               worth retrying as is
         ├── UnavailableError         connection refused, 5xx, proxy pages, deadlocks
@@ -44,11 +46,22 @@ class NotFoundError(ERPNextError):
 
 
 class DuplicateError(ERPNextError):
-    """A document with this name already exists (409 DuplicateEntryError / NameError)."""
+    """A document with this name already exists (409 DuplicateEntryError). A 409 NameError is a
+    refusal of the name (ValidationError), not a duplicate."""
 
 
 class ValidationError(ERPNextError):
     """ERPNext refused the request's data (417 and other 4xx): mandatory, link, controller checks."""
+
+
+class QueryRefusedError(ERPNextError):
+    """ERPNext refused a look-up of ours (417 DataError "Field not permitted in query" on a GET): the
+    query names a field the DocType does not have. A bug to report, not something to fix in ERPNext."""
+
+
+class OutgoingEmailError(ERPNextError):
+    """ERPNext could not send an e-mail because it has no outgoing Email Account (501). Not transient:
+    it fails the same way until somebody sets one up in ERPNext."""
 
 
 class InvalidResponseError(ERPNextError):
