@@ -30,6 +30,8 @@ from sqlmodel import Session, col, select
 from engine.services import audit
 from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
 from engine.services.tenant_lookup import tenant_in
+from engine.teardown import TEARDOWN_STEPS
+from engine.teardown.base import TeardownRecord
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict
 from storage.db import Database
@@ -40,59 +42,41 @@ from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant
 # Tenant statuses from which a teardown may start (something may exist in ERPNext).
 DEPROVISIONABLE = (TenantStatus.PROVISIONED, TenantStatus.FAILED, TenantStatus.DEPROVISIONING)
 UNCONFIRMED = 'unconfirmed_intents'  # run metadata: intents no succeeded step ever confirmed
+PLAN_NOTE = (
+    "Only documents this tenant's runs created are deleted, each only when ERPNext shows that Provisioner's API "
+    'user created it (its owner), and a document of the company only when ERPNext shows it in this company: the '
+    "run lists the others as kept. The admin's User is deleted only if ERPNext shows no User Permission of it for "
+    'another company (an admin shared with other tenants stays, as theirs). A Mode of Payment created for it is '
+    "deleted only if no other company uses it by then; ERPNext removes the rest of the company's chart of "
+    'accounts, cost centers and default warehouses with the company. "kept": names a run was about to create but '
+    'no step confirmed (ERPNext may have refused them): never deleted; check ERPNext by hand.')
 
 
 def plan(db: Database, tenant_id: int) -> dict[str, Any]:
-    """Every document a deprovision run would delete or change, by teardown step, in order."""
+    """Every document a deprovision run would delete or change, by teardown step, in order: each step
+    of TEARDOWN_STEPS previews its part from what the tenant's runs recorded (nothing written)."""
     with db.session() as session:
         tenant = tenant_in(session, tenant_id)
         refuse_while_stopping(session, tenant_id)  # what its steps in flight create is not on record yet
-        intents, unconfirmed = confirmed_intents(session, tenant_id)
-        modes = _modes_configured(session, tenant_id)
-        handed_over = _admin_kept_for_others(session, tenant)
-        holders = [other.name for other in tenant_queries.tenants_sharing_admin(session, tenant)
-                   if other.status not in (TenantStatus.NOT_STARTED, TenantStatus.DEPROVISIONED)]
-    company = (intents.get('Company') or [None])[-1]
-    user = tenant.admin_email.strip().lower()
-    delete: list[dict[str, str]] = []
-    change: list[dict[str, str]] = []
+        record, unconfirmed = _teardown_record(session, tenant)
+    previews = [step.preview(record) for step in TEARDOWN_STEPS]
+    never = [{'doctype': doctype, 'name': name, 'reason': 'no step confirmed creating it'}
+             for doctype, names in unconfirmed.items() for name in names]
+    return {'tenant_id': tenant_id, 'tenant': tenant.name,
+            'delete': [item for preview in previews for item in preview.delete],
+            'change': [item for preview in previews for item in preview.change],
+            'kept': never + [item for preview in previews for item in preview.kept], 'note': PLAN_NOTE}
 
-    def add(step: str, doctype: str, names) -> None:
-        delete.extend({'step': step, 'doctype': doctype, 'name': name} for name in reversed(list(names)))
 
-    if company and intents.get('User Permission'):
-        add('remove_tenant_admin', 'User Permission', [f'{user} → Company {company}'])
-    admin_kept = None
-    if user in intents.get('User', []) or handed_over:
-        if holders:  # the teardown keeps it while another company's permission names it
-            admin_kept = {'doctype': 'User', 'name': user, 'reason': 'still the admin of '
-                          + ', '.join(f"tenant '{name}'" for name in holders) + ': the last of them to go deletes it'}
-        else:
-            add('remove_tenant_admin', 'User', [user])
-    for step_key, doctype in (('delete_pos_profiles', 'POS Profile'), ('delete_walkin_customer', 'Customer'),
-                              ('delete_price_list', 'Price List')):
-        add(step_key, doctype, intents.get(doctype, []))
-    if company:
-        change.extend({'step': 'release_payment_modes', 'doctype': 'Mode of Payment', 'name': mode,
-                       'change': f'remove the account row of {company}'} for mode in modes)
-    add('release_payment_modes', 'Mode of Payment', intents.get('Mode of Payment', []))
-    for step_key, doctype in (('delete_warehouses', 'Warehouse'), ('delete_cost_center', 'Cost Center'),
-                              ('delete_accounts', 'Account')):
-        add(step_key, doctype, intents.get(doctype, []))
-    if company:
-        add('delete_company', 'Company', [company])
-    kept = [{'doctype': doctype, 'name': name, 'reason': 'no step confirmed creating it'}
-            for doctype, names in unconfirmed.items() for name in names] + ([admin_kept] if admin_kept else [])
-    return {'tenant_id': tenant_id, 'tenant': tenant.name, 'delete': delete, 'change': change, 'kept': kept,
-            'note': 'Only documents this tenant\'s runs created are deleted, each only when ERPNext shows that '
-                    'Provisioner\'s API user created it (its owner), and a document of the company only when '
-                    'ERPNext shows it in this company: the run lists the others as kept. The admin\'s User is '
-                    'deleted only if ERPNext shows no User Permission of it for another company (an admin shared '
-                    'with other tenants stays, as theirs). A Mode of Payment '
-                    'created for it is deleted only if no other company uses it by then; ERPNext removes the rest'
-                    ' of the company\'s chart of accounts, cost centers and default warehouses with the company. '
-                    '"kept": names a run was about to create but no step confirmed (ERPNext may have refused '
-                    'them): never deleted; check ERPNext by hand.'}
+def _teardown_record(session: Session, tenant: Tenant) -> tuple[TeardownRecord, dict[str, list[str]]]:
+    """What the teardown steps' previews read, and the unconfirmed intents (never deleted)."""
+    intents, unconfirmed = confirmed_intents(session, tenant.id)
+    holders = tuple(other.name for other in tenant_queries.tenants_sharing_admin(session, tenant)
+                    if other.status not in (TenantStatus.NOT_STARTED, TenantStatus.DEPROVISIONED))
+    record = TeardownRecord(intents=intents, admin=tenant.admin_email.strip().lower(),
+                            admin_handed_over=_admin_kept_for_others(session, tenant) is not None,
+                            admin_holders=holders, payment_modes=tuple(_modes_configured(session, tenant.id)))
+    return record, unconfirmed
 
 
 def request(db: Database, tenant_id: int, *, actor: str) -> Run:

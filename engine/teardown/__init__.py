@@ -1,10 +1,13 @@
 """The deprovisioning workflow: undo, in reverse dependency order, exactly what this tenant's
 provisioning runs recorded creating (their write-ahead intents). A document Provisioner adopted
-or never created is never deleted; shared Modes of Payment only lose this company's rows."""
+or never created is never deleted; shared Modes of Payment only lose this company's rows.
+
+The deprovision preview (engine/services/deprovision.py `plan`) asks each of these steps, in this
+order, for its `preview` (engine/teardown/base.py): a new step needs no edit there."""
 
 from __future__ import annotations
 
-from engine.steps.base import Step
+from engine.teardown.base import TeardownStep
 from engine.teardown.delete_company import DeleteCompany
 from engine.teardown.delete_recorded_documents import (
     DeleteAccounts,
@@ -17,7 +20,7 @@ from engine.teardown.delete_recorded_documents import (
 from engine.teardown.release_payment_modes import ReleasePaymentModes
 from engine.teardown.remove_tenant_admin import RemoveTenantAdmin
 
-TEARDOWN_STEPS: tuple[type[Step], ...] = (
+TEARDOWN_STEPS: tuple[type[TeardownStep], ...] = (
     RemoveTenantAdmin,
     DeletePosProfiles,
     DeleteWalkinCustomer,

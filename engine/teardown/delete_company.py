@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.steps.base import Step, StepContext
+from engine.steps.base import StepContext
+from engine.teardown.base import Preview, TeardownRecord, TeardownStep
 from engine.teardown.common import delete_recorded, our_company, ours_in_erpnext
 
 
-class DeleteCompany(Step):
+class DeleteCompany(TeardownStep):
     key = 'delete_company'
     title = 'Delete company'
     doctype = 'Company'  # what its output's deleted / already_gone / kept name
@@ -25,7 +26,7 @@ class DeleteCompany(Step):
         result = await delete_recorded(ctx, 'Company', ours, retry_title=self.title)
         return {**result, 'already_gone': [*result['already_gone'], *gone], 'kept': kept}
 
-    async def plan(self, ctx: StepContext) -> dict[str, Any]:
-        company = our_company(ctx)
-        return {'delete': [f'Company {company} (with its chart of accounts, cost centers and default warehouses)']
-                if company else []}
+    @classmethod
+    def preview(cls, record: TeardownRecord) -> Preview:
+        """Only the newest recorded company (the one the other steps worked on)."""
+        return Preview(delete=cls.deleting([record.company] if record.company else []))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-from engine.steps.base import Step, StepContext
+from engine.steps.base import StepContext
+from engine.teardown.base import TeardownStep
 from engine.teardown.common import delete_recorded, ours_in_erpnext
 
 
-class DeleteRecorded(Step):
-    """Delete every recorded `doctype` document (newest first). Subclasses only declare."""
+class DeleteRecorded(TeardownStep):
+    """Delete every recorded `doctype` document (newest first). Subclasses only declare (the
+    preview is TeardownStep's: the recorded names)."""
 
-    doctype: ClassVar[str]
     critical = True
 
     async def run(self, ctx: StepContext) -> dict[str, Any]:
@@ -19,9 +20,6 @@ class DeleteRecorded(Step):
         ours, gone, kept = await ours_in_erpnext(ctx, self.doctype, ctx.recorded(self.doctype))
         result = await delete_recorded(ctx, self.doctype, ours, retry_title=self.title)
         return {**result, 'already_gone': [*result['already_gone'], *gone], 'kept': kept}
-
-    async def plan(self, ctx: StepContext) -> dict[str, Any]:
-        return {'delete': [f'{self.doctype} {name}' for name in ctx.recorded(self.doctype)]}
 
 
 class DeletePosProfiles(DeleteRecorded):

@@ -12,14 +12,14 @@ from typing import Any
 
 from engine.erpnext import errors as erp
 from engine.errors import TransientProvisioningError
-from engine.steps.base import Step, StepContext
+from engine.steps.base import StepContext
 from engine.steps.configure_payment_modes import MAX_SAVE_RACES, ROW_DOCTYPE
 from engine.steps.shared_writes import SharedWrites
+from engine.teardown.base import Preview, TeardownRecord, TeardownStep
 from engine.teardown.common import our_company, refused
 
 
-
-class ReleasePaymentModes(Step):
+class ReleasePaymentModes(TeardownStep):
     key = 'release_payment_modes'
     title = 'Release payment modes'
     doctype = 'Mode of Payment'  # what its output's deleted / rows_removed name
@@ -51,12 +51,14 @@ class ReleasePaymentModes(Step):
                 raise refused('Mode of Payment', mode, exc, self.title) from exc
         return {'rows_removed': released, 'deleted': deleted}
 
-    async def plan(self, ctx: StepContext) -> dict[str, Any]:
-        company = our_company(ctx)
-        modes = list(await _our_rows(ctx, company)) if company else []
-        return {'change': [f'Mode of Payment {mode}: remove the row of {company}' for mode in modes],
-                'delete': [f'Mode of Payment {mode} (only if no other company uses it)'
-                           for mode in ctx.recorded('Mode of Payment')]}
+    @classmethod
+    def preview(cls, record: TeardownRecord) -> Preview:
+        """The company's row in each mode it was configured on goes; a mode we created is listed for
+        deletion (the run deletes it only if no other company uses it by then)."""
+        modes = record.payment_modes if record.company else ()
+        change = [{'step': cls.key, 'doctype': cls.doctype, 'name': mode,
+                   'change': f'remove the account row of {record.company}'} for mode in modes]
+        return Preview(delete=cls.deleting(record.recorded(cls.doctype)), change=change)
 
 
 async def _our_rows(ctx: StepContext, company: str) -> dict[str, str]:

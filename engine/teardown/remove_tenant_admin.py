@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine.erpnext import errors as erp
-from engine.steps.base import Step, StepContext
+from engine.steps.base import StepContext
+from engine.teardown.base import Preview, TeardownRecord, TeardownStep
 from engine.teardown.common import delete_recorded, our_company, ours_in_erpnext, refused
 
 
-class RemoveTenantAdmin(Step):
+class RemoveTenantAdmin(TeardownStep):
     key = 'remove_tenant_admin'
     title = 'Remove tenant admin'
     doctype = 'User'  # what its output's deleted / already_gone / kept name
@@ -39,12 +40,23 @@ class RemoveTenantAdmin(Step):
                 'already_gone': [*result['already_gone'], *gone], 'kept': kept,
                 'still_admin_of': others if user in kept else []}
 
-    async def plan(self, ctx: StepContext) -> dict[str, Any]:
-        user = ctx.tenant.admin_email.strip().lower()
-        delete = [f'User Permission {user} → {our_company(ctx)}'] if ctx.recorded('User Permission') else []
-        delete += [f"User {name} (only if no other company's User Permission names it)"
-                   for name in ctx.recorded('User') if name == user]
-        return {'delete': delete}
+    @classmethod
+    def preview(cls, record: TeardownRecord) -> Preview:
+        """The admin's permission on our company; the user when we created it (or another tenant's
+        teardown kept it for this one), unless another live tenant still has it as its admin."""
+        user, company = record.admin, record.company
+        preview = Preview()
+        if company and record.recorded('User Permission'):
+            preview.delete += cls.deleting([f'{user} → Company {company}'], 'User Permission')
+        if user not in record.recorded('User') and not record.admin_handed_over:
+            return preview
+        if record.admin_holders:  # the run keeps it while another company's permission names it
+            holders = ', '.join(f"tenant '{name}'" for name in record.admin_holders)
+            preview.kept.append({'doctype': 'User', 'name': user,
+                                 'reason': f'still the admin of {holders}: the last of them to go deletes it'})
+        else:
+            preview.delete += cls.deleting([user])
+        return preview
 
 
 async def _company_permissions(ctx: StepContext, user: str) -> list[dict[str, Any]]:
