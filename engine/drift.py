@@ -20,7 +20,7 @@ from sqlmodel import col, select, update
 
 from engine.erpnext import ERPNextClient
 from engine.erpnext import errors as erp
-from engine.errors import ProvisioningError
+from engine.errors import ProvisioningError, VerificationFailedError
 from engine.services import audit
 from engine.steps.base import IntentLog, StepContext, TenantSpec
 from engine.steps.verify_provisioning import VerifyProvisioning
@@ -54,8 +54,10 @@ async def check_tenant(db: Database, client_for: ClientFor, tenant_id: int, *, a
     try:
         await VerifyProvisioning().run(ctx)
         problems = None
-    except ProvisioningError as exc:
-        problems = exc.message.removeprefix('Verification found problems: ')
+    except VerificationFailedError as exc:
+        problems = '; '.join(exc.problems)
+    except ProvisioningError as exc:  # verification could not compare (a needed step's output is missing)
+        problems = exc.message
     except erp.ERPNextError as exc:
         log.warning('drift.unchecked', tenant=spec.name, error=exc.message)
         return DriftResult(tenant_id, checked=False, detail=exc.message,

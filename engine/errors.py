@@ -3,7 +3,8 @@
     ProvisioningError
     ├── TransientProvisioningError     retried inside the step (tenacity); later by auto-retry
     ├── CriticalProvisioningError      stops the run; the tenant is FAILED
-    │   └── RunCancelledError          the run was cancelled: a step in flight writes nothing more
+    │   ├── RunCancelledError          the run was cancelled: a step in flight writes nothing more
+    │   └── VerificationFailedError    verification found problems (drift reads its `problems`)
     └── NonCriticalProvisioningError   recorded as a warning; the run goes on
 
 Every message is shown to operators as is: it names the document and what to do next, and never
@@ -51,3 +52,12 @@ class RunCancelledError(CriticalProvisioningError):
     def __init__(self) -> None:
         super().__init__('The run was cancelled while this step was in flight: it stopped before its next write '
                          'to ERPNext. Retry the run to continue.')
+
+
+class VerificationFailedError(CriticalProvisioningError):
+    """Verification found documents missing or wrong; `problems` lists each one (a drift check stores
+    them as the tenant's drift detail, whatever the message's wording)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__('Verification found problems: ' + '; '.join(problems))
+        self.problems = list(problems)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from engine.errors import CriticalProvisioningError
+from engine.errors import VerificationFailedError
 from engine.steps.base import Step, StepContext
 from engine.steps.common import rows_by_name
 from engine.steps.configure_payment_modes import company_row, read_modes
@@ -32,7 +32,7 @@ class VerifyProvisioning(Step):
         results = await asyncio.gather(*(check(ctx) for check in checks))
         problems = [problem for found_problems, _ in results for problem in found_problems]
         if problems:
-            raise CriticalProvisioningError('Verification found problems: ' + '; '.join(problems))
+            raise VerificationFailedError(problems)
         return {'found': {key: value for _, found in results for key, value in found.items()}}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:

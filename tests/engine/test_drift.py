@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers import names, provision, stats, tenant, writes
 
 from engine import drift
+from engine.errors import VerificationFailedError
 from storage.tables import Tenant
 
 
@@ -107,3 +108,25 @@ async def test_the_drift_job_takes_the_flag_from_tenants_no_longer_provisioned(d
 
     assert [result.tenant_id for result in results] == [acme.id]
     assert (tenant(db, beta.id).drifted, tenant(db, beta.id).drift_detail) == (False, None)
+
+
+async def test_the_drift_detail_lists_the_verifications_problems_not_its_message(db, runner, clients, make_tenant,
+                                                                               sandbox):
+    # Review item 16: drift took the step's message apart by its wording. It reads the problems the
+    # verification reports, so the run's message may change and the drift detail stays a plain list.
+    acme = make_tenant('Acme Retail', stores=2)
+    await provision(db, runner, acme.id)
+    warehouse, profile = 'Store 1 - AR', 'AR Store 2'
+    await sandbox.put(f'/api/resource/Warehouse/{warehouse}', json={'disabled': 1})
+    assert (await sandbox.delete(f'/api/resource/POS Profile/{profile}')).status_code == 202
+
+    result = await drift.check_tenant(db, clients.get, acme.id)
+
+    problems = [f"warehouse '{warehouse}' is disabled: retry 'Create warehouses' (it creates a missing warehouse of "
+                'the tenant and enables a disabled one)',
+                f"POS Profile '{profile}' is missing: retry 'Create POS profiles'"]
+    assert result.drifted and result.detail.split('; ') == problems
+    assert tenant(db, acme.id).drift_detail == result.detail
+    failed = VerificationFailedError(problems)  # what the verification step raises, for a run's error
+    assert failed.problems == problems and failed.message != result.detail
+    assert failed.message.endswith(result.detail)
