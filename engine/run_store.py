@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, case, select, update
 from sqlmodel import col
 
 from engine.errors import RunCancelledError
@@ -72,6 +72,15 @@ class StepOutcome:
     output: dict[str, Any]
     category: str | None = None
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """The critical step failure that ends a run: the run's error (`message` names the step)."""
+
+    step: str
+    category: str
+    message: str
 
 
 class RunStore:
@@ -134,7 +143,7 @@ class RunStore:
             if saved.rowcount == 0:
                 raise RunCancelledError()
 
-    def finish(self, run_id: int, *, failed: tuple[str, str, str] | None, warnings: int,
+    def finish(self, run_id: int, *, failed: StepFailure | None, warnings: int,
                abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,
                finished: Sequence[tuple[str, StepOutcome]] = ()) -> tuple[str, float | None]:
         """Record the last steps that `finished`, close the run (unless it was cancelled meanwhile)
@@ -157,11 +166,10 @@ class RunStore:
             status = RunStatus.FAILED if failed else RunStatus.SUCCEEDED
             values = {'b_run': run_id, 'b_status': status, 'b_now': now, 'b_warnings': warnings}
             if failed:
-                step, category, message = failed
-                error = clip(message)
-                retry_at = (auto_retry.next_retry_at(run.mode, category, run.auto_retries, now)
+                error = clip(failed.message)
+                retry_at = (auto_retry.next_retry_at(run.mode, failed.category, run.auto_retries, now)
                             if auto_retry else None)
-                connection.execute(_CLOSE_FAILED_RUN, {**values, 'b_step': step, 'b_category': category,
+                connection.execute(_CLOSE_FAILED_RUN, {**values, 'b_step': failed.step, 'b_category': failed.category,
                                                        'b_message': error, 'b_retry_at': retry_at})
             else:
                 connection.execute(_CLOSE_RUN, values)
@@ -230,8 +238,15 @@ _STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output, StepRun
     StepRun.run_id == _RUN).order_by(col(StepRun.position))
 _UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
 # (and an earlier attempt's error no longer stands: a step waiting to run again shows none)
+# A parked run's failed steps (StepRun.fold_execution, in SQL: the executions and attempts counted
+# before the reset; a step cut short by a killed process keeps its attempts, the runner counts afresh).
+_FAILED = StepRun.status == StepStatus.FAILED
 _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
-    status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None)
+    status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None,
+    earlier_executions=StepRun.earlier_executions + case((_FAILED & (StepRun.attempts > 0), 1), else_=0),
+    earlier_failures=StepRun.earlier_failures + case((_FAILED & (StepRun.attempts > 0), 1), else_=0),
+    earlier_attempts=StepRun.earlier_attempts + case((_FAILED, StepRun.attempts), else_=0),
+    attempts=case((_FAILED, 0), else_=StepRun.attempts))
 _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
     bindparam('b_keys', expanding=True))).values(
     status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),

@@ -40,7 +40,7 @@ from engine.errors import (
     RunCancelledError,
     TransientProvisioningError,
 )
-from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepOutcome
+from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepFailure, StepOutcome
 from engine.steps import STEPS, Step, StepContext
 from engine.steps.base import IntentLog
 from engine.workflows import WORKFLOWS
@@ -139,7 +139,7 @@ class _Execution:
         self.owner = owner
         self.steps, self.order = runner.workflows.get(snapshot.mode, runner.workflows[RunMode.PROVISION])
         self.status = dict(snapshot.steps)
-        self.failure: tuple[str, str, str] | None = None
+        self.failure: StepFailure | None = None
         self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
         self.cancelled = False  # a checkpoint found the run cancelled: start no new step
         # Steps a person marked succeeded whose output a later step needs: they run again, looking
@@ -163,7 +163,7 @@ class _Execution:
             await self._record(finished)
             log.info('run.interrupted', reason='shutdown')
             return INTERRUPTED  # the dispatcher hands the run back to the queue
-        if self.failure and self.failure[1] == ErrorCategory.TRANSIENT:
+        if self.failure and self.failure.category == ErrorCategory.TRANSIENT:
             unreachable = await _engine_unreachable(client)
             if unreachable:
                 await self._record(finished)
@@ -186,7 +186,7 @@ class _Execution:
     def _fail_first_step(self, message: str) -> list[tuple[str, StepOutcome]]:
         """The first step still to run fails with `message` (critical: a person must act first)."""
         key = next((key for key in self.order if self.status.get(key) not in SETTLED), self.order[0])
-        self.failure = (key, ErrorCategory.CRITICAL, f'{self.steps[key].title}: {message}')
+        self.failure = StepFailure(key, ErrorCategory.CRITICAL, f'{self.steps[key].title}: {message}')
         return [(key, StepOutcome(StepStatus.FAILED, attempts=0, started_at=utcnow(), duration_ms=0, output={},
                                   category=ErrorCategory.CRITICAL, message=message))]
 
@@ -244,7 +244,8 @@ class _Execution:
             self.snap.outputs[key] = outcome.output
             self.warnings += len(outcome.output.get('warnings', []))
         elif self.steps[key].critical:
-            self.failure = self.failure or (key, outcome.category, f'{self.steps[key].title}: {outcome.message}')
+            self.failure = self.failure or StepFailure(key, outcome.category,
+                                                       f'{self.steps[key].title}: {outcome.message}')
         else:
             self.warnings += 1
         if self.snap.mode == RunMode.PROVISION:
@@ -277,7 +278,7 @@ class _Execution:
                 self.runner.on_step_finished(key, outcome)
 
     async def _park(self, reason: str) -> bool:
-        key = self.failure[0]
+        key = self.failure.step
         note = (f"Waiting for ERPNext: the engine stopped answering during '{self.steps[key].title}' "
                 f'({reason}). The run continues from this step by itself once the engine answers again; '
                 'nothing to do unless the outage lasts.')

@@ -245,14 +245,20 @@ class StepRun(SQLModel, table=True):
                       sa.Index('ix_steprun_key_finished', 'step_key', 'finished_at'),
                       # Covers the per-step metrics (storage/queries/stats.py): no table reads.
                       sa.Index('ix_steprun_run_stats', 'run_id', 'step_key', 'status', 'attempts',
-                               'duration_ms', 'manual_by'))
+                               'duration_ms', 'manual_by', 'earlier_executions', 'earlier_failures',
+                               'earlier_attempts'))
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key='run.id')
     step_key: str = Field(max_length=64)
     position: int
     critical: bool
     status: str = Field(default=StepStatus.PENDING, max_length=16)
-    attempts: int = 0
+    attempts: int = 0  # of the step's current (or last) execution
+    # What the step's earlier executions in this run did before a retry ran it again or a person
+    # settled it by hand (engine/services/runs.py `fold_execution`); the metrics count them.
+    earlier_executions: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
+    earlier_failures: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
+    earlier_attempts: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     started_at: datetime | None = ts()
     finished_at: datetime | None = ts()
     duration_ms: int | None = None
@@ -261,6 +267,24 @@ class StepRun(SQLModel, table=True):
     output: dict[str, Any] = json_col()
     manual_by: str | None = Field(default=None, max_length=64)
     manual_reason: str | None = Field(default=None, max_length=500)
+
+    def fold_execution(self) -> None:
+        """Add what the step's last execution did to its `earlier_*` counters and clear its attempts,
+        before it runs again or a person settles it by hand. An execution is a run of the step by the
+        runner to SUCCEEDED or FAILED; attempts cut short (a cancel, a killed process) count as
+        attempts only. Idempotent: a second call finds nothing left to fold."""
+        if self.attempts and self.status in (StepStatus.SUCCEEDED, StepStatus.FAILED) and not self.manual_by:
+            self.earlier_executions += 1
+            self.earlier_failures += self.status == StepStatus.FAILED
+        self.earlier_attempts += self.attempts
+        self.attempts = 0
+
+    def to_run_again(self) -> None:
+        """Fold the last execution and wait to run again, with no earlier error, timing or settling
+        by hand shown (the audit log keeps who skipped or marked it)."""
+        self.fold_execution()
+        self.status, self.started_at, self.finished_at, self.duration_ms = StepStatus.PENDING, None, None, None
+        self.error_category = self.error_message = self.manual_by = self.manual_reason = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -48,6 +48,7 @@ class StepPublic(BaseModel):
     status: str
     attempts: int = Field(description='tries in the latest execution of the step')
     earlier_attempts: int = Field(0, description='tries before the run (or this step) was retried')
+    earlier_failures: int = Field(0, description='earlier executions of the step in this run that failed')
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None

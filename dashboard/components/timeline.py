@@ -255,6 +255,8 @@ def _step_facts(step: dict[str, Any]) -> str:
     parts = [f"attempts: {step.get('attempts') or 0}"]
     if step.get('earlier_attempts'):
         parts[0] += f" (+{step['earlier_attempts']} before a retry)"
+    if failures := step.get('earlier_failures'):
+        parts.append('failed once before' if failures == 1 else f'failed {failures} times before')
     if step.get('duration_ms') is not None:
         parts.append(f"took {fmt_seconds(step['duration_ms'] / 1000)}")
     elif step['status'] == 'RUNNING' and step.get('started_at'):
@@ -277,8 +279,9 @@ def _not_run(step, position: int) -> dict[str, Any]:
 
 
 def _step_signature(step: dict[str, Any]) -> tuple:
-    fields = tuple(step.get(key) for key in ('status', 'attempts', 'earlier_attempts', 'duration_ms', 'started_at',
-                                            'finished_at', 'error_category', 'error', 'manual_by', 'manual_reason'))
+    fields = tuple(step.get(key) for key in ('status', 'attempts', 'earlier_attempts', 'earlier_failures',
+                                             'duration_ms', 'started_at', 'finished_at', 'error_category',
+                                             'error', 'manual_by', 'manual_reason'))
     return (*fields, tuple(_output_warnings(step)))
 
 

@@ -47,7 +47,6 @@ REFUSED_STEP_STATUSES = {
 }
 # Run metadata keys of these services (the runner keeps the others: abbr, intents, ...).
 RETRIED_BY = 'retried_by'  # the person who last retried the run or one of its steps
-EARLIER_ATTEMPTS = 'earlier_attempts'  # step key -> attempts made before the run was queued again
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
 DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
 RESUMED = 'run.resumed'  # the dispatcher's audit event: a claim took the run over from an expired lease
@@ -127,7 +126,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
     """Run one step again (and whatever is still unfinished after it)."""
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='retry')
-        step.status, step.error_category, step.error_message = StepStatus.PENDING, None, None
+        step.to_run_again()
         session.add(step)
         audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                      step_key=step_key, correlation_id=run.correlation_id)
@@ -162,11 +161,10 @@ def run_detail(db: Database, run_id: int, *,
         steps = queries.steps_of_run(session, run_id)
         resumed = audit_queries.events_of_run(session, tenant_id=run.tenant_id, run_id=run_id, action=RESUMED)
         meta = run.meta or {}
-        earlier = meta.get(EARLIER_ATTEMPTS) or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
                 'retried_by': meta.get(RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
                 'waiting_for_engine': engines.waiting_for_engine(session, run),
-                'steps': [_step_view(step, earlier.get(step.step_key, 0)) for step in steps]}
+                'steps': [_step_view(step) for step in steps]}
 
 
 def latest_run_detail(db: Database, tenant_id: int, *,
@@ -215,9 +213,13 @@ def new_run(session: Session, tenant: Tenant, *, mode: str, actor: str, trigger:
 def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = None) -> None:
     """Queue a finished run again as its next attempt (it resumes at its first unfinished step).
     A retry by a person (`actor`) also gives the run its automatic retries back and is recorded in
-    the run's metadata (`retried_by`; `requested_by` keeps who asked for the run). The attempts of
-    the steps that run again are kept there too (`earlier_attempts`): the runner counts afresh."""
-    _keep_earlier_attempts(session, run)
+    the run's metadata (`retried_by`; `requested_by` keeps who asked for the run). The steps that
+    run again keep what their last execution did in their `earlier_*` counters: the runner counts
+    afresh."""
+    for step in queries.steps_of_run(session, run.id):
+        if step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
+            step.to_run_again()
+            session.add(step)
     if actor is not None and trigger != RunTrigger.AUTO_RETRY:
         run.meta = {**(run.meta or {}), RETRIED_BY: actor}
     run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
@@ -231,16 +233,6 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
         _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING, None)
 
 
-def _keep_earlier_attempts(session: Session, run: Run) -> None:
-    """Add the attempts of every step that will run again to the run's `earlier_attempts`."""
-    earlier = dict((run.meta or {}).get(EARLIER_ATTEMPTS) or {})
-    for step in queries.steps_of_run(session, run.id):
-        if step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED) and step.attempts:
-            earlier[step.step_key] = earlier.get(step.step_key, 0) + step.attempts
-    if earlier:
-        run.meta = {**(run.meta or {}), EARLIER_ATTEMPTS: earlier}
-
-
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
     reason = (reason or '').strip()
     if not reason:
@@ -248,6 +240,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
 
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='skip' if status == StepStatus.SKIPPED else 'mark')
+        step.fold_execution()
         step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
         step.finished_at, step.output = utcnow(), {}
         session.add(step)
@@ -346,10 +339,11 @@ def _resumed_view(event: AuditEvent) -> dict[str, Any]:
             'step_title': ALL_STEP_TITLES.get(event.step_key, event.step_key) if event.step_key else None}
 
 
-def _step_view(step: StepRun, earlier_attempts: int = 0) -> dict[str, Any]:
+def _step_view(step: StepRun) -> dict[str, Any]:
     return {'key': step.step_key, 'title': ALL_STEP_TITLES.get(step.step_key, step.step_key),
             'position': step.position, 'critical': step.critical, 'status': step.status,
-            'attempts': step.attempts, 'earlier_attempts': earlier_attempts, 'started_at': step.started_at,
+            'attempts': step.attempts, 'earlier_attempts': step.earlier_attempts,
+            'earlier_failures': step.earlier_failures, 'started_at': step.started_at,
             'finished_at': step.finished_at, 'duration_ms': step.duration_ms,
             'error_category': step.error_category, 'error': step.error_message,
             'output': step.output, 'manual_by': step.manual_by, 'manual_reason': step.manual_reason}

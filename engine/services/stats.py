@@ -7,9 +7,11 @@ finished at or after `since`:
 - success rate: succeeded / (succeeded + failed); cancelled runs count in neither.
 - provisioning time: start to finish of the runs that succeeded (the 5-minute target applies to
   tenants that got provisioned).
-- per step: an execution is a step the runner took to SUCCEEDED or FAILED; error rate = failed /
-  executions, retry rate = extra attempts (attempts - 1, summed) / executions. Steps settled by
-  hand (skip, mark succeeded) are not executions.
+- per step: an execution is a step the runner took to SUCCEEDED or FAILED, counting the executions
+  a retry ran again (a failure later retried or skipped still counts as a failure); error rate =
+  failed / executions, retry rate = extra attempts (attempts beyond the first of each execution,
+  and attempts cut short by a cancel) / executions. Steps settled by hand (skip, mark succeeded) are
+  not executions.
 """
 
 from __future__ import annotations

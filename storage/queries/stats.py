@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal_column, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -125,31 +125,38 @@ def run_duration_histogram(session: Session, *, since: datetime, edges_s: Sequen
 def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]:
     """Per step: executions, failures, extra attempts and duration p50/p95 (milliseconds).
 
-    An execution is a step the runner ran to an end (SUCCEEDED or FAILED, at least one attempt)
-    in a provision run that finished since `since`; steps settled by hand are not counted.
-    The percentiles come from the duration histogram (see the module docstring for precision).
+    An execution is a run of the step by the runner to an end (SUCCEEDED or FAILED, at least one
+    attempt) in a provision run that finished since `since`: the step row's last one, and the earlier
+    ones a retry or a person's skip folded into its `earlier_*` counters (StepRun.fold_execution).
+    Extra attempts are all attempts made less the executions. Steps settled by hand are not executions.
+    The percentiles come from the duration histogram of the last executions (see the module docstring
+    for precision): an earlier execution's duration is not kept.
     """
     bucket = _duration_bucket(col(StepRun.duration_ms)).label('bucket')
-    query = (select(StepRun.step_key, bucket, func.count(), _count_if(StepRun.status == StepStatus.FAILED),
-                    func.coalesce(func.sum(StepRun.attempts - 1), 0))
+    last = and_(StepRun.attempts > 0, col(StepRun.status).in_((StepStatus.SUCCEEDED, StepStatus.FAILED)),
+                col(StepRun.manual_by).is_(None))
+    failed = and_(last, StepRun.status == StepStatus.FAILED)
+    query = (select(StepRun.step_key, bucket, _count_if(last), _count_if(failed),
+                    func.coalesce(func.sum(case((last, StepRun.attempts - 1), else_=0)), 0),
+                    func.coalesce(func.sum(StepRun.earlier_executions), 0),
+                    func.coalesce(func.sum(StepRun.earlier_failures), 0),
+                    func.coalesce(func.sum(StepRun.earlier_attempts - StepRun.earlier_executions), 0))
              .where(col(StepRun.run_id).in_(select(Run.id).where(*_finished_provision_runs(since))),
-                    StepRun.attempts > 0,
-                    col(StepRun.status).in_((StepStatus.SUCCEEDED, StepStatus.FAILED)),
-                    col(StepRun.manual_by).is_(None))
+                    or_(last, StepRun.earlier_attempts > 0))
              .group_by(StepRun.step_key, bucket))
     totals: dict[str, list[int]] = {}  # key → [executions, failed, retries]
     histograms: dict[str, list[tuple[int, int]]] = {}  # key → [(bucket, count)], null durations left out
-    for key, lower_edge, count, failed, retries in session.execute(query):
+    for key, lower_edge, count, failed, retries, earlier, earlier_failed, earlier_retries in session.execute(query):
         total = totals.setdefault(key, [0, 0, 0])
-        total[0] += int(count)
-        total[1] += int(failed)
-        total[2] += int(retries)
-        if lower_edge is not None:
+        total[0] += int(count) + int(earlier)
+        total[1] += int(failed) + int(earlier_failed)
+        total[2] += int(retries) + int(earlier_retries)
+        if lower_edge is not None and count:
             histograms.setdefault(key, []).append((int(lower_edge), int(count)))
     return [StepAggregate(key=key, runs=runs, failed=failed, retries=retries,
                           p50_ms=histogram_percentile(histograms.get(key, []), 50),
                           p95_ms=histogram_percentile(histograms.get(key, []), 95))
-            for key, (runs, failed, retries) in totals.items()]
+            for key, (runs, failed, retries) in totals.items() if runs]
 
 
 def histogram_percentile(buckets: Sequence[tuple[int, int]], percent: int) -> float | None:

@@ -21,7 +21,7 @@ from engine.validation import InvalidInput
 from storage.db import Database
 from storage.queries.stats import histogram_percentile
 from storage.tables import Engine, Run, StepRun
-from tests.engine.helpers import fault, provision
+from tests.engine.helpers import fault, provision, resume, steps
 
 
 @pytest.fixture(params=['sqlite', 'postgres'])
@@ -96,6 +96,60 @@ async def test_numbers_match_what_the_runner_did(db, runner, make_tenant, sandbo
     pos = by_step['create_pos_profiles']
     assert pos.retries == 2 and pos.retry_rate == pytest.approx(0.5) and pos.error_rate == 0
     assert by_step['create_walkin_customer'].failed == 1
+
+
+async def test_failures_stay_counted_after_a_retry_or_a_skip(db, runner, make_tenant, sandbox) -> None:
+    # QA pass 4, finding 1: the rates read each step's final row, so a failure that a retry ran
+    # again (or a person skipped) vanished from them.
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    await fault(sandbox, method='POST', doctype='Company', status=403, count=1)
+    first = await provision(db, runner, make_tenant().id)
+    assert first['status'] == 'FAILED'
+    runs.retry_step(db, first['id'], 'create_company', actor='admin')  # the person's fix, then a retry
+    first = await resume(db, runner, first['id'])
+
+    await fault(sandbox, method='POST', doctype='POS Profile', status=503, count=4)  # every attempt
+    second = await provision(db, runner, make_tenant().id)
+    assert (second['status'], steps(second)['create_pos_profiles']['attempts']) == ('FAILED', 4)
+    runs.retry_run(db, second['id'], actor='admin')
+    second = await resume(db, runner, second['id'])
+    pos = steps(second)['create_pos_profiles']
+    assert (pos['status'], pos['attempts'], pos['earlier_attempts'], pos['earlier_failures']) == (
+        'SUCCEEDED', 1, 4, 1)
+
+    await fault(sandbox, method='POST', doctype='Customer', status=403, count=10)  # not critical
+    third = await provision(db, runner, make_tenant().id)
+    runs.skip_step(db, third['id'], 'create_walkin_customer', actor='admin', reason='made by hand')
+    runs.retry_step(db, third['id'], 'create_price_list', actor='admin')  # ran fine: run it once more
+    third = await resume(db, runner, third['id'])
+    assert [d['status'] for d in (first, second, third)] == ['SUCCEEDED'] * 3
+
+    by_step = {row.key: row for row in stats.step_stats(db, since=since)}
+    company = by_step['create_company']
+    assert (company.executions, company.failed, company.retries) == (4, 1, 0)
+    pos = by_step['create_pos_profiles']
+    assert (pos.executions, pos.failed, pos.retries) == (4, 1, 3)  # 3 + 1 succeeded runs; 3 extra tries
+    customer = by_step['create_walkin_customer']
+    assert (customer.executions, customer.failed) == (3, 1)  # skipped afterwards: still a failure
+    price_list = by_step['create_price_list']
+    assert (price_list.executions, price_list.failed, price_list.retries) == (4, 0, 0)  # ran twice in one run
+    summary = stats.summary(db, since=since)
+    assert summary['success_rate'] == 1.0
+
+
+async def test_a_failure_before_an_outage_parked_the_run_stays_counted(db, runner, make_tenant, sandbox) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    await fault(sandbox, offline=True)
+    parked = await provision(db, runner, make_tenant().id)
+    assert (parked['status'], steps(parked)['check_engine']['status']) == ('QUEUED', 'FAILED')
+    await sandbox.delete('/__sandbox__/faults')
+    resumed = await resume(db, runner, parked['id'])  # the engine is back: the run goes on by itself
+    check = steps(resumed)['check_engine']
+    assert (resumed['status'], check['attempts'], check['earlier_attempts'], check['earlier_failures']) == (
+        'SUCCEEDED', 1, 4, 1)
+    by_step = {row.key: row for row in stats.step_stats(db, since=since)}
+    assert (by_step['check_engine'].executions, by_step['check_engine'].failed,
+            by_step['check_engine'].retries) == (2, 1, 3)
 
 
 async def test_timeline_histogram_and_summary(db, runner, make_tenant, sandbox) -> None:
@@ -181,15 +235,19 @@ def seed_history(db: Database, tenant_ids: list[int], *, since: datetime, rng: r
         for position, step in enumerate(STEPS, start=1):
             status = rng.choices(['SUCCEEDED', 'FAILED', 'SKIPPED', 'PENDING'], [80, 10, 5, 5])[0]
             ran = status in ('SUCCEEDED', 'FAILED') and rng.random() > 0.02
+            earlier = rng.choice([0] * 8 + [1, 2])  # executions a retry ran again, or a person settled
+            failures = rng.randint(0, earlier)
             add_step(run_id, step, position, mode, finished, status=status,
                      attempts=rng.choice([1, 1, 1, 2, 3]) if ran else 0,
                      duration_ms=None if rng.random() < 0.03 else log_uniform_ms(rng, 400_000),
-                     manual_by='admin' if rng.random() < 0.03 else None)
+                     manual_by='admin' if rng.random() < 0.03 else None,
+                     earlier_executions=earlier, earlier_failures=failures,
+                     earlier_attempts=earlier + rng.choice([0, 0, 1, 2]) if earlier else rng.choice([0] * 9 + [1]))
     for run_id, status, tenant_id in ((301, 'RUNNING', tenant_ids[1]), (302, 'QUEUED', tenant_ids[2])):
         add_run(run_id, tenant_id, status, 'provision', None)  # not finished: never counted
         for position, step in enumerate(STEPS, start=1):
             add_step(run_id, step, position, 'provision', None, status='SUCCEEDED', attempts=1, duration_ms=5,
-                     manual_by=None)
+                     manual_by=None, earlier_executions=1, earlier_failures=1, earlier_attempts=1)
     with db.engine.begin() as conn:
         conn.execute(insert(Run), run_rows)
         conn.execute(insert(StepRun), [{k: v for k, v in row.items() if k not in ('mode', 'run_finished')}
@@ -212,17 +270,22 @@ def test_step_stats_match_a_seeded_history(db, make_tenant) -> None:
 
     by_step = {row.key: row for row in stats.step_stats(db, since=since)}
 
-    counted = [r for r in rows if r['mode'] == 'provision' and r['run_finished'] is not None
-               and r['run_finished'] >= since and r['attempts'] > 0
+    window = [r for r in rows if r['mode'] == 'provision' and r['run_finished'] is not None
+              and r['run_finished'] >= since]
+    counted = [r for r in window if r['attempts'] > 0
                and r['status'] in ('SUCCEEDED', 'FAILED') and r['manual_by'] is None]
     assert len(counted) > 1000 and any(r['duration_ms'] is None for r in counted)
+    assert any(r['earlier_failures'] and r['manual_by'] for r in window)  # a failure, then skipped by hand
     slow_percentiles = 0
     for step in STEPS:
         mine = [r for r in counted if r['step_key'] == step.key]
+        earlier = [r for r in window if r['step_key'] == step.key]  # settled by hand or not
         row = by_step[step.key]
-        assert row.executions == len(mine), step.key
-        assert row.failed == sum(r['status'] == 'FAILED' for r in mine), step.key
-        assert row.retries == sum(r['attempts'] - 1 for r in mine), step.key
+        assert row.executions == len(mine) + sum(r['earlier_executions'] for r in earlier), step.key
+        assert row.failed == (sum(r['status'] == 'FAILED' for r in mine)
+                              + sum(r['earlier_failures'] for r in earlier)), step.key
+        assert row.retries == (sum(r['attempts'] - 1 for r in mine)
+                               + sum(r['earlier_attempts'] - r['earlier_executions'] for r in earlier)), step.key
         durations = [r['duration_ms'] for r in mine if r['duration_ms'] is not None]
         for percent, reported in ((50, row.p50_ms), (95, row.p95_ms)):
             exact = nearest_rank(durations, percent)

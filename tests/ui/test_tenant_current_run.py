@@ -142,6 +142,7 @@ async def test_a_retry_by_support_shows_who_asked_and_who_retried(user: User) ->
     await user.should_see(marker=f'history-facts-{run_id}', content='by tests, retried by support')
     await user.should_see(marker='run-requested', content='tests, retried by support')
     await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 (+1 before a retry)')
+    await user.should_see(marker='facts-create_pos_profiles', content='failed once before')
 
 
 async def test_a_long_name_without_spaces_wraps_on_the_tenant_page(user: User) -> None:

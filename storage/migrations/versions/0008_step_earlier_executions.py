@@ -1,0 +1,86 @@
+"""step earlier executions: what a step did before a retry ran it again, kept on its row
+
+A retry (by a person or by itself) resets the failed steps of a run so that they run again, and a
+person may skip or mark done a failed step. Until now the failure then vanished from the per-step
+error and retry rates, which read each step's final row. Three counters on `steprun` keep the earlier
+executions of the step in its run (`earlier_executions`, `earlier_failures`, `earlier_attempts`), and
+the covering index of the per-step metrics takes them in.
+
+The attempts made before a retry were kept in the run's metadata (`earlier_attempts`, step key ->
+count); they move into the new column and leave the metadata. How many of those earlier executions
+failed was not recorded: runs retried before this revision count them as before.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+COLUMNS = ('earlier_executions', 'earlier_failures', 'earlier_attempts')
+STATS_INDEX_BEFORE = ['run_id', 'step_key', 'status', 'attempts', 'duration_ms', 'manual_by']
+META_KEY = 'earlier_attempts'
+BATCH = 1000
+
+
+def upgrade() -> None:
+    for name in COLUMNS:
+        op.add_column('steprun', sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
+    _move_attempts_out_of_metadata()
+    op.drop_index('ix_steprun_run_stats', table_name='steprun')
+    op.create_index('ix_steprun_run_stats', 'steprun', [*STATS_INDEX_BEFORE, *COLUMNS])
+
+
+def downgrade() -> None:
+    _move_attempts_back_into_metadata()
+    op.drop_index('ix_steprun_run_stats', table_name='steprun')
+    op.create_index('ix_steprun_run_stats', 'steprun', STATS_INDEX_BEFORE)
+    with op.batch_alter_table('steprun') as batch:
+        for name in reversed(COLUMNS):
+            batch.drop_column(name)
+
+
+RUN = sa.table('run', sa.column('id', sa.Integer), sa.column('metadata', sa.JSON))
+STEP = sa.table('steprun', sa.column('run_id', sa.Integer), sa.column('step_key', sa.String),
+                sa.column('earlier_attempts', sa.Integer))
+
+
+def _move_attempts_out_of_metadata() -> None:
+    bind, run, step = op.get_bind(), RUN, STEP
+    set_attempts = (step.update().where(step.c.run_id == sa.bindparam('b_run'),
+                                        step.c.step_key == sa.bindparam('b_key'))
+                    .values(earlier_attempts=sa.bindparam('b_attempts')))
+    set_meta = run.update().where(run.c.id == sa.bindparam('b_run')).values(metadata=sa.bindparam('b_meta'))
+    holders = (sa.select(run.c.id, run.c.metadata)
+               .where(sa.cast(run.c.metadata, sa.Text).like(f'%{META_KEY}%')).order_by(run.c.id))
+    last_id = 0
+    while rows := bind.execute(holders.where(run.c.id > last_id).limit(BATCH)).all():
+        attempts, metas = [], []
+        for run_id, meta in rows:
+            earlier = (meta or {}).get(META_KEY) if isinstance(meta, dict) else None
+            if not isinstance(earlier, dict):
+                continue  # the text was elsewhere in the metadata (a name, a message)
+            attempts += [{'b_run': run_id, 'b_key': key, 'b_attempts': int(count)}
+                         for key, count in earlier.items() if isinstance(count, int) and count > 0]
+            metas.append({'b_run': run_id, 'b_meta': {k: v for k, v in meta.items() if k != META_KEY}})
+        if attempts:
+            bind.execute(set_attempts, attempts)
+        if metas:
+            bind.execute(set_meta, metas)
+        last_id = rows[-1].id
+
+
+def _move_attempts_back_into_metadata() -> None:
+    bind, run, step = op.get_bind(), RUN, STEP
+    earlier: dict[int, dict[str, int]] = {}
+    for run_id, key, count in bind.execute(sa.select(step.c.run_id, step.c.step_key, step.c.earlier_attempts)
+                                           .where(step.c.earlier_attempts > 0)):
+        earlier.setdefault(run_id, {})[key] = count
+    set_meta = run.update().where(run.c.id == sa.bindparam('b_run')).values(metadata=sa.bindparam('b_meta'))
+    for run_id, meta in bind.execute(sa.select(run.c.id, run.c.metadata).where(run.c.id.in_(list(earlier)))):
+        bind.execute(set_meta, {'b_run': run_id, 'b_meta': {**(meta or {}), META_KEY: earlier[run_id]}})
