@@ -11,6 +11,7 @@ import sandbox
 from dashboard import ops
 from dashboard.api import build_api_router
 from dashboard.api.errors import install_error_handlers
+from dashboard.components import database_outage
 from dashboard.security_headers import SecurityHeadersMiddleware
 from engine.clients import EmbeddedSandboxTransport
 from engine.process import Process
@@ -37,6 +38,7 @@ def setup(app: App, settings: Settings) -> Process:
     app.state.dispatcher = process.dispatcher
     app.include_router(build_api_router())
     app.include_router(ops.router)
+    database_outage.install(app)  # before the API's handlers, which pass page paths on to it
     install_error_handlers(app)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi_url, app.docs_url = '/api/v1/openapi.json', '/api/v1/docs'

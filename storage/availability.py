@@ -12,9 +12,13 @@ busy timeout ("database is locked").
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 import psycopg
 from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 UNREACHABLE_MESSAGE = 'The database is unreachable; try again in a few seconds.'
 RETRY_AFTER_SECONDS = 5
@@ -44,3 +48,16 @@ def first_line(exc: BaseException) -> str:
     driver_error = getattr(exc, 'orig', None) or exc
     text = str(driver_error).strip()
     return text.splitlines()[0] if text else type(driver_error).__name__
+
+
+def reachable(db: Database) -> bool:
+    """Whether the database answers now (`SELECT 1` in a short transaction of `db`): False when it
+    is lost as the module docstring says; any other database error is raised."""
+    try:
+        with db.transaction() as connection:
+            connection.exec_driver_sql('SELECT 1')
+    except DBAPIError as exc:
+        if not database_unreachable(exc):
+            raise
+        return False
+    return True

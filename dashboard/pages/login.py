@@ -7,8 +7,10 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
+from sqlalchemy.exc import DBAPIError
 
 from dashboard import session
+from dashboard.components import database_outage
 from engine.rate_limits import wait_message
 from engine.services.users import AccountLocked, AuthenticationFailed, TooManyAttempts
 
@@ -45,6 +47,11 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
         except AuthenticationFailed:
             error.set_text('Wrong username or password.')
             password.set_value('')
+            return
+        except DBAPIError as exc:
+            if not database_outage.lost(exc, path='/login'):
+                raise
+            error.set_text(database_outage.SIGN_IN_LATER)
             return
         ui.navigate.to(target)
 
