@@ -18,6 +18,7 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from nicegui import app, run, ui
@@ -38,6 +39,7 @@ from dashboard.components.timeline import (
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
 from engine.services import deprovision, drift_checks, runs, tenant_view
 from engine.validation import MAX_ID, NotFound, ServiceError
+from storage.db import Database
 from storage.tables import User
 
 FAST_POLL_S = 0.5
@@ -83,7 +85,8 @@ class TenantPage:
         self._read_at = time.monotonic()
 
     async def build(self) -> None:
-        self.detail, self.plan = await _off_loop(self._read_state)
+        read = await _off_loop(read_state, self._wanted())
+        self.detail, self.plan = read.detail, read.plan
         self.latest_id = self.detail['id'] if self.detail else None
         await self._load_sections()
         # Long names without spaces wrap anywhere instead of pushing the page sideways (inherited).
@@ -120,10 +123,17 @@ class TenantPage:
             await self.refresh()
 
     async def refresh(self, *, everything: bool = False) -> None:
-        """Re-read the run and plan on show (small reads); redraw the rest only when they moved on."""
+        """Re-read the run and plan on show (small reads); redraw the rest only when they moved on.
+        Holds `_lock`, as every handler that changes what is on show does: a click waits for the
+        read in flight, and is never undone by it."""
         async with self._lock:
             self._read_at = time.monotonic()
-            detail, plan = await _off_loop(self._read_state)
+            read = await _off_loop(read_state, self._wanted())
+            detail, plan = read.detail, read.plan
+            if read.run_gone:  # e.g. a backup was restored: follow the current run again
+                self.selected_run_id = None
+            if read.plan_gone:
+                self.selected_plan_id = None
             before = (_milestone(self.detail), _milestone(self.plan))
             plan_before = _plan_signature(self.plan)
             ended_before = _steps_ended(self.detail)
@@ -141,31 +151,10 @@ class TenantPage:
             if detail and _steps_ended(detail) != ended_before:  # e.g. the company step chose the abbreviation
                 await self._reload_header()
 
-    def _read_state(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-        detail = self._read_run()
-        return detail, self._read_plan(detail)
-
-    def _read_plan(self, detail: dict[str, Any] | None) -> dict[str, Any] | None:
-        db = database()
-        if self.selected_plan_id is not None:
-            with contextlib.suppress(NotFound):
-                return runs.run_detail(db, self.selected_plan_id)
-            self.selected_plan_id = None
-        if self.selected_run_id is None and _active(detail):
-            return None  # no plan can start meanwhile, and any plan is older than this run
-        if _active(self.plan):
-            return runs.run_detail(db, self.plan['id'])
-        return runs.latest_plan_detail(db, self.tenant_id)
-
-    def _read_run(self) -> dict[str, Any] | None:
-        db = database()
-        if self.selected_run_id is not None:
-            with contextlib.suppress(NotFound):
-                return runs.run_detail(db, self.selected_run_id, stuck_after_minutes=_stuck_after())
-            self.selected_run_id = None
-        if self.detail is not None and _active(self.detail):  # no other run can start meanwhile
-            return runs.run_detail(db, self.detail['id'], stuck_after_minutes=_stuck_after())
-        return runs.latest_run_detail(db, self.tenant_id, stuck_after_minutes=_stuck_after())
+    def _wanted(self) -> Wanted:
+        """What to read, taken on the event loop (the worker thread only reads its copy)."""
+        return Wanted(tenant_id=self.tenant_id, run_id=self.selected_run_id, plan_id=self.selected_plan_id,
+                      shown_run=self.detail, shown_plan=self.plan, stuck_after_minutes=_stuck_after())
 
     async def _load_sections(self) -> None:
         db = database()
@@ -455,8 +444,9 @@ class TenantPage:
                 return
             await state.wake_dispatcher(app)
             notify(done, type='positive')
-            self.selected_run_id, self.detail = None, None
-            self.selected_plan_id, self.plan = None, None
+            async with self._lock:
+                self.selected_run_id, self.detail = None, None
+                self.selected_plan_id, self.plan = None, None
             await self.refresh(everything=True)
 
     async def _select_history(self, item: tenant_view.RunSummary) -> None:
@@ -464,28 +454,88 @@ class TenantPage:
         if item.mode != 'plan':
             await self._select(item.id)
             return
-        self.selected_plan_id, self.plan = item.id, None
+        async with self._lock:
+            self.selected_plan_id, self.plan = item.id, None
         await self.refresh(everything=True)
 
     async def _close_plan(self) -> None:
-        self.selected_plan_id, self.plan = None, None
+        async with self._lock:
+            self.selected_plan_id, self.plan = None, None
         await self.refresh(everything=True)
 
     async def _select(self, run_id: int | None) -> None:
-        self.selected_run_id = None if run_id == self.latest_id else run_id
-        self.detail = None
+        async with self._lock:  # released before refresh takes it again (asyncio.Lock is not reentrant)
+            self.selected_run_id = None if run_id == self.latest_id else run_id
+            self.detail = None
         await self.refresh(everything=True)
 
     async def _page_history(self, offset: int) -> None:
-        self.history_offset = max(0, offset)
-        await self._reload_sections()
+        async with self._lock:
+            self.history_offset = max(0, offset)
+            await self._reload_sections()
 
     async def _page_audit(self, offset: int) -> None:
-        self.audit_offset = max(0, offset)
-        await self._reload_sections()
+        async with self._lock:
+            self.audit_offset = max(0, offset)
+            await self._reload_sections()
 
     def _latest_active(self) -> bool:
         return bool(self.newest and self.newest.status in ACTIVE)
+
+
+# -- reading (in a worker thread: only from its arguments, never from the page) ----------------------
+
+@dataclass(frozen=True)
+class Wanted:
+    """What the page asks for: its selections (None: follow the current run, the newest plan) and what
+    it shows now (an active run or plan is followed by id: no other can start meanwhile)."""
+    tenant_id: int
+    run_id: int | None
+    plan_id: int | None
+    shown_run: dict[str, Any] | None
+    shown_plan: dict[str, Any] | None
+    stuck_after_minutes: float
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """The run and plan to show, and which selection no longer exists (the page then follows the
+    current run, or the newest plan)."""
+    detail: dict[str, Any] | None
+    plan: dict[str, Any] | None
+    run_gone: bool = False
+    plan_gone: bool = False
+
+
+def read_state(wanted: Wanted) -> PageRead:
+    db = database()
+    detail, run_gone = _read_run(db, wanted)
+    plan, plan_gone = _read_plan(db, wanted, detail, following_run=wanted.run_id is None or run_gone)
+    return PageRead(detail, plan, run_gone=run_gone, plan_gone=plan_gone)
+
+
+def _read_run(db: Database, wanted: Wanted) -> tuple[dict[str, Any] | None, bool]:
+    stuck = wanted.stuck_after_minutes
+    if wanted.run_id is not None:
+        with contextlib.suppress(NotFound):
+            return runs.run_detail(db, wanted.run_id, stuck_after_minutes=stuck), False
+    gone = wanted.run_id is not None
+    if _active(wanted.shown_run):  # no other run can start meanwhile
+        return runs.run_detail(db, wanted.shown_run['id'], stuck_after_minutes=stuck), gone
+    return runs.latest_run_detail(db, wanted.tenant_id, stuck_after_minutes=stuck), gone
+
+
+def _read_plan(db: Database, wanted: Wanted, detail: dict[str, Any] | None, *,
+               following_run: bool) -> tuple[dict[str, Any] | None, bool]:
+    if wanted.plan_id is not None:
+        with contextlib.suppress(NotFound):
+            return runs.run_detail(db, wanted.plan_id), False
+    gone = wanted.plan_id is not None
+    if following_run and _active(detail):
+        return None, gone  # no plan can start meanwhile, and any plan is older than this run
+    if _active(wanted.shown_plan):
+        return runs.run_detail(db, wanted.shown_plan['id']), gone
+    return runs.latest_plan_detail(db, wanted.tenant_id), gone
 
 
 # -- helpers -----------------------------------------------------------------------------------------
