@@ -375,6 +375,8 @@ def _from_erpnext(step: Step, exc: erp.ERPNextError) -> ProvisioningError:
     if isinstance(exc, erp.AuthError):
         message = (f'ERPNext refused {where}: {exc.message}. Check that the engine\'s API user has the rights to '
                    'do this (System Manager), then retry the step.')
+    elif isinstance(exc, erp.QueryRefusedError):
+        message = f'{exc.message}.'  # our bug, which says so: nothing to fix in ERPNext
     elif isinstance(exc, erp.InvalidResponseError):
         message = f'{exc.message}. Check that the engine URL points at an ERPNext site, then retry the step.'
     else:

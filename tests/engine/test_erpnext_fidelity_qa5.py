@@ -96,3 +96,12 @@ async def test_a_tenant_named_company_fails_with_erpnexts_reason(db, runner, mak
     step = steps(detail)['create_company']
     assert detail['status'] == 'FAILED' and step['status'] == 'FAILED' and step['attempts'] == 1
     assert 'Name of Company cannot be Company' in step['error'], step['error']
+
+
+async def test_a_refused_look_up_fails_the_step_as_our_bug_not_as_something_to_fix_in_erpnext(
+        db, runner, make_tenant, sandbox):
+    await fault(sandbox, method='GET', doctype='Warehouse', status=417, exc_type='DataError', count=100)
+    detail = await provision(db, runner, make_tenant('Acme Retail').id)
+    step = steps(detail)['create_warehouses']
+    assert (step['status'], step['error_category'], step['attempts']) == ('FAILED', 'critical', 1)
+    assert 'Provisioner bug: report it' in step['error'] and 'Fix this in ERPNext' not in step['error']
