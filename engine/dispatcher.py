@@ -31,6 +31,7 @@ from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
 from engine.services import audit, runs
+from storage import run_meta
 from storage.availability import database_unreachable, first_line
 from storage.db import Database, is_postgres
 from storage.queries import claims
@@ -165,7 +166,7 @@ class Dispatcher:
         """The runs among `leases` taken from a process whose lease expired (it was killed or
         stalled): they resume at their first unfinished step. Only a run claimed before can be one,
         so a claim of fresh runs asks nothing more of the database."""
-        claimed_before = [lease['b_id'] for lease in leases if len(lease['b_meta']['claims']) > 1]
+        claimed_before = [lease['b_id'] for lease in leases if len(lease['b_meta'][run_meta.CLAIMS]) > 1]
         return run_queries.runs_with_expired_leases(connection, claimed_before, now=now)
 
     def _record_resumed(self, connection, run) -> None:
@@ -179,7 +180,7 @@ class Dispatcher:
         """The claim of one run: RUNNING under our lease, the claim added to its metadata."""
         claim = {'owner': self.owner, 'at': now.isoformat()}
         return {'b_id': run_id, 'b_owner': self.owner, 'b_expires': now + self.lease,
-                'b_meta': {**meta, 'claims': [*meta.get('claims', []), claim][-MAX_CLAIMS_KEPT:]}}
+                'b_meta': {**meta, run_meta.CLAIMS: [*meta.get(run_meta.CLAIMS, []), claim][-MAX_CLAIMS_KEPT:]}}
 
     def _renew(self, run_ids: list[int]) -> list[int]:
         """Extend our live leases; returns the runs among `run_ids` that another process holds now."""

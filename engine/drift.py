@@ -3,8 +3,9 @@ step of provisioning, fed with what the tenant's last successful run recorded), 
 longer matches — a POS Profile deleted, a warehouse disabled, a payment-mode row removed.
 
 `drifted` is a property of a PROVISIONED tenant only: a tenant that leaves that status (a run is
-queued for it, a teardown requested) loses the flag, a check of a tenant in any other status
-changes nothing and says why, and a check that ends after the tenant left PROVISIONED is dropped.
+queued for it, a teardown requested: engine/tenant_status.py) loses the flag, a check of a tenant in
+any other status changes nothing and says why, and a check that ends after the tenant left
+PROVISIONED is dropped.
 So the tenant's flag, the Overview's count, `provisioner_tenants_drifted` and the alert agree."""
 
 from __future__ import annotations

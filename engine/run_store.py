@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, bindparam, case, select, update
 from sqlmodel import col
 
+from engine import tenant_status
 from engine.errors import RunCancelledError
 from engine.services import audit
 from engine.steps.base import TenantSpec
+from storage import run_meta
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
 from storage.tables import (
@@ -33,7 +35,6 @@ from storage.tables import (
     StepRun,
     StepStatus,
     Tenant,
-    TenantStatus,
     clip,
     utcnow,
 )
@@ -98,10 +99,9 @@ class RunStore:
                 return None
             now = utcnow()
             connection.execute(_MARK_RUN_STARTED, {'b_run': run_id, 'b_started': run.started_at or now})
-            tenant_status = _TENANT_STATUS_AT_START.get(run.mode)
-            if tenant_status is not None:
-                connection.execute(_SET_TENANT_STATUS, {'b_tenant': run.tenant_id, 'b_status': tenant_status,
-                                                        'b_error': None, 'b_now': now})
+            if statuses := tenant_status.lifecycle(run.mode):
+                connection.execute(tenant_status.SET_STATUS, {'b_tenant': run.tenant_id, 'b_status': statuses.running,
+                                                              'b_error': None, 'b_now': now})
             return _snapshot(connection, run)
 
     def checkpoint(self, run_id: int, *, finished: Sequence[tuple[str, StepOutcome]] = (),
@@ -139,7 +139,7 @@ class RunStore:
         once the run was cancelled: the step that was about to write stops (no extra statement)."""
         with self.db.transaction() as connection:
             meta = connection.execute(_RUN_META, {'b_run': run_id}).scalar_one()
-            saved = connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, 'intents': intents}})
+            saved = connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, run_meta.INTENTS: intents}})
             if saved.rowcount == 0:
                 raise RunCancelledError()
 
@@ -173,10 +173,10 @@ class RunStore:
                                                        'b_message': error, 'b_retry_at': retry_at})
             else:
                 connection.execute(_CLOSE_RUN, values)
-            tenant_status = (_TENANT_STATUS_AT_END.get(run.mode) or {}).get(bool(failed))
-            if tenant_status is not None:  # verified (or torn down): ERPNext matches what was recorded
-                connection.execute(_SET_TENANT_STATUS if failed else _SET_TENANT_IN_SYNC, {
-                    'b_tenant': run.tenant_id, 'b_status': tenant_status, 'b_error': error, 'b_now': now})
+            if statuses := tenant_status.lifecycle(run.mode):
+                connection.execute(tenant_status.SET_STATUS, {
+                    'b_tenant': run.tenant_id, 'b_status': statuses.failed if failed else statuses.succeeded,
+                    'b_error': error, 'b_now': now})
             return status, (now - run.started_at).total_seconds() if run.started_at else None
 
     def park(self, run_id: int, *, owner: str | None, step: str, note: str, engine_error: str) -> bool:
@@ -190,10 +190,8 @@ class RunStore:
             now = utcnow()
             run.status, run.queued_at, run.lease_owner, run.lease_expires_at = RunStatus.QUEUED, now, None, None
             run.error_step, run.error_category, run.error_message = step, ErrorCategory.TRANSIENT, clip(note)
-            if run.mode == RunMode.PROVISION:
-                _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.QUEUED, run.error_message)
-            elif run.mode == RunMode.DEPROVISION:
-                _set_tenant(session.get(Tenant, run.tenant_id), TenantStatus.DEPROVISIONING, run.error_message)
+            if statuses := tenant_status.lifecycle(run.mode):
+                tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.queued, run.error_message)
             engine = session.get(Engine, run.engine_id)
             engine.health, engine.last_checked_at = EngineHealth.OFFLINE, now
             engine.last_error = clip(engine_error)
@@ -227,9 +225,6 @@ _CLOSE_FAILED_RUN = _CLOSE_RUN.values(
     error_step=bindparam('b_step'), error_category=bindparam('b_category'), error_message=bindparam('b_message'),
     next_retry_at=bindparam('b_retry_at'))
 _TENANT = bindparam('b_tenant')
-_SET_TENANT_STATUS = update(Tenant).where(Tenant.id == _TENANT).values(
-    status=bindparam('b_status'), last_error=bindparam('b_error'), updated_at=bindparam('b_now'))
-_SET_TENANT_IN_SYNC = _SET_TENANT_STATUS.values(drifted=False, drift_detail=None)
 _SET_TENANT_ABBR = update(Tenant).where(Tenant.id == _TENANT).values(abbr=bindparam('b_abbr'))
 _TENANT_SPEC = select(Tenant.id, Tenant.name, Tenant.company_name, Tenant.country, Tenant.currency,
                       Tenant.admin_email, Tenant.stores, Tenant.abbr).where(Tenant.id == _TENANT)
@@ -251,12 +246,6 @@ _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_k
     bindparam('b_keys', expanding=True))).values(
     status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),
     finished_at=None, error_category=None, error_message=None)
-_TENANT_STATUS_AT_START = {RunMode.PROVISION: TenantStatus.PROVISIONING,
-                           RunMode.DEPROVISION: TenantStatus.DEPROVISIONING}
-# By mode, then by whether the run failed (a failed teardown stays DEPROVISIONING, retryable).
-_TENANT_STATUS_AT_END = {
-    RunMode.PROVISION: {True: TenantStatus.FAILED, False: TenantStatus.PROVISIONED},
-    RunMode.DEPROVISION: {True: TenantStatus.DEPROVISIONING, False: TenantStatus.DEPROVISIONED}}
 
 
 def _snapshot(connection: Connection, run) -> RunSnapshot:
@@ -311,10 +300,6 @@ def _taken_over(status: str, lease_owner: str | None, owner: str | None) -> bool
     """Whether the run is active under someone else's lease (or back in the queue) while `owner`
     still works on it. A cancelled or finished run is not taken over: steps in flight may record."""
     return owner is not None and status in (RunStatus.QUEUED, RunStatus.RUNNING) and lease_owner != owner
-
-
-def _set_tenant(tenant: Tenant, status: str, error: str | None) -> None:
-    tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
 
 
 __all__ = ['ErrorCategory', 'LeaseLost', 'RunSnapshot', 'RunStore', 'StepOutcome']

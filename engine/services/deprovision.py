@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from engine import tenant_status
 from engine.services import audit
 from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
 from engine.services.tenant_lookup import tenant_in
@@ -37,11 +38,11 @@ from engine.validation import Conflict
 from storage.db import Database
 from storage.queries import runs as queries
 from storage.queries import tenants as tenant_queries
-from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant, TenantStatus, utcnow
+from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant, TenantStatus
+from storage import run_meta
 
 # Tenant statuses from which a teardown may start (something may exist in ERPNext).
 DEPROVISIONABLE = (TenantStatus.PROVISIONED, TenantStatus.FAILED, TenantStatus.DEPROVISIONING)
-UNCONFIRMED = 'unconfirmed_intents'  # run metadata: intents no succeeded step ever confirmed
 PLAN_NOTE = (
     "Only documents this tenant's runs created are deleted, each only when ERPNext shows that Provisioner's API "
     'user created it (its owner), and a document of the company only when ERPNext shows it in this company: the '
@@ -93,11 +94,9 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             _settle_intents(session, tenant.id)
             handed_over = _admin_kept_for_others(session, tenant)
             if handed_over:  # recorded after the settling: no step of this tenant created the user
-                run.meta = {**(run.meta or {}), 'intents': {'User': [handed_over[0]]}}
+                run.meta = {**(run.meta or {}), run_meta.INTENTS: {'User': [handed_over[0]]}}
                 session.add(run)
-            tenant.status, tenant.last_error, tenant.updated_at = TenantStatus.DEPROVISIONING, None, utcnow()
-            tenant.drifted, tenant.drift_detail = False, None  # drift is a property of provisioned tenants
-            session.add(tenant)
+            tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.DEPROVISION].queued)
             audit.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
                          run_id=run.id, correlation_id=run.correlation_id,
                          details={'admin_user_taken_over_from': handed_over[1]} if handed_over else {})
@@ -151,7 +150,7 @@ def confirmed_intents(session: Session, tenant_id: int) -> tuple[dict[str, list[
     kept: dict[str, list[str]] = {}
     unconfirmed: dict[str, list[str]] = {}
     for meta in metas:
-        for doctype, names in (meta or {}).get(UNCONFIRMED, {}).items():
+        for doctype, names in (meta or {}).get(run_meta.UNCONFIRMED, {}).items():
             bucket = unconfirmed.setdefault(doctype, [])
             bucket.extend(name for name in names if name not in bucket)
     for doctype, names in intents.items():
@@ -170,16 +169,16 @@ def _settle_intents(session: Session, tenant_id: int) -> None:
     if not unconfirmed:
         return
     for run in session.exec(select(Run).where(Run.tenant_id == tenant_id)).all():
-        intents = (run.meta or {}).get('intents') or {}
+        intents = (run.meta or {}).get(run_meta.INTENTS) or {}
         moved = {doctype: [name for name in names if name in unconfirmed.get(doctype, ())]
                  for doctype, names in intents.items()}
         if not any(moved.values()):
             continue
-        on_record = {doctype: list(names) for doctype, names in (run.meta or {}).get(UNCONFIRMED, {}).items()}
+        on_record = {doctype: list(names) for doctype, names in (run.meta or {}).get(run_meta.UNCONFIRMED, {}).items()}
         for doctype, names in moved.items():
             on_record.setdefault(doctype, []).extend(name for name in names if name not in on_record[doctype])
-        run.meta = {**run.meta, UNCONFIRMED: {doctype: names for doctype, names in on_record.items() if names},
-                    'intents': {doctype: [name for name in names if name not in moved[doctype]]
+        run.meta = {**run.meta, run_meta.UNCONFIRMED: {doctype: names for doctype, names in on_record.items() if names},
+                    run_meta.INTENTS: {doctype: [name for name in names if name not in moved[doctype]]
                                 for doctype, names in intents.items()}}
         session.add(run)
 

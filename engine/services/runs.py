@@ -13,11 +13,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from engine import tenant_status
 from engine.services import audit, engines
 from engine.services.tenant_lookup import tenant_in
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
 from engine.validation import Conflict, InvalidInput, NotFound
+from storage import run_meta
 from storage.db import Database
 from storage.queries import audit as audit_queries
 from storage.queries import runs as queries
@@ -32,7 +34,6 @@ from storage.tables import (
     StepRun,
     StepStatus,
     Tenant,
-    TenantStatus,
     utcnow,
 )
 
@@ -46,9 +47,7 @@ REFUSED_STEP_STATUSES = {
     'mark': (StepStatus.SUCCEEDED,),
 }
 # Run metadata keys of these services (the runner keeps the others: abbr, intents, ...).
-RETRIED_BY = 'retried_by'  # the person who last retried the run or one of its steps
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
-DONE_STATUS = {RunMode.PROVISION: TenantStatus.PROVISIONED, RunMode.DEPROVISION: TenantStatus.DEPROVISIONED}
 RESUMED = 'run.resumed'  # the dispatcher's audit event: a claim took the run over from an expired lease
 
 
@@ -70,7 +69,7 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
             run = new_run(session, tenant, mode=RunMode.PLAN if plan else RunMode.PROVISION, actor=actor,
                           trigger=trigger)
             if not plan:
-                _set_tenant(session, tenant.id, TenantStatus.QUEUED, None)
+                tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.PROVISION].queued)
             audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                          tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
                          details={'trigger': trigger})
@@ -111,12 +110,8 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
             raise Conflict(f'Run #{run.id} is {run.status}: only a queued or running run can be cancelled.')
         run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
         run.error_category, run.error_message = 'critical', f'Cancelled by {actor}.'
-        if run.mode == RunMode.PROVISION:
-            _set_tenant(session, run.tenant_id, TenantStatus.FAILED,
-                        f'Run #{run.id} was cancelled by {actor}: provision again or retry the run to continue.')
-        elif run.mode == RunMode.DEPROVISION:
-            _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING,
-                        f'Deprovisioning run #{run.id} was cancelled by {actor}: retry it to finish the teardown.')
+        if statuses := tenant_status.lifecycle(run.mode):
+            tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.failed, _cancelled(run, actor))
         audit.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
                      correlation_id=run.correlation_id)
     return _change_run(db, run_id, change)
@@ -162,7 +157,7 @@ def run_detail(db: Database, run_id: int, *,
         resumed = audit_queries.events_of_run(session, tenant_id=run.tenant_id, run_id=run_id, action=RESUMED)
         meta = run.meta or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
-                'retried_by': meta.get(RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
+                'retried_by': meta.get(run_meta.RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
                 'waiting_for_engine': engines.waiting_for_engine(session, run),
                 'steps': [_step_view(step) for step in steps]}
 
@@ -221,16 +216,14 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
             step.to_run_again()
             session.add(step)
     if actor is not None and trigger != RunTrigger.AUTO_RETRY:
-        run.meta = {**(run.meta or {}), RETRIED_BY: actor}
+        run.meta = {**(run.meta or {}), run_meta.RETRIED_BY: actor}
     run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
     run.queued_at, run.started_at, run.finished_at, run.next_retry_at = utcnow(), None, None, None
     run.error_category = run.error_message = run.error_step = None
     if trigger != RunTrigger.AUTO_RETRY:
         run.auto_retries = 0
-    if run.mode == RunMode.PROVISION:
-        _set_tenant(session, run.tenant_id, TenantStatus.QUEUED, None)
-    elif run.mode == RunMode.DEPROVISION:
-        _set_tenant(session, run.tenant_id, TenantStatus.DEPROVISIONING, None)
+    if statuses := tenant_status.lifecycle(run.mode):
+        tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.queued)
 
 
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
@@ -250,9 +243,9 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         if any(s.status != StepStatus.SUCCEEDED and s.status != StepStatus.SKIPPED
                for s in queries.steps_of_run(session, run.id) if s.step_key != step_key):
             requeue(session, run, RunTrigger.RETRY)
-        elif run.mode in DONE_STATUS and run.status != RunStatus.SUCCEEDED:
+        elif (statuses := tenant_status.lifecycle(run.mode)) and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
-            _set_tenant(session, run.tenant_id, DONE_STATUS[run.mode], None)
+            tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.succeeded, keep_drift=True)
     return _change_run(db, run_id, change)
 
 
@@ -314,12 +307,10 @@ def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> Ste
     return step
 
 
-def _set_tenant(session: Session, tenant_id: int, status: str, error: str | None) -> None:
-    tenant = session.get(Tenant, tenant_id)
-    tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
-    if status != TenantStatus.PROVISIONED:  # drift is a property of provisioned tenants (engine/drift.py)
-        tenant.drifted, tenant.drift_detail = False, None
-    session.add(tenant)
+def _cancelled(run: Run, actor: str) -> str:
+    if run.mode == RunMode.DEPROVISION:
+        return f'Deprovisioning run #{run.id} was cancelled by {actor}: retry it to finish the teardown.'
+    return f'Run #{run.id} was cancelled by {actor}: provision again or retry the run to continue.'
 
 
 def already_active(db: Database, tenant_id: int) -> Conflict:

@@ -21,6 +21,7 @@ from engine.steps import STEP_TITLES, STEPS
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.common import GO_WITH_COMPANY
 from engine.validation import MAX_ID, InvalidInput, Page
+from storage import run_meta
 from storage.db import Database
 from storage.queries import runs as run_queries
 from storage.tables import Engine, Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus
@@ -359,7 +360,7 @@ def _summary(run: Run) -> RunSummary:
     ended = run.finished_at and run.started_at
     duration = (run.finished_at - run.started_at).total_seconds() if ended else None
     return RunSummary(id=run.id, mode=run.mode, status=run.status, trigger=run.trigger, attempt=run.attempt,
-                      requested_by=run.requested_by, retried_by=(run.meta or {}).get(runs.RETRIED_BY),
+                      requested_by=run.requested_by, retried_by=(run.meta or {}).get(run_meta.RETRIED_BY),
                       queued_at=run.queued_at, started_at=run.started_at,
                       finished_at=run.finished_at, duration_s=duration, warnings=run.warnings,
                       error_step=run.error_step, error_category=run.error_category,

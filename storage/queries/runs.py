@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam
 from sqlmodel import Session, col, select
 
+from storage import run_meta
 from storage.tables import ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus
 
 
@@ -70,7 +71,7 @@ def merge_intents(metas: Iterable[dict[str, Any] | None]) -> dict[str, list[str]
     """The intents of several runs' metadata, merged (by DocType, in the order first recorded)."""
     merged: dict[str, list[str]] = {}
     for meta in metas:
-        for doctype, names in (meta or {}).get('intents', {}).items():
+        for doctype, names in (meta or {}).get(run_meta.INTENTS, {}).items():
             bucket = merged.setdefault(doctype, [])
             bucket.extend(name for name in names if name not in bucket)
     return merged
