@@ -99,6 +99,6 @@ class AutoRetry:
 
 def _still_wanted(session: Session, run: Run) -> bool:
     """Only the tenant's newest run is retried, and only while nothing else is active for it."""
-    latest = run_queries.latest_run_for_tenant(session, run.tenant_id)
+    latest = run_queries.current_run_for_tenant(session, run.tenant_id)
     return latest is not None and latest.id == run.id and run_queries.active_run_for_tenant(
         session, run.tenant_id) is None

@@ -13,7 +13,7 @@ from dashboard.api.query import OptionalId, blank_is, optional_text
 from dashboard.api.runs import EngineWait, RunDetail
 from engine.services import runs, tenants
 from engine.validation import MAX_ID, TenantCreate
-from storage.tables import RunMode, Tenant, TenantStatus
+from storage.tables import Tenant, TenantStatus
 
 router = APIRouter(prefix='/tenants', tags=['tenants'])
 DEFAULT_LIMIT = 50
@@ -95,9 +95,7 @@ def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) 
     """The tenant with its latest run (`latest_run`, a plan included) and its current run
     (`current_run`, never a plan)."""
     tenant = tenants.get_tenant(db, tenant_id)
-    latest = runs.newest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
-    current = (latest if latest is None or latest['mode'] != RunMode.PLAN
-               else runs.latest_run_detail(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes))
+    latest, current = runs.latest_and_current_run(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
     return TenantDetail(**TenantPublic.of(tenant).model_dump(),
                         latest_run=RunDetail(**latest) if latest else None,
                         current_run=RunDetail(**current) if current else None,

@@ -522,7 +522,7 @@ def _read_run(db: Database, wanted: Wanted) -> tuple[dict[str, Any] | None, bool
     gone = wanted.run_id is not None
     if _active(wanted.shown_run):  # no other run can start meanwhile
         return runs.run_detail(db, wanted.shown_run['id'], stuck_after_minutes=stuck), gone
-    return runs.latest_run_detail(db, wanted.tenant_id, stuck_after_minutes=stuck), gone
+    return runs.current_run_detail(db, wanted.tenant_id, stuck_after_minutes=stuck), gone
 
 
 def _read_plan(db: Database, wanted: Wanted, detail: dict[str, Any] | None, *,

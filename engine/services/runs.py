@@ -162,29 +162,39 @@ def run_detail(db: Database, run_id: int, *,
                 'steps': [_step_view(step) for step in steps]}
 
 
-def latest_run_detail(db: Database, tenant_id: int, *,
-                      stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
+def current_run_detail(db: Database, tenant_id: int, *,
+                       stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
     """The tenant's current run with its steps: its newest run that is not a plan (a plan only looks,
     so it never replaces the run the tenant's page shows and acts on); None if it never ran."""
+    with db.session() as session:
+        run = queries.current_run_for_tenant(session, tenant_id)
+    return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
+
+
+def latest_run_detail(db: Database, tenant_id: int, *,
+                      stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
+    """The tenant's newest run of any mode (a plan included) with its steps; None if it never ran."""
     with db.session() as session:
         run = queries.latest_run_for_tenant(session, tenant_id)
     return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
 
 
-def newest_run_detail(db: Database, tenant_id: int, *,
-                      stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES) -> dict[str, Any] | None:
-    """The tenant's newest run of any mode (a plan included) with its steps; None if it never ran."""
-    with db.session() as session:
-        run = queries.latest_run_for_tenant(session, tenant_id, plans=None)
-    return run_detail(db, run.id, stuck_after_minutes=stuck_after_minutes) if run else None
+def latest_and_current_run(db: Database, tenant_id: int, *, stuck_after_minutes: float = DEFAULT_STUCK_AFTER_MINUTES
+                           ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The tenant's latest run (a plan included) and its current run (never a plan), with their steps:
+    the same run unless the latest is a plan."""
+    latest = latest_run_detail(db, tenant_id, stuck_after_minutes=stuck_after_minutes)
+    if latest is None or latest['mode'] != RunMode.PLAN:
+        return latest, latest
+    return latest, current_run_detail(db, tenant_id, stuck_after_minutes=stuck_after_minutes)
 
 
 def latest_plan_detail(db: Database, tenant_id: int) -> dict[str, Any] | None:
     """The tenant's newest plan run with its steps when it is newer than the current run (a later
     provisioning run makes it stale); None otherwise."""
     with db.session() as session:
-        plan = queries.latest_run_for_tenant(session, tenant_id, plans=True)
-        current = queries.latest_run_for_tenant(session, tenant_id) if plan else None
+        plan = queries.latest_plan_for_tenant(session, tenant_id)
+        current = queries.current_run_for_tenant(session, tenant_id) if plan else None
     if plan is None or (current is not None and current.id > plan.id):
         return None
     return run_detail(db, plan.id)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from engine.services import audit, names, runs
+from engine.services import audit, names
 from engine.services.tenant_lookup import tenant_in
 from engine.steps import STEP_TITLES, STEPS
 from engine.teardown import TEARDOWN_STEPS
@@ -337,7 +337,7 @@ def _newest_outputs(session, runs: list[Run]) -> dict[str, dict[str, Any]]:
 def _abbr_chosen_by_current_run(session, tenant_id: int) -> str | None:
     """The abbreviation the current run's company step chose: the tenant records it only when the run
     ends, and the page shows it as soon as the step succeeded."""
-    run = run_queries.latest_run_for_tenant(session, tenant_id)
+    run = run_queries.current_run_for_tenant(session, tenant_id)
     step = run_queries.step_of_run(session, run.id, 'create_company') if run else None
     if step is None or step.status != StepStatus.SUCCEEDED or not isinstance(step.output, dict):
         return None

@@ -155,7 +155,7 @@ def list_tenants_with_runs(db: Database, *, status: str | None = None, q: str | 
     with db.session() as session:
         items, total = queries.tenants_page(session, limit=limit, offset=offset, status=status, q=q,
                                             engine_id=engine_id, drifted=drifted, warnings=warnings)
-        latest = run_queries.latest_runs_for_tenants(session, [tenant.id for tenant in items])
+        latest = run_queries.current_runs_for_tenants(session, [tenant.id for tenant in items])
         offline = {engine.id: engine.name for engine in engine_queries.all_engines(session)
                    if engine.health == EngineHealth.OFFLINE}
     return Page(items=[_listing(tenant, latest.get(tenant.id), offline) for tenant in items], total=total)

@@ -26,17 +26,28 @@ def stopping_run_for_tenant(session: Session, tenant_id: int, *, now: datetime) 
                                           col(Run.lease_expires_at) >= now)).first()
 
 
-def latest_run_for_tenant(session: Session, tenant_id: int, *, plans: bool | None = False) -> Run | None:
-    """The tenant's newest run. By default its current run: the newest that is not a plan (a plan only
-    looks, so it never becomes the run the tenant's page shows and acts on, nor the one auto-retry
-    weighs); `plans=True`: its newest plan; `plans=None`: its newest run of any mode."""
-    query = select(Run).where(Run.tenant_id == tenant_id)
-    if plans is not None:
-        query = query.where(Run.mode == RunMode.PLAN if plans else Run.mode != RunMode.PLAN)
+def current_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    """The tenant's current run: its newest that is not a plan (a plan only looks, so it never becomes
+    the run the tenant's page shows and acts on, nor the one auto-retry weighs)."""
+    return _newest(session, tenant_id, Run.mode != RunMode.PLAN)
+
+
+def latest_plan_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    """The tenant's newest plan run."""
+    return _newest(session, tenant_id, Run.mode == RunMode.PLAN)
+
+
+def latest_run_for_tenant(session: Session, tenant_id: int) -> Run | None:
+    """The tenant's newest run of any mode, a plan included."""
+    return _newest(session, tenant_id)
+
+
+def _newest(session: Session, tenant_id: int, *where: Any) -> Run | None:
+    query = select(Run).where(Run.tenant_id == tenant_id, *where)
     return session.exec(query.order_by(col(Run.id).desc())).first()
 
 
-def latest_runs_for_tenants(session: Session, tenant_ids: Sequence[int]) -> dict[int, Run]:
+def current_runs_for_tenants(session: Session, tenant_ids: Sequence[int]) -> dict[int, Run]:
     """The current run (newest that is not a plan) of each tenant in `tenant_ids` (one query)."""
     if not tenant_ids:
         return {}

@@ -48,7 +48,7 @@ async def test_two_tenants_with_one_admin_both_get_a_user_permission_and_no_warn
 
     assert await admin_companies(sandbox) == ['Acme Retail', 'Beta Shops']
     assert (await names(sandbox, 'User')).count(ADMIN) == 1
-    beta = runs.latest_run_detail(db, beta_id)
+    beta = runs.current_run_detail(db, beta_id)
     invite = steps(beta)['invite_tenant_admin']
     assert invite['status'] == 'SUCCEEDED' and not invite['error']
     assert invite['output']['user_shared'] is True and invite['output']['also_admin_of'] == ['Acme Retail']

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.nicegui_main_file('main.py')
 
 async def test_the_run_number_of_a_failed_run_does_not_shrink_beside_its_long_error(user: User) -> None:
     tenant_id = await fail_at_pos_profiles(user)
-    run_id = runs.latest_run_detail(app.state.db, tenant_id)['id']
+    run_id = runs.current_run_detail(app.state.db, tenant_id)['id']
     await user.should_see(marker=f'history-run-{run_id}')
 
     (number,) = user.find(marker=f'history-run-{run_id}').elements

@@ -37,7 +37,7 @@ def text_of(user: User, marker: str) -> str:
 
 async def test_a_plan_on_a_failed_tenant_leaves_the_failed_run_and_its_actions(user: User) -> None:
     tenant_id = await fail_at_pos_profiles(user)
-    failed = runs.latest_run_detail(app.state.db, tenant_id)['id']
+    failed = runs.current_run_detail(app.state.db, tenant_id)['id']
 
     await click_and_confirm(user, 'action-plan')
 
@@ -102,7 +102,7 @@ async def test_after_a_cancel_the_steps_in_flight_and_the_documents_settle_witho
 async def wait_for_intent(tenant_id: int, doctype: str) -> None:
     """Until the run recorded that it is about to create a `doctype` (its insert is then on its way)."""
     for _ in range(WAIT * 2):
-        detail = runs.latest_run_detail(app.state.db, tenant_id)
+        detail = runs.current_run_detail(app.state.db, tenant_id)
         if detail and (detail['metadata'] or {}).get('intents', {}).get(doctype):
             return
         await asyncio.sleep(0.05)
@@ -133,7 +133,7 @@ async def test_a_run_with_a_warning_is_marked_in_the_history_and_the_tenants_lis
 
 async def test_a_retry_by_support_shows_who_asked_and_who_retried(user: User) -> None:
     tenant_id = await fail_at_pos_profiles(user, 'support')
-    run_id = runs.latest_run_detail(app.state.db, tenant_id)['id']
+    run_id = runs.current_run_detail(app.state.db, tenant_id)['id']
     await clear_faults()
 
     await click_and_confirm(user, 'action-retry-run')

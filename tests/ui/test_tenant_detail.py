@@ -99,7 +99,7 @@ async def test_provision_shows_all_eleven_steps_succeed_live_and_the_documents(u
     for step in STEPS:
         await see_status(user, f'status-{step.key}', 'SUCCEEDED', retries=3)
     await see_status(user, 'tenant-status', 'PROVISIONED')
-    detail = runs.latest_run_detail(app.state.db, tenant_id)
+    detail = runs.current_run_detail(app.state.db, tenant_id)
     with user.scope(marker='run-panel'):
         await user.should_see(detail['correlation_id'])
     await user.should_see(marker='audit-action', content='run.provision_requested')
@@ -216,7 +216,7 @@ async def test_a_refused_action_is_a_clear_notification(user: User) -> None:
 
 async def test_history_shows_an_earlier_runs_timeline(user: User) -> None:
     tenant_id = await fail_at_pos_profiles(user)
-    failed = runs.latest_run_detail(app.state.db, tenant_id)['id']
+    failed = runs.current_run_detail(app.state.db, tenant_id)['id']
     await clear_faults()
     await click_and_confirm(user, 'action-provision')
     await see_status(user, 'run-status', 'SUCCEEDED')
@@ -234,7 +234,7 @@ async def test_a_scheduled_automatic_retry_is_announced(user: User) -> None:
     tenant_id = await fail_at_pos_profiles(user, 'manager')
     retry_at = datetime.now(UTC) + timedelta(minutes=7)
     with app.state.db.session() as session:  # what the auto-retry job records for a transient failure
-        run = session.get(Run, runs.latest_run_detail(app.state.db, tenant_id)['id'])
+        run = session.get(Run, runs.current_run_detail(app.state.db, tenant_id)['id'])
         run.next_retry_at = retry_at
         session.add(run)
 

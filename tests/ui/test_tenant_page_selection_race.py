@@ -74,7 +74,7 @@ async def tenant_with_three_failed_runs() -> int:
         runs.request_provision(app.state.db, tenant_id, actor='tests')
         await app.state.dispatcher.tick()
         for _ in range(WAIT):
-            if runs.latest_run_detail(app.state.db, tenant_id)['status'] == 'FAILED':
+            if runs.current_run_detail(app.state.db, tenant_id)['status'] == 'FAILED':
                 break
             await asyncio.sleep(0.1)
     return tenant_id
