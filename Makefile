@@ -16,8 +16,12 @@ run: $(UV)
 sandbox: $(UV)
 	$(UV) run --locked python -m sandbox --host 127.0.0.1 --port 8001
 
+# Two pytest-xdist workers (one per core of the CI machine): the slow tests mostly wait on child
+# processes and sockets, so two in parallel roughly halve the run. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 test: system-deps $(UV)
-	$(UV) run --locked pytest
+	$(UV) run --locked pytest -n $(TEST_WORKERS)
 
 test-fast: $(UV)
 	$(UV) run --locked pytest -x

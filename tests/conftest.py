@@ -25,6 +25,7 @@ from engine.security import SecretBox
 from sandbox import create_app
 from storage.db import Database
 from storage.tables import Engine, Tenant
+from tests.support.databases import migrated_sqlite
 from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
 
 
@@ -34,7 +35,7 @@ FAST_RETRIES = RetryPolicy(max_attempts=4, step_budget_s=30, attempt_timeout_s=1
 
 @pytest.fixture
 def db(tmp_path) -> Iterator[Database]:
-    database = Database.from_url(f'sqlite:///{tmp_path / "provisioner.db"}')
+    database = migrated_sqlite(tmp_path / 'provisioner.db')
     yield database
     database.dispose()
 

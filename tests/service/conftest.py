@@ -4,6 +4,7 @@ FastAPI app driven over ASGI, and tokens from the real login endpoint."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -21,6 +22,7 @@ from engine.services import users
 from engine.settings import Settings, load_settings
 from sandbox import create_app
 from storage.db import Database
+from tests.support.databases import migrated_sqlite
 
 FAST = RetryPolicy(max_attempts=3, step_budget_s=20, attempt_timeout_s=10, backoff_s=0.01, backoff_max_s=0.02)
 
@@ -41,7 +43,7 @@ def settings(tmp_path, clean_env) -> Settings:
 
 @pytest.fixture
 def db(settings) -> Iterator[Database]:
-    database = Database.from_url(settings.database_url)
+    database = migrated_sqlite(Path(settings.database_url.removeprefix('sqlite:///')))
     yield database
     database.dispose()
 
