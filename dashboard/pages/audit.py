@@ -4,11 +4,8 @@ the server. Read-only: nothing here changes or deletes an event. The filters liv
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,18 +13,13 @@ from nicegui import run, ui
 
 from dashboard import session
 from dashboard.session import ADMIN_ONLY, guarded_page
-from dashboard.components.formatting import fmt_time, step_title
+from dashboard.components.formatting import step_title
 from engine.services import audit, names
-from engine.services.tenant_view import details_text
+from engine.services.audit_words import details_words
 from engine.validation import MAX_ID, ServiceError
 from storage.tables import AuditEvent, User
 
 PAGE_SIZE = 25
-# Detail keys that read backwards, shown as the key that replaced them (the log keeps what it stored):
-# a teardown that takes over an admin user another tenant's teardown kept named that tenant 'kept_by'.
-RENAMED_KEYS = {'admin_user_kept_by': 'admin_user_taken_over_from'}
-# Datetimes as the audit log stores them in details (`datetime.isoformat()`), offset optional.
-ISO_DATETIME = re.compile(r'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)?')
 
 
 @guarded_page('/audit', title='Audit log', roles=ADMIN_ONLY)
@@ -176,7 +168,7 @@ def _event(event: AuditEvent, tenants: dict[int, str], engines: dict[int, str]) 
                     .classes('font-mono text-xs text-grey-7 break-all')
         details = names.with_engine_name(event.details, engines)
         if details:
-            ui.label(_details_words(details)).classes('text-xs text-grey-9 break-words') \
+            ui.label(details_words(details)).classes('text-xs text-grey-9 break-words') \
                 .mark(f'audit-details-{event.id}')
 
 
@@ -205,37 +197,3 @@ def _action_options(keys: list[str], current: str | None) -> dict[str, str]:
         options[key] = key
     return options
 
-
-def _details_words(details: dict[str, Any]) -> str:
-    """Details as text; changes read as words (`role: support → admin`) rather than JSON, datetimes
-    as the page writes times (`2026-12-31 00:00:00 UTC`)."""
-    details = {RENAMED_KEYS.get(key, key): _readable(value) for key, value in details.items()}
-    changes = details.get('changes')
-    if not isinstance(changes, dict):
-        return details_text(details)
-    words = [f'{key}: {_word(change[0])} → {_word(change[1])}'
-             if isinstance(change, list) and len(change) == 2 else f'{key}: {_word(change)}'
-             for key, change in changes.items()]
-    rest = details_text({key: value for key, value in details.items() if key != 'changes'})
-    return ' · '.join([*words, rest] if rest else words)
-
-
-def _word(value: Any) -> str:
-    if isinstance(value, bool):
-        return 'yes' if value else 'no'
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def _readable(value: Any) -> Any:
-    """`value` with every ISO datetime text in it written as the page writes times."""
-    if isinstance(value, dict):
-        return {key: _readable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_readable(item) for item in value]
-    if isinstance(value, str) and ISO_DATETIME.fullmatch(value):
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:  # e.g. month 13: not a datetime after all
-            return value
-        return fmt_time(when.astimezone(UTC) if when.tzinfo else when)  # stored naive = UTC
-    return value

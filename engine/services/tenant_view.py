@@ -8,7 +8,6 @@ it is "created by Provisioner", anything else a step reports is an existing docu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -16,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.services import audit, names
+from engine.services.audit_words import details_words
 from engine.services.tenant_lookup import tenant_in
 from engine.steps import STEP_TITLES, STEPS
 from engine.teardown import TEARDOWN_STEPS
@@ -102,7 +102,7 @@ class AuditEntry:
     action: str
     run_id: int | None
     step_key: str | None
-    details: str  # plain text, never markup
+    details: str  # in words (audit_words), plain text, never markup
     correlation_id: str | None
 
 
@@ -187,7 +187,7 @@ def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]
 
 
 def audit_trail(db: Database, tenant_id: int, *, limit: int = 10, offset: int = 0) -> Page[AuditEntry]:
-    """The tenant's audit events newest first, details as plain text."""
+    """The tenant's audit events newest first, details in words (as the audit page writes them)."""
     page = audit.list_events(db, tenant_id=tenant_id, limit=limit, offset=offset)
     engines = names.engine_names(db) if any('engine_id' in (event.details or {}) for event in page.items) else {}
     return Page(items=[_entry(event, engines) for event in page.items], total=page.total)
@@ -369,17 +369,9 @@ def _summary(run: Run) -> RunSummary:
 
 def _entry(event, engines: dict[int, str]) -> AuditEntry:
     return AuditEntry(id=event.id, at=event.at, actor=event.actor, action=event.action, run_id=event.run_id,
-                      step_key=event.step_key, details=details_text(names.with_engine_name(event.details, engines)),
+                      step_key=event.step_key,
+                      details=details_words(names.with_engine_name(event.details, engines)),
                       correlation_id=event.correlation_id)
-
-
-def details_text(details: dict[str, Any] | None) -> str:
-    """`key: value · key: value`, values JSON-encoded when they are not plain text or numbers."""
-    parts = []
-    for key, value in (details or {}).items():
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
-        parts.append(f'{key}: {text}')
-    return ' · '.join(parts)
 
 
 def _texts(value: Any) -> list[str]:
