@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -82,6 +83,7 @@ class ImportResult:
     already_existing: list[str]
     invalid_rows: int
     failed: dict[int, str]  # row → why creating it failed (e.g. the engine vanished meanwhile)
+    correlation_id: str  # on the `tenant.imported` event and on each created tenant's `tenant.created`
 
 
 def preview_csv(db: Database, content: bytes, *, default_engine: int | str | None = None) -> ImportPreview:
@@ -98,8 +100,10 @@ def preview_csv(db: Database, content: bytes, *, default_engine: int | str | Non
 
 def import_csv(db: Database, content: bytes, *, actor: str,
                default_engine: int | str | None = None) -> ImportResult:
-    """Create the valid rows whose tenant does not exist yet (checked again now); audited."""
+    """Create the valid rows whose tenant does not exist yet (checked again now); audited, every event
+    of the import (its `tenant.imported` and each tenant's `tenant.created`) under one correlation id."""
     preview = preview_csv(db, content, default_engine=default_engine)
+    correlation_id = uuid.uuid4().hex
     created: list[Tenant] = []
     existing = [row.values.get('name', '') for row in preview.rows if row.outcome == RowOutcome.EXISTS]
     failed: dict[int, str] = {}
@@ -107,13 +111,14 @@ def import_csv(db: Database, content: bytes, *, actor: str,
         if row.outcome != RowOutcome.NEW:
             continue
         try:
-            created.append(tenants.create_tenant(db, row.data, actor=actor))
+            created.append(tenants.create_tenant(db, row.data, actor=actor, correlation_id=correlation_id))
         except Conflict:  # created by someone else since the preview
             existing.append(row.data.name)
         except ServiceError as exc:
             failed[row.row] = exc.message
     result = ImportResult(created=created, already_existing=existing,
-                          invalid_rows=preview.count(RowOutcome.INVALID), failed=failed)
+                          invalid_rows=preview.count(RowOutcome.INVALID), failed=failed,
+                          correlation_id=correlation_id)
     _audit(db, actor, len(preview.rows), result)
     return result
 
@@ -243,13 +248,14 @@ def _mark_existing_and_repeated(rows: list[ImportRow], taken: set[str]) -> list[
 
 def _audit(db: Database, actor: str, rows: int, result: ImportResult) -> None:
     """One event with the counts; the created tenants as id ranges, so that 2,000 rows still read as one
-    line (each tenant's own `tenant.created` event names it)."""
+    line (each tenant's own `tenant.created` event names it, under the same correlation id)."""
     details = {'rows': rows, 'created': len(result.created), 'already_existing': len(result.already_existing),
                'invalid': result.invalid_rows, 'failed': len(result.failed)}
     if result.created:
         details['tenant_id_ranges'] = id_ranges([tenant.id for tenant in result.created])
     with db.session() as session:
-        audit.record(session, actor=actor, action='tenant.imported', details=details)
+        audit.record(session, actor=actor, action='tenant.imported', details=details,
+                     correlation_id=result.correlation_id)
 
 
 def id_ranges(ids: list[int], *, at_most: int = MAX_AUDIT_RANGES) -> str:

@@ -29,8 +29,9 @@ MAX_LIMIT = 500
 MAX_QUERY_LENGTH = 200
 
 
-def create_tenant(db: Database, data: TenantCreate, *, actor: str) -> Tenant:
-    """A NOT_STARTED tenant; InvalidInput for an unknown engine, Conflict for a taken name."""
+def create_tenant(db: Database, data: TenantCreate, *, actor: str, correlation_id: str | None = None) -> Tenant:
+    """A NOT_STARTED tenant; InvalidInput for an unknown engine, Conflict for a taken name.
+    `correlation_id` goes on its `tenant.created` event (a CSV import gives all its tenants its own)."""
     try:
         with db.session() as session:
             engine = find_engine(session, data.engine)
@@ -42,7 +43,8 @@ def create_tenant(db: Database, data: TenantCreate, *, actor: str) -> Tenant:
             session.flush()
             audit.record(session, actor=actor, action='tenant.created', tenant_id=tenant.id,
                          details={'name': tenant.name, 'engine_id': engine.id, 'country': tenant.country,
-                                  'currency': tenant.currency, 'stores': tenant.stores})
+                                  'currency': tenant.currency, 'stores': tenant.stores},
+                         correlation_id=correlation_id)
     except IntegrityError:
         # Lost a race to the unique name key: the session rolled back (PostgreSQL's transaction is
         # unusable after the error), so a new one reads the winner and answers as the check does.
