@@ -252,11 +252,13 @@ def _position(run: dict[str, Any], key: str | None) -> str:
 def _step_facts(step: dict[str, Any]) -> str:
     if step['status'] == 'PENDING' and not step.get('attempts'):
         return ''  # nothing happened yet: nothing to say
-    parts = [f"attempts: {step.get('attempts') or 0}"]
-    if step.get('earlier_attempts'):
-        parts[0] += f" (+{step['earlier_attempts']} before a retry)"
+    attempts, earlier = step.get('attempts') or 0, step.get('earlier_attempts') or 0
+    if attempts or not earlier:
+        parts = [f"attempts: {attempts}" + (f' (+{earlier} earlier)' if earlier else '')]
+    else:  # settled by hand (or waiting to run again) after it ran: what it tried
+        parts = [f'attempts: {earlier}']
     if failures := step.get('earlier_failures'):
-        parts.append('failed once before' if failures == 1 else f'failed {failures} times before')
+        parts.append(('failed once' if failures == 1 else f'failed {failures} times') + (' before' if attempts else ''))
     if step.get('duration_ms') is not None:
         parts.append(f"took {fmt_seconds(step['duration_ms'] / 1000)}")
     elif step['status'] == 'RUNNING' and step.get('started_at'):

@@ -141,7 +141,7 @@ async def test_a_retry_by_support_shows_who_asked_and_who_retried(user: User) ->
     await see_status(user, 'run-status', 'SUCCEEDED')
     await user.should_see(marker=f'history-facts-{run_id}', content='by tests, retried by support')
     await user.should_see(marker='run-requested', content='tests, retried by support')
-    await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 (+1 before a retry)')
+    await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 (+1 earlier)')
     await user.should_see(marker='facts-create_pos_profiles', content='failed once before')
 
 

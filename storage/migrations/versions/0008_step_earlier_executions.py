@@ -6,9 +6,11 @@ error and retry rates, which read each step's final row. Three counters on `step
 executions of the step in its run (`earlier_executions`, `earlier_failures`, `earlier_attempts`), and
 the covering index of the per-step metrics takes them in.
 
-The attempts made before a retry were kept in the run's metadata (`earlier_attempts`, step key ->
-count); they move into the new column and leave the metadata. How many of those earlier executions
-failed was not recorded: runs retried before this revision count them as before.
+Runs stored before this revision: the attempts made before a retry were kept in the run's metadata
+(`earlier_attempts`, step key -> count); they move onto the step rows and leave the metadata, each
+count as one earlier execution that failed (a step ran again because it had failed; several retries
+of one step in one run were not told apart and count as one). A step a person skipped or marked
+done after it ran is folded the same way: its attempts were an execution that failed.
 
 Revision ID: 0008
 Revises: 0007
@@ -32,6 +34,7 @@ def upgrade() -> None:
     for name in COLUMNS:
         op.add_column('steprun', sa.Column(name, sa.Integer(), nullable=False, server_default='0'))
     _move_attempts_out_of_metadata()
+    _fold_steps_settled_by_hand()
     op.drop_index('ix_steprun_run_stats', table_name='steprun')
     op.create_index('ix_steprun_run_stats', 'steprun', [*STATS_INDEX_BEFORE, *COLUMNS])
 
@@ -47,14 +50,15 @@ def downgrade() -> None:
 
 RUN = sa.table('run', sa.column('id', sa.Integer), sa.column('metadata', sa.JSON))
 STEP = sa.table('steprun', sa.column('run_id', sa.Integer), sa.column('step_key', sa.String),
-                sa.column('earlier_attempts', sa.Integer))
+                sa.column('attempts', sa.Integer), sa.column('manual_by', sa.String),
+                *(sa.column(name, sa.Integer) for name in COLUMNS))
 
 
 def _move_attempts_out_of_metadata() -> None:
     bind, run, step = op.get_bind(), RUN, STEP
     set_attempts = (step.update().where(step.c.run_id == sa.bindparam('b_run'),
                                         step.c.step_key == sa.bindparam('b_key'))
-                    .values(earlier_attempts=sa.bindparam('b_attempts')))
+                    .values(earlier_attempts=sa.bindparam('b_attempts'), earlier_executions=1, earlier_failures=1))
     set_meta = run.update().where(run.c.id == sa.bindparam('b_run')).values(metadata=sa.bindparam('b_meta'))
     holders = (sa.select(run.c.id, run.c.metadata)
                .where(sa.cast(run.c.metadata, sa.Text).like(f'%{META_KEY}%')).order_by(run.c.id))
@@ -73,6 +77,13 @@ def _move_attempts_out_of_metadata() -> None:
         if metas:
             bind.execute(set_meta, metas)
         last_id = rows[-1].id
+
+
+def _fold_steps_settled_by_hand() -> None:
+    step = STEP
+    op.get_bind().execute(step.update().where(step.c.manual_by.is_not(None), step.c.attempts > 0).values(
+        earlier_executions=step.c.earlier_executions + 1, earlier_failures=step.c.earlier_failures + 1,
+        earlier_attempts=step.c.earlier_attempts + step.c.attempts, attempts=0))
 
 
 def _move_attempts_back_into_metadata() -> None:
