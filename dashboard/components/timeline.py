@@ -115,7 +115,10 @@ class StepTimeline:
                 if step.get('error'):
                     colour = 'text-orange-900' if failed_optional or step['status'] != 'FAILED' else 'text-red-800'
                     text = without_title(step['error'], step['title'])
-                    ui.label(f"{category_text(step.get('error_category'))}: {text}") \
+                    # a step settled by hand keeps the error it failed with: it no longer stops the run
+                    failed = step['status'] == 'FAILED'
+                    prefix = category_text(step.get('error_category')) if failed else 'It had failed'
+                    ui.label(f'{prefix}: {text}') \
                         .classes(f'text-sm {colour} break-words').mark(f"error-{step['key']}")
                 for text in warnings:
                     ui.label(f'Warning: {text}').classes('text-sm text-orange-900 break-words') \

@@ -143,6 +143,8 @@ async def test_skipping_a_step_needs_a_reason_and_is_audited(user: User) -> None
     # what it tried before the skip (QA pass 6: it read "attempts: 0 (+1 before a retry)")
     await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 · failed once')
     await user.should_not_see(marker='facts-create_pos_profiles', content='earlier')
+    await user.should_see(marker='error-create_pos_profiles', content='It had failed: ')
+    await user.should_not_see(marker='error-create_pos_profiles', content='the run stopped here')
     await user.should_see(marker='audit-action', content='step.skipped')
     events = audit.list_events(app.state.db, action='step.skipped', tenant_id=tenant_id)
     assert [(e.actor, e.details['reason']) for e in events.items] == [
