@@ -18,8 +18,8 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from engine.services import audit
 from engine.services.runs import requeue
+from storage import audit_log
 from storage.db import Database
 from storage.queries import runs as run_queries
 from storage.tables import ErrorCategory, Run, RunMode, RunStatus, RunTrigger, utcnow
@@ -82,11 +82,11 @@ class AutoRetry:
                     session.add(run)
                     return False
                 retries = run.auto_retries + 1
-                audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.auto_retried',
-                             tenant_id=run.tenant_id, run_id=run.id, step_key=run.error_step,
-                             correlation_id=run.correlation_id,
-                             details={'auto_retry': retries, 'limit': self.policy.limit,
-                                      'attempt': run.attempt + 1, 'error': run.error_message})
+                audit_log.record(session, actor=audit_log.SYSTEM_ACTOR, action='run.auto_retried',
+                                 tenant_id=run.tenant_id, run_id=run.id, step_key=run.error_step,
+                                 correlation_id=run.correlation_id,
+                                 details={'auto_retry': retries, 'limit': self.policy.limit,
+                                          'attempt': run.attempt + 1, 'error': run.error_message})
                 requeue(session, run, RunTrigger.AUTO_RETRY)
                 run.auto_retries = retries
                 session.add(run)

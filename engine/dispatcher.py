@@ -30,7 +30,7 @@ import structlog
 from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
-from engine.services import audit, runs
+from storage import audit_log
 from storage import run_meta
 from storage.availability import database_unreachable, first_line
 from storage.db import Database, is_postgres
@@ -171,10 +171,10 @@ class Dispatcher:
 
     def _record_resumed(self, connection, run) -> None:
         """The audit event `run.resumed` (actor system), committed with the claim."""
-        audit.record_in(connection, actor=audit.SYSTEM_ACTOR, action=runs.RESUMED, tenant_id=run.tenant_id,
-                        run_id=run.id, step_key=run.step, correlation_id=run.correlation_id,
-                        details={'step': run.step, 'previous_owner': run.lease_owner,
-                                 'lease_expired_at': run.lease_expires_at, 'owner': self.owner})
+        audit_log.record_in(connection, actor=audit_log.SYSTEM_ACTOR, action=audit_log.RESUMED, tenant_id=run.tenant_id,
+                            run_id=run.id, step_key=run.step, correlation_id=run.correlation_id,
+                            details={'step': run.step, 'previous_owner': run.lease_owner,
+                                     'lease_expired_at': run.lease_expires_at, 'owner': self.owner})
 
     def _lease(self, run_id: int, meta: dict, now) -> dict:
         """The claim of one run: RUNNING under our lease, the claim added to its metadata."""

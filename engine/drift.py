@@ -21,10 +21,10 @@ from sqlmodel import col, select, update
 
 from engine.erpnext import ERPNextClient
 from engine.erpnext import errors as erp
-from engine.errors import ProvisioningError, VerificationFailedError
-from engine.services import audit
+from engine.errors import ProvisioningError, VerificationFailedError, VerificationProblem
 from engine.steps.base import IntentLog, StepContext, TenantSpec
 from engine.steps.verify_provisioning import VerifyProvisioning
+from storage import audit_log
 from storage.db import Database
 from storage.queries import runs as queries
 from storage.tables import Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus, clip, utcnow
@@ -56,7 +56,7 @@ async def check_tenant(db: Database, client_for: ClientFor, tenant_id: int, *, a
         await VerifyProvisioning().run(ctx)
         problems = None
     except VerificationFailedError as exc:
-        problems = '; '.join(exc.problems)
+        problems = '; '.join(advice(problem) for problem in exc.problems)
     except ProvisioningError as exc:  # verification could not compare (a needed step's output is missing)
         problems = exc.message
     except erp.ERPNextError as exc:
@@ -84,6 +84,16 @@ def clear_unprovisioned(db: Database) -> int:
                                                    Tenant.status != TenantStatus.PROVISIONED)
                               .values(drifted=False, drift_detail=None))
         return result.rowcount or 0
+
+
+def advice(problem: VerificationProblem) -> str:
+    """A problem as the drift detail words it. The tenant is PROVISIONED, so its page offers Repair
+    (provisioning again, which re-runs the step that fixes it), not a step to retry as a run's error says."""
+    if problem.step:
+        return f"{problem.text}: Repair fixes it (step '{problem.step}')"
+    if problem.by_hand:
+        return f'{problem.text}: {problem.by_hand}; Repair leaves it as it is'
+    return problem.text
 
 
 def not_checked_because(status: str) -> str:
@@ -123,8 +133,9 @@ def _save(db: Database, tenant_id: int, problems: str | None, actor: str) -> str
         tenant.drifted, tenant.drift_detail, tenant.drift_checked_at = problems is not None, detail, utcnow()
         session.add(tenant)
         if changed:
-            audit.record(session, actor=actor, action='tenant.drift_detected' if problems else 'tenant.drift_cleared',
-                         tenant_id=tenant_id, details={'problems': detail} if problems else {})
+            action = 'tenant.drift_detected' if problems else 'tenant.drift_cleared'
+            audit_log.record(session, actor=actor, action=action, tenant_id=tenant_id,
+                             details={'problems': detail} if problems else {})
     if changed:
         log.warning('drift.detected', tenant_id=tenant_id, problems=detail) if problems else \
             log.info('drift.cleared', tenant_id=tenant_id)

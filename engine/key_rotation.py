@@ -29,8 +29,8 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from engine.security import SECRET_KEY_FILE, SecretBox, SecretKeyError, ensure_secret_key
-from engine.services import audit
 from engine.settings import Settings
+from storage import audit_log
 from storage.db import Database, is_postgres
 from storage.tables import Engine
 
@@ -88,7 +88,7 @@ def reencrypt_engine_secrets(database_url: str, old: SecretBox, new: SecretBox) 
                         f"engine '{engine.name}': its API secret matches neither the current nor the new key; "
                         'nothing was changed (is PROVISIONER_SECRET_KEY or secret.key the key in use?)') from None
                 session.add(engine)
-            audit.record(session, actor=ACTOR, action='secret_key.rotated', details={'engines': len(engines)})
+            audit_log.record(session, actor=ACTOR, action='secret_key.rotated', details={'engines': len(engines)})
             return len(engines)
     finally:
         db.dispose()

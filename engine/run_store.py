@@ -20,8 +20,8 @@ from sqlmodel import col
 
 from engine import tenant_status
 from engine.errors import RunCancelledError
-from engine.services import audit
 from engine.steps.base import TenantSpec
+from storage import audit_log
 from storage import run_meta
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
@@ -195,9 +195,9 @@ class RunStore:
             engine = session.get(Engine, run.engine_id)
             engine.health, engine.last_checked_at = EngineHealth.OFFLINE, now
             engine.last_error = clip(engine_error)
-            audit.record(session, actor=audit.SYSTEM_ACTOR, action='run.parked', tenant_id=run.tenant_id,
-                         run_id=run.id, step_key=step, correlation_id=run.correlation_id,
-                         details={'engine_id': run.engine_id, 'reason': engine_error})
+            audit_log.record(session, actor=audit_log.SYSTEM_ACTOR, action='run.parked', tenant_id=run.tenant_id,
+                             run_id=run.id, step_key=step, correlation_id=run.correlation_id,
+                             details={'engine_id': run.engine_id, 'reason': engine_error})
             session.add_all([run, engine])
             return True
 

@@ -28,13 +28,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine import tenant_status
-from engine.services import audit
 from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
 from engine.services.tenant_lookup import tenant_in
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.base import TeardownRecord
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict
+from storage import audit_log
 from storage.db import Database
 from storage.queries import runs as queries
 from storage.queries import tenants as tenant_queries
@@ -97,9 +97,9 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
                 run.meta = {**(run.meta or {}), run_meta.INTENTS: {'User': [handed_over[0]]}}
                 session.add(run)
             tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.DEPROVISION].queued)
-            audit.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
-                         run_id=run.id, correlation_id=run.correlation_id,
-                         details={'admin_user_taken_over_from': handed_over[1]} if handed_over else {})
+            audit_log.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
+                             run_id=run.id, correlation_id=run.correlation_id,
+                             details={'admin_user_taken_over_from': handed_over[1]} if handed_over else {})
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None

@@ -28,8 +28,8 @@ from engine.clients import EngineClients
 from engine.erpnext.client import ERPNextClient
 from engine.erpnext.errors import AuthError, ERPNextError
 from engine.security import SecretBox, SecretKeyError
-from engine.services import audit
 from engine.validation import MAX_ID, Conflict, EngineCreate, EngineUpdate, NotFound, url_refusal
+from storage import audit_log
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as queries
@@ -63,8 +63,8 @@ def create_engine(db: Database, secrets: SecretBox, data: EngineCreate, *, actor
         _refuse_taken_name(session, data.name)
         session.add(engine)
         session.flush()
-        audit.record(session, actor=actor, action='engine.created',
-                     details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url})
+        audit_log.record(session, actor=actor, action='engine.created',
+                         details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url})
     return engine
 
 
@@ -76,8 +76,8 @@ def update_engine(db: Database, secrets: SecretBox, engine_id: int, data: Engine
         engine = _engine_or_404(session, engine_id)
         changes = _apply_changes(session, engine, data, encrypted)
         if changes:
-            audit.record(session, actor=actor, action='engine.updated',
-                         details={'engine_id': engine.id, 'name': engine.name, 'changes': changes})
+            audit_log.record(session, actor=actor, action='engine.updated',
+                             details={'engine_id': engine.id, 'name': engine.name, 'changes': changes})
     return engine
 
 
@@ -103,9 +103,9 @@ def remove_engine(db: Database, engine_id: int, *, actor: str) -> Engine:
             resolved = alerting.resolve_open(session, 'engine_offline', engine.name, utcnow())
             session.delete(engine)
             session.flush()  # the foreign keys speak now, inside the transaction
-            audit.record(session, actor=actor, action='engine.deleted',
-                         details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url,
-                                  'alerts_resolved': resolved})
+            audit_log.record(session, actor=actor, action='engine.deleted',
+                             details={'engine_id': engine.id, 'name': engine.name, 'base_url': engine.base_url,
+                                      'alerts_resolved': resolved})
     except IntegrityError:  # a tenant or run was added to it between the check and the delete
         raise Conflict(f"engine '{name}' is in use (a tenant was just added to it): "
                        'it cannot be deleted') from None
@@ -160,16 +160,16 @@ def ensure_sandbox_engine(db: Database, secrets: SecretBox, base_url: str) -> En
     with db.session() as session:
         engine = queries.engine_by_name(session, SANDBOX_ENGINE)
         if engine is not None and engine.base_url != base_url.rstrip('/'):
-            audit.record(session, actor=audit.SYSTEM_ACTOR, action='engine.updated',
-                         details={'engine_id': engine.id, 'name': engine.name,
-                                  'changes': {'base_url': [engine.base_url, base_url.rstrip('/')]}})
+            audit_log.record(session, actor=audit_log.SYSTEM_ACTOR, action='engine.updated',
+                             details={'engine_id': engine.id, 'name': engine.name,
+                                      'changes': {'base_url': [engine.base_url, base_url.rstrip('/')]}})
             engine.base_url = base_url.rstrip('/')
     if engine is not None:
         return engine
     key, secret = SANDBOX_CREDENTIALS
     data = EngineCreate(name=SANDBOX_ENGINE, base_url=base_url, api_key=key, api_secret=secret)
     try:
-        return create_engine(db, secrets, data, actor=audit.SYSTEM_ACTOR)
+        return create_engine(db, secrets, data, actor=audit_log.SYSTEM_ACTOR)
     except Conflict:  # a sibling process registered it a moment ago
         with db.session() as session:
             return queries.engine_by_name(session, SANDBOX_ENGINE)
@@ -272,8 +272,8 @@ def _save_check(db: Database, result: EngineCheck, actor: str | None) -> None:
         if result.version:
             engine.version = result.version
         if actor is not None:
-            audit.record(session, actor=actor, action='engine.checked',
-                         details={'engine_id': engine.id, 'health': result.health, 'error': result.error})
+            audit_log.record(session, actor=actor, action='engine.checked',
+                             details={'engine_id': engine.id, 'health': result.health, 'error': result.error})
 
 
 def _engine_or_404(session: Session, engine_id: int) -> Engine:

@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from engine import tenant_status
-from engine.services import audit, engines
+from engine.services import engines
 from engine.services.tenant_lookup import tenant_in
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
 from engine.validation import Conflict, InvalidInput, NotFound
+from storage import audit_log
 from storage import run_meta
 from storage.db import Database
 from storage.queries import audit as audit_queries
@@ -48,7 +49,6 @@ REFUSED_STEP_STATUSES = {
 }
 # Run metadata keys of these services (the runner keeps the others: abbr, intents, ...).
 # A run settled by hand to the end leaves its tenant in this status, by run mode.
-RESUMED = 'run.resumed'  # the dispatcher's audit event: a claim took the run over from an expired lease
 
 
 @dataclass(frozen=True)
@@ -70,9 +70,9 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
                           trigger=trigger)
             if not plan:
                 tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.PROVISION].queued)
-            audit.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
-                         tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
-                         details={'trigger': trigger})
+            audit_log.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
+                             tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
+                             details={'trigger': trigger})
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None
@@ -94,9 +94,9 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
     def change(session: Session, run: Run) -> None:
         if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
             raise Conflict(f'Run #{run.id} is {run.status}: only a failed or cancelled run can be retried.')
-        audit.record(session, actor=actor, action='run.retried' if trigger != RunTrigger.AUTO_RETRY
-                     else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
-                     correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
+        audit_log.record(session, actor=actor, action='run.retried' if trigger != RunTrigger.AUTO_RETRY
+                         else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
+                         correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
         requeue(session, run, trigger, actor=actor)
     return _change_run(db, run_id, change)
 
@@ -112,8 +112,8 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
         run.error_category, run.error_message = 'critical', f'Cancelled by {actor}.'
         if statuses := tenant_status.lifecycle(run.mode):
             tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.failed, _cancelled(run, actor))
-        audit.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
-                     correlation_id=run.correlation_id)
+        audit_log.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
+                         correlation_id=run.correlation_id)
     return _change_run(db, run_id, change)
 
 
@@ -123,8 +123,8 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
         step = _idle_step(session, run, step_key, action='retry')
         step.to_run_again()
         session.add(step)
-        audit.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
-                     step_key=step_key, correlation_id=run.correlation_id)
+        audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
+                         step_key=step_key, correlation_id=run.correlation_id)
         requeue(session, run, RunTrigger.RETRY, actor=actor)
     return _change_run(db, run_id, change)
 
@@ -154,7 +154,7 @@ def run_detail(db: Database, run_id: int, *,
         if run is None:
             raise NotFound(f'Run {run_id} does not exist.')
         steps = queries.steps_of_run(session, run_id)
-        resumed = audit_queries.events_of_run(session, tenant_id=run.tenant_id, run_id=run_id, action=RESUMED)
+        resumed = audit_queries.events_of_run(session, tenant_id=run.tenant_id, run_id=run_id, action=audit_log.RESUMED)
         meta = run.meta or {}
         return {**run.model_dump(), 'metadata': run.meta, 'stuck': is_stuck(run, utcnow(), stuck_after_minutes),
                 'retried_by': meta.get(run_meta.RETRIED_BY), 'resumed': [_resumed_view(event) for event in resumed],
@@ -248,8 +248,8 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         step.finished_at, step.output = utcnow(), {}
         session.add(step)
         action = 'step.skipped' if status == StepStatus.SKIPPED else 'step.marked_succeeded'
-        audit.record(session, actor=actor, action=action, tenant_id=run.tenant_id, run_id=run.id,
-                     step_key=step_key, correlation_id=run.correlation_id, details={'reason': reason[:MAX_REASON]})
+        audit_log.record(session, actor=actor, action=action, tenant_id=run.tenant_id, run_id=run.id,
+                         step_key=step_key, correlation_id=run.correlation_id, details={'reason': reason[:MAX_REASON]})
         if any(s.status != StepStatus.SUCCEEDED and s.status != StepStatus.SKIPPED
                for s in queries.steps_of_run(session, run.id) if s.step_key != step_key):
             requeue(session, run, RunTrigger.RETRY)

@@ -19,9 +19,10 @@ from enum import StrEnum
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from engine.services import audit, tenants
+from engine.services import tenants
 from engine.services.engines import find_engine
 from engine.validation import Conflict, InvalidInput, ServiceError, TenantCreate, describe_errors
+from storage import audit_log
 from storage.db import Database
 from storage.name_keys import name_key
 from storage.queries import engines as engine_queries
@@ -254,8 +255,8 @@ def _audit(db: Database, actor: str, rows: int, result: ImportResult) -> None:
     if result.created:
         details['tenant_id_ranges'] = id_ranges([tenant.id for tenant in result.created])
     with db.session() as session:
-        audit.record(session, actor=actor, action='tenant.imported', details=details,
-                     correlation_id=result.correlation_id)
+        audit_log.record(session, actor=actor, action='tenant.imported', details=details,
+                         correlation_id=result.correlation_id)
 
 
 def id_ranges(ids: list[int], *, at_most: int = MAX_AUDIT_RANGES) -> str:

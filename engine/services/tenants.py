@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from engine.services import audit, runs
+from engine.services import runs
 from engine.services.engines import find_engine
 from engine.services.tenant_lookup import tenant_in
 from engine.validation import MAX_ID, Conflict, InvalidInput, Page, TenantCreate
+from storage import audit_log
 from storage.db import Database
 from storage.name_keys import name_key, single_spaces
 from storage.queries import engines as engine_queries
@@ -41,10 +42,10 @@ def create_tenant(db: Database, data: TenantCreate, *, actor: str, correlation_i
             tenant = _new_tenant(data, engine.id, actor)
             session.add(tenant)
             session.flush()
-            audit.record(session, actor=actor, action='tenant.created', tenant_id=tenant.id,
-                         details={'name': tenant.name, 'engine_id': engine.id, 'country': tenant.country,
-                                  'currency': tenant.currency, 'stores': tenant.stores},
-                         correlation_id=correlation_id)
+            audit_log.record(session, actor=actor, action='tenant.created', tenant_id=tenant.id,
+                             details={'name': tenant.name, 'engine_id': engine.id, 'country': tenant.country,
+                                      'currency': tenant.currency, 'stores': tenant.stores},
+                             correlation_id=correlation_id)
     except IntegrityError:
         # Lost a race to the unique name key: the session rolled back (PostgreSQL's transaction is
         # unusable after the error), so a new one reads the winner and answers as the check does.

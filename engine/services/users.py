@@ -25,8 +25,8 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import security
 from engine.rate_limits import LoginLimiter
-from engine.services import audit
 from engine.validation import USERNAME_PATTERN, Conflict, NotFound, ServiceError, UserCreate, UserUpdate
+from storage import audit_log
 from storage.db import Database
 from storage.queries import users as queries
 from storage.tables import ApiToken, Role, User, utcnow
@@ -77,7 +77,7 @@ def ensure_admin(db: Database, settings: Settings) -> str | None:
     given = settings.admin_password.get_secret_value() if settings.admin_password else None
     password = given or security.generate_password()
     try:
-        _insert_user(db, ADMIN_USERNAME, password, Role.ADMIN, actor=audit.SYSTEM_ACTOR)
+        _insert_user(db, ADMIN_USERNAME, password, Role.ADMIN, actor=audit_log.SYSTEM_ACTOR)
     except Conflict:
         return None  # a sibling process created it a moment ago
     return None if given else password
@@ -129,9 +129,9 @@ def issue_token(db: Database, user: User, *, name: str = 'api', ttl: timedelta =
         row = ApiToken(user_id=user.id, token_hash=digest, name=name[:64], expires_at=expires_at)
         session.add(row)
         session.flush()
-        audit.record(session, actor=user.username, action='auth.token_issued',
-                     details={'token_id': row.id, 'name': row.name, 'expires_at': expires_at,
-                              'client': client})
+        audit_log.record(session, actor=user.username, action='auth.token_issued',
+                         details={'token_id': row.id, 'name': row.name, 'expires_at': expires_at,
+                                  'client': client})
     return token
 
 
@@ -159,7 +159,7 @@ def revoke_token(db: Database, token: str, *, actor: str) -> bool:
         if row is None or row.revoked:
             return False
         row.revoked = True
-        audit.record(session, actor=actor, action='auth.logout', details={'token_id': row.id})
+        audit_log.record(session, actor=actor, action='auth.logout', details={'token_id': row.id})
     return True
 
 
@@ -184,8 +184,8 @@ def update_user(db: Database, user_id: int, data: UserUpdate, *, actor: str,
         _ensure_an_admin_remains(session, user)
         if new_hash or data.active is False:
             _revoke_all_tokens(session, user.id)
-        audit.record(session, actor=actor, action='user.updated',
-                     details={'user_id': user.id, 'username': user.username, 'changes': changes})
+        audit_log.record(session, actor=actor, action='user.updated',
+                         details={'user_id': user.id, 'username': user.username, 'changes': changes})
     if limiter is not None and (new_hash or data.active):
         limiter.release(user.username)
     return user
@@ -251,7 +251,7 @@ def _record_success(session: Session, user_id: int, client: str | None, details:
     user = queries.user_for_update(session, user_id)
     assert user is not None, 'a user that just logged in cannot vanish: users are never deleted'
     user.failed_logins, user.locked_until = 0, None
-    audit.record(session, actor=user.username, action='auth.login', details={'client': client, **details})
+    audit_log.record(session, actor=user.username, action='auth.login', details={'client': client, **details})
     return user
 
 
@@ -274,8 +274,8 @@ def _record_failure(db: Database, user_id: int | None, actor: str, client: str |
             user.failed_logins += 1
             if lock_for is not None:
                 user.failed_logins, user.locked_until = 0, now + timedelta(seconds=lock_for)
-        audit.record(session, actor=actor, action='auth.login_failed',
-                     details={'reason': reason, 'client': client, **details})
+        audit_log.record(session, actor=actor, action='auth.login_failed',
+                         details={'reason': reason, 'client': client, **details})
 
 
 def _insert_user(db: Database, name: str, password: str, role: Role | str, *, actor: str) -> User:
@@ -287,8 +287,8 @@ def _insert_user(db: Database, name: str, password: str, role: Role | str, *, ac
             user = User(username=name, password_hash=password_hash, role=Role(role).value)
             session.add(user)
             session.flush()
-            audit.record(session, actor=actor, action='user.created',
-                         details={'user_id': user.id, 'username': name, 'role': user.role})
+            audit_log.record(session, actor=actor, action='user.created',
+                             details={'user_id': user.id, 'username': name, 'role': user.role})
     except IntegrityError:
         raise Conflict(f"a user named '{name}' already exists") from None
     return user

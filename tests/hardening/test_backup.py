@@ -10,7 +10,7 @@ import pytest
 from hardening_helpers import environment, provision, run_command, start_service, table_rows
 from sqlalchemy import text
 
-from engine.services import audit
+from storage import audit_log
 from storage.db import Database
 from storage.tables import Engine, Tenant
 from tests.support.postgres import skip_or_fail
@@ -131,7 +131,7 @@ def add_tenant(db: Database, name: str) -> None:
         session.flush()
         session.add(Tenant(name=name, company_name=name, country='Germany', currency='EUR',
                            admin_email='ops@example.com', engine_id=engine.id))
-        audit.record(session, actor='tests', action='tenant.created', details={'name': name})
+        audit_log.record(session, actor='tests', action='tenant.created', details={'name': name})
 
 
 def test_postgresql_backup_and_restore_with_pg_dump_and_pg_restore(postgres, tmp_path):

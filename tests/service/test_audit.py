@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import DatabaseError
 
 from engine.services import audit
+from storage import audit_log
 from storage.tables import AuditEvent
 
 
@@ -61,7 +62,7 @@ async def test_the_log_is_filtered_and_paged(api, admin, engine_id) -> None:
 
 def test_the_database_refuses_to_change_or_delete_audit_events(db) -> None:
     with db.session() as session:
-        audit.record(session, actor='tests', action='tests.recorded', details={'n': 1})
+        audit_log.record(session, actor='tests', action='tests.recorded', details={'n': 1})
 
     with pytest.raises(DatabaseError, match='append-only'), db.session() as session:
         session.exec(update(AuditEvent).values(actor='mallory'))

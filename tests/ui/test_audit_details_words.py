@@ -11,6 +11,7 @@ from nicegui.testing import User
 from ui_helpers import ADMIN_PASSWORD, sign_in
 
 from engine.services import audit
+from storage import audit_log
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
 
@@ -39,7 +40,7 @@ async def test_a_sign_in_shows_its_expiry_as_a_time_and_the_api_keeps_iso_text(u
 
 async def test_an_offset_becomes_utc_and_a_nested_change_is_a_time_too(user: User) -> None:
     with app.state.db.session() as session:
-        event = audit.record(session, actor='admin', action='token.updated', details={
+        event = audit_log.record(session, actor='admin', action='token.updated', details={
             'expires_at': '2026-12-31T01:30:00+01:30',
             'changes': {'expires_at': ['2026-01-01T00:00:00.123456', '2027-01-01T00:00:00+00:00']},
             'note': 'not a time: 2026-12-31T00:00:00', 'bad': '2026-13-40T00:00:00'})
@@ -52,10 +53,10 @@ async def test_an_offset_becomes_utc_and_a_nested_change_is_a_time_too(user: Use
 
 async def test_a_handed_over_admin_user_reads_taken_over_from_in_old_and_new_events(user: User) -> None:
     with app.state.db.session() as session:  # one event written before the key was renamed, one after
-        old = audit.record(session, actor='admin', action='run.deprovision_requested',
-                           details={'admin_user_kept_by': 'One'})
-        new = audit.record(session, actor='admin', action='run.deprovision_requested',
-                           details={'admin_user_taken_over_from': 'One'})
+        old = audit_log.record(session, actor='admin', action='run.deprovision_requested',
+                               details={'admin_user_kept_by': 'One'})
+        new = audit_log.record(session, actor='admin', action='run.deprovision_requested',
+                               details={'admin_user_taken_over_from': 'One'})
     await sign_in(user, 'admin', next_path='/audit?action=run.deprovision_requested')
 
     for event in (old, new):

@@ -10,6 +10,7 @@ from ui_helpers import sign_in
 
 from engine.services import audit, tenants
 from engine.validation import TenantCreate
+from storage import audit_log
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
 
@@ -24,7 +25,7 @@ async def test_one_event_reads_the_same_on_the_audit_page_and_the_tenant_page(us
         name='Acme Retail', country='United States', currency='USD', admin_email='ada@example.com',
         engine='Sandbox'), actor='tests')
     with app.state.db.session() as session:
-        event = audit.record(session, actor='tests', action='test.worded', tenant_id=tenant.id, details=DETAILS)
+        event = audit_log.record(session, actor='tests', action='test.worded', tenant_id=tenant.id, details=DETAILS)
     created = audit.list_events(app.state.db, action='tenant.created').items[0]
 
     await sign_in(user, 'admin', next_path=f'/audit?tenant={tenant.id}')

@@ -16,6 +16,7 @@ from ui_helpers import sign_in
 from engine.services import audit, engines, runs, tenants
 from engine.steps import STEPS
 from engine.validation import TenantCreate
+from storage import audit_log
 from storage.tables import Run
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
@@ -250,7 +251,7 @@ async def test_the_audit_trail_pages_newest_first(user: User) -> None:
     tenant_id = new_tenant()
     with app.state.db.session() as session:
         for number in range(1, 13):
-            audit.record(session, actor='tests', action=f'test.event_{number:02}', tenant_id=tenant_id)
+            audit_log.record(session, actor='tests', action=f'test.event_{number:02}', tenant_id=tenant_id)
     await sign_in(user, 'manager', next_path=f'/tenants/{tenant_id}')
     await user.should_see(marker='audit-action', content='test.event_12')
     await user.should_not_see(marker='audit-action', content='test.event_02')
