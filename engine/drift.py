@@ -92,7 +92,7 @@ def advice(problem: VerificationProblem) -> str:
     if problem.step:
         return f"{problem.text}: Repair fixes it (step '{problem.step}')"
     if problem.by_hand:
-        return f'{problem.text}: {problem.by_hand}; Repair leaves it as it is'
+        return f'{problem.text}: Repair leaves it as it is, so {problem.by_hand}'
     return problem.text
 
 

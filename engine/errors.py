@@ -13,6 +13,8 @@ holds a secret or a traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ProvisioningError(Exception):
     """A step could not ensure what it is responsible for."""
@@ -54,10 +56,28 @@ class RunCancelledError(CriticalProvisioningError):
                          'to ERPNext. Retry the run to continue.')
 
 
-class VerificationFailedError(CriticalProvisioningError):
-    """Verification found documents missing or wrong; `problems` lists each one (a drift check stores
-    them as the tenant's drift detail, whatever the message's wording)."""
+@dataclass(frozen=True)
+class VerificationProblem:
+    """One thing verification found wrong, and what puts it right: `step`, the title of the
+    provisioning step that fixes it when it runs again (`step_does`: how, when worth saying), or
+    `by_hand`, what a person does in ERPNext because no step does it. Each reader words the advice
+    for its place: a run's error says which step to retry, a drift check says Repair."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__('Verification found problems: ' + '; '.join(problems))
+    text: str  # "warehouse 'Store 1 - AR' is disabled"
+    step: str | None = None
+    step_does: str | None = None
+    by_hand: str | None = None
+
+    def for_run(self) -> str:
+        if self.step:
+            return f"{self.text}: retry '{self.step}'" + (f' ({self.step_does})' if self.step_does else '')
+        return f'{self.text}: {self.by_hand}, then retry the run' if self.by_hand else self.text
+
+
+class VerificationFailedError(CriticalProvisioningError):
+    """Verification found documents missing or wrong; `problems` lists each one with what fixes it
+    (a drift check words them as the tenant's drift detail, whatever the run's message says)."""
+
+    def __init__(self, problems: list[VerificationProblem]) -> None:
+        super().__init__('Verification found problems: ' + '; '.join(problem.for_run() for problem in problems))
         self.problems = list(problems)

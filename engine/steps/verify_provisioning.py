@@ -12,6 +12,7 @@ import asyncio
 from typing import Any
 
 from engine.errors import VerificationFailedError
+from engine.errors import VerificationProblem as Problem
 from engine.steps.base import Step, StepContext
 from engine.steps.common import rows_by_name
 from engine.steps.configure_payment_modes import company_row, read_modes
@@ -39,53 +40,59 @@ class VerifyProvisioning(Step):
         return {'exists': [], 'create': [], 'note': 'reads every document back after the other steps'}
 
 
-Check = tuple[list[str], dict[str, Any]]
+Check = tuple[list[Problem], dict[str, Any]]
 
 
 async def _company(ctx: StepContext) -> Check:
     company = (await rows_by_name(ctx, 'Company', [ctx.company], ['name', 'abbr'])).get(ctx.company)
     if company is None:
-        return [f"Company '{ctx.company}' is missing: retry 'Create company'"], {}
+        return [Problem(f"Company '{ctx.company}' is missing", step='Create company')], {}
     if company.get('abbr') != ctx.abbr:
-        return [f"Company '{ctx.company}' has abbreviation {company.get('abbr')}, expected {ctx.abbr}"], {}
+        return [Problem(f"Company '{ctx.company}' has abbreviation {company.get('abbr')}, expected {ctx.abbr}")], {}
     return [], {'company': ctx.company}
 
 
 async def _accounts(ctx: StepContext) -> Check:
     accounts = ctx.output('resolve_accounts')['accounts']
     rows = await rows_by_name(ctx, 'Account', accounts.values(), ['name', 'company', 'is_group', 'disabled'])
-    problems = []
-    for purpose, name in accounts.items():
-        row = rows.get(name)
-        if row is None or row.get('disabled') or row.get('is_group') or row.get('company') != ctx.company:
-            problems.append(f"{purpose} account '{name}' is missing, disabled or not a ledger of the company: "
-                            "retry 'Resolve accounts'")
+    problems = [Problem(f"{purpose} account '{name}' is missing, disabled or not a ledger of the company",
+                        step='Resolve accounts')  # it resolves the purpose again, to a usable ledger
+                for purpose, name in accounts.items()
+                if (row := rows.get(name)) is None or row.get('disabled') or row.get('is_group')
+                or row.get('company') != ctx.company]
     return problems, {'accounts': len(accounts)}
 
 
 async def _cost_center(ctx: StepContext) -> Check:
     name = ctx.output('ensure_cost_center')['cost_center']
     row = (await rows_by_name(ctx, 'Cost Center', [name], ['name', 'disabled'])).get(name)
-    if row is None or row.get('disabled'):
-        return [f"cost center '{name}' is missing or disabled: retry 'Ensure cost center'"], {}
+    if row is None:
+        return [Problem(f"cost center '{name}' is missing", step='Ensure cost center')], {}
+    if row.get('disabled'):  # the step takes the company's cost center as it finds it
+        return [Problem(f"cost center '{name}' is disabled",
+                        by_hand='enable it in ERPNext (Accounting > Cost Center)')], {}
     return [], {'cost_center': name}
+
+
+WAREHOUSE_STEP_DOES = 'it creates a missing warehouse of the tenant and enables a disabled one'
 
 
 async def _warehouses(ctx: StepContext) -> Check:
     names = ctx.output('create_warehouses')['warehouses']
     rows = await rows_by_name(ctx, 'Warehouse', names, ['name', 'company', 'disabled'])
-    problems = [f"warehouse '{name}' {why}: retry 'Create warehouses' (it creates a missing warehouse of the "
-                "tenant and enables a disabled one)"
-                for name in names if (why := _warehouse_problem(rows.get(name), ctx.company))]
+    problems = [problem for name in names if (problem := _warehouse_problem(name, rows.get(name), ctx.company))]
     return problems, {'warehouses': names}
 
 
-def _warehouse_problem(row: dict[str, Any] | None, company: str) -> str | None:
-    if row is None:
-        return 'is missing'
-    if row.get('company') != company:
-        return f"belongs to company '{row.get('company')}'"
-    return 'is disabled' if row.get('disabled') else None
+def _warehouse_problem(name: str, row: dict[str, Any] | None, company: str) -> Problem | None:
+    what = f"warehouse '{name}'"
+    if row is None or row.get('disabled'):
+        why = 'is missing' if row is None else 'is disabled'
+        return Problem(f'{what} {why}', step='Create warehouses', step_does=WAREHOUSE_STEP_DOES)
+    if row.get('company') != company:  # the step adopts it as it is
+        return Problem(f"{what} belongs to company '{row.get('company')}'",
+                       by_hand=f"set its company back to '{company}' in ERPNext")
+    return None
 
 
 async def _payment_modes(ctx: StepContext) -> Check:
@@ -95,24 +102,41 @@ async def _payment_modes(ctx: StepContext) -> Check:
         docs = await read_modes(ctx)
     configured = sorted(mode for mode, doc in docs.items() if doc and doc.get('enabled', 1)
                         and company_row(doc, ctx.company))
-    problems = [f"Mode of Payment '{mode}' has no enabled account row for the company: retry 'Configure payment "
-                "modes'" for mode in modes if mode not in configured]
+    problems = [problem for mode in modes for problem in _mode_problems(mode, docs.get(mode), ctx.company)]
     return problems, {'payment_modes': configured}
+
+
+def _mode_problems(mode: str, doc: dict[str, Any] | None, company: str) -> list[Problem]:
+    what, step = f"Mode of Payment '{mode}'", 'Configure payment modes'
+    if doc is None:
+        return [Problem(f'{what} is missing', step=step)]
+    problems = []
+    if not doc.get('enabled', 1):  # shared by every company on the site: no step enables it
+        problems.append(Problem(f'{what} is disabled', by_hand='enable it in ERPNext (Accounting > Mode of Payment)'))
+    if not company_row(doc, company):
+        problems.append(Problem(f'{what} has no account row for the company', step=step))
+    return problems
 
 
 async def _pos_profiles(ctx: StepContext) -> Check:
     names = ctx.output('create_pos_profiles')['profiles']
     warehouses = ctx.output('create_warehouses')['warehouses']
     rows = await rows_by_name(ctx, 'POS Profile', names, ['name', 'company', 'warehouse', 'disabled'])
-    problems = []
-    for name, warehouse in zip(names, warehouses, strict=False):
-        row = rows.get(name)
-        why = ('is missing' if row is None else 'is disabled' if row.get('disabled')
-               else f"is on warehouse '{row.get('warehouse')}', not '{warehouse}'" if row.get('warehouse') != warehouse
-               else None)
-        if why:
-            problems.append(f"POS Profile '{name}' {why}: retry 'Create POS profiles'")
+    problems = [problem for name, warehouse in zip(names, warehouses, strict=False)
+                if (problem := _pos_profile_problem(name, rows.get(name), warehouse))]
     return problems, {'pos_profiles': names}
+
+
+def _pos_profile_problem(name: str, row: dict[str, Any] | None, warehouse: str) -> Problem | None:
+    what, step = f"POS Profile '{name}'", 'Create POS profiles'
+    if row is None:
+        return Problem(f'{what} is missing', step=step)
+    if row.get('disabled'):
+        return Problem(f'{what} is disabled', step=step)
+    if row.get('warehouse') != warehouse:  # the step adopts it as it is
+        return Problem(f"{what} is on warehouse '{row.get('warehouse')}', not '{warehouse}'",
+                       by_hand=f"set its warehouse back to '{warehouse}' in ERPNext")
+    return None
 
 
 EXTRAS = (  # non-critical documents: checked only when their step reported them
@@ -127,6 +151,6 @@ async def _extras(ctx: StepContext) -> Check:
     reported = [item for item in reported if item[2]]
     found_rows = await asyncio.gather(*(rows_by_name(ctx, doctype, [name], ['name'])
                                         for _, doctype, name, _ in reported))
-    problems = [f"{doctype} '{name}' is missing: retry '{title}'"
+    problems = [Problem(f"{doctype} '{name}' is missing", step=title)
                 for (_, doctype, name, title), rows in zip(reported, found_rows, strict=True) if name not in rows]
     return problems, {key: name for key, _, name, _ in reported}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers import names, provision, stats, tenant, writes
 
 from engine import drift
-from engine.errors import VerificationFailedError
+from engine.errors import VerificationFailedError, VerificationProblem
 from storage.tables import Tenant
 
 
@@ -113,7 +113,8 @@ async def test_the_drift_job_takes_the_flag_from_tenants_no_longer_provisioned(d
 async def test_the_drift_detail_lists_the_verifications_problems_not_its_message(db, runner, clients, make_tenant,
                                                                                sandbox):
     # Review item 16: drift took the step's message apart by its wording. It reads the problems the
-    # verification reports, so the run's message may change and the drift detail stays a plain list.
+    # verification reports, so the run's message may change and the drift detail stays a plain list;
+    # QA pass 6, finding 4: each says what to do on a provisioned tenant's page (Repair), not a step to retry.
     acme = make_tenant('Acme Retail', stores=2)
     await provision(db, runner, acme.id)
     warehouse, profile = 'Store 1 - AR', 'AR Store 2'
@@ -122,11 +123,12 @@ async def test_the_drift_detail_lists_the_verifications_problems_not_its_message
 
     result = await drift.check_tenant(db, clients.get, acme.id)
 
-    problems = [f"warehouse '{warehouse}' is disabled: retry 'Create warehouses' (it creates a missing warehouse of "
-                'the tenant and enables a disabled one)',
-                f"POS Profile '{profile}' is missing: retry 'Create POS profiles'"]
-    assert result.drifted and result.detail.split('; ') == problems
+    assert result.drifted and result.detail.split('; ') == [
+        f"warehouse '{warehouse}' is disabled: Repair fixes it (step 'Create warehouses')",
+        f"POS Profile '{profile}' is missing: Repair fixes it (step 'Create POS profiles')"]
     assert tenant(db, acme.id).drift_detail == result.detail
-    failed = VerificationFailedError(problems)  # what the verification step raises, for a run's error
-    assert failed.problems == problems and failed.message != result.detail
-    assert failed.message.endswith(result.detail)
+    # a run's error words the same problems its own way (tests/engine/test_verification_advice.py)
+    failed = VerificationFailedError([VerificationProblem(f"warehouse '{warehouse}' is disabled",
+                                                          step='Create warehouses')])
+    assert failed.message == ("Verification found problems: warehouse 'Store 1 - AR' is disabled: "
+                              "retry 'Create warehouses'")
