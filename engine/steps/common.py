@@ -148,6 +148,26 @@ async def enable_ours(ctx: StepContext, doctype: str,
     return [(doc, created) for doc, (_, created) in zip(docs, saved, strict=True)]
 
 
+def plan_enable(doctype: str, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A plan's words for the documents `enable_ours` would enable again (the rows found that are
+    disabled): `enable` lists them, as `create` lists what a run would create, and a `note` says so."""
+    names = [f"{doctype} {row['name']}" for row in rows if row.get('disabled')]
+    if not names:
+        return {'enable': []}
+    return {'enable': names, 'note': f"would enable again (disabled in ERPNext): {', '.join(names)}"}
+
+
+def plan_stays_disabled(doctype: str, names: Iterable[str]) -> dict[str, Any]:
+    """A plan's note on documents a run would use as they are although they are disabled (no step
+    enables them): verification would fail on them."""
+    found = [f'{doctype} {name}' for name in names]
+    if not found:
+        return {}
+    it = 'it' if len(found) == 1 else 'them'
+    return {'note': f"disabled in ERPNext, and no step enables {it}: {', '.join(found)}. Enable {it} there, or "
+                    "'Verify provisioning' fails."}
+
+
 async def rows_by_name(ctx: StepContext, doctype: str, names: Iterable[str], fields: list[str]) -> dict[str, dict]:
     """`fields` of the named documents: what this execution already saw, the rest in one `in` look-up
     (matched to the names asked for as ERPNext compares them)."""

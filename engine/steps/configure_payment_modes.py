@@ -25,6 +25,7 @@ from engine.erpnext import errors as erp
 from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
+from engine.steps.common import plan_stays_disabled
 from engine.steps.shared_writes import LookAgain, SharedWrites
 
 # mode → (type, which resolved account it uses)
@@ -68,7 +69,9 @@ class ConfigurePaymentModes(Step):
         modes = await read_modes(ctx) if company_exists else {}
         configured = sorted(mode for mode, doc in modes.items() if company_row(doc, ctx.company))
         create = [f'Mode of Payment Account row for {mode}' for mode in MODES if mode not in configured]
-        return {'exists': [f'Mode of Payment {m} (row for this company)' for m in configured], 'create': create}
+        disabled = [mode for mode, doc in modes.items() if not doc.get('enabled', 1)]
+        return {'exists': [f'Mode of Payment {m} (row for this company)' for m in configured], 'create': create,
+                **plan_stays_disabled('Mode of Payment', disabled)}
 
 
 async def read_modes(ctx: StepContext, *, every_row: bool = False) -> dict[str, dict[str, Any]]:

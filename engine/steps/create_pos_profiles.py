@@ -7,7 +7,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import by_name, enable_ours, ensure_documents
+from engine.steps.common import by_name, enable_ours, ensure_documents, plan_enable
 
 DEFAULT_MODE = 'Cash'
 FIELDS = ['name', 'company', 'warehouse', 'disabled', 'owner']
@@ -35,10 +35,12 @@ class CreatePosProfiles(Step):
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         names = [profile_name(ctx.abbr, n) for n in range(1, ctx.tenant.stores + 1)]
         company_exists = ctx.output('create_company').get('exists')
-        rows = await ctx.erp.get_list('POS Profile', filters=[['name', 'in', names]]) if company_exists else []
-        existing = {row['name'] for row in rows}
+        rows = await ctx.erp.get_list('POS Profile', fields=['name', 'disabled'],
+                                      filters=[['name', 'in', names]]) if company_exists else []
+        existing = by_name(rows)
         return {'profiles': names, 'exists': [f'POS Profile {n}' for n in names if n in existing],
-                'create': [f'POS Profile {n}' for n in names if n not in existing]}
+                'create': [f'POS Profile {n}' for n in names if n not in existing],
+                **plan_enable('POS Profile', [existing[n] for n in names if n in existing])}
 
 
 def profile_name(abbr: str, number: int) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import enable_ours, ensure_documents
+from engine.steps.common import enable_ours, ensure_documents, plan_enable
 
 FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled', 'owner']
 ROOT = 'All Warehouses'
@@ -34,7 +34,8 @@ class CreateWarehouses(Step):
         existing = await _warehouses(ctx) if ctx.output('create_company').get('exists') else {}
         names = [store_warehouse(n, ctx.abbr) for n in range(1, ctx.tenant.stores + 1)]
         return {'warehouses': names, 'exists': [f'Warehouse {n}' for n in names if n in existing],
-                'create': [f'Warehouse {n}' for n in names if n not in existing]}
+                'create': [f'Warehouse {n}' for n in names if n not in existing],
+                **plan_enable('Warehouse', [existing[n] for n in names if n in existing])}
 
 
 def store_warehouse(number: int, abbr: str) -> str:

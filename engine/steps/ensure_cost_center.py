@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_document
+from engine.steps.common import ensure_document, plan_stays_disabled
 
 FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled', 'owner']
 
@@ -35,7 +35,8 @@ class EnsureCostCenter(Step):
             return {'cost_center': name, 'exists': [], 'create': [], 'note': 'created with the company'}
         centers = await _cost_centers(ctx)
         if name in centers:
-            return {'cost_center': name, 'exists': [f'Cost Center {name}'], 'create': []}
+            return {'cost_center': name, 'exists': [f'Cost Center {name}'], 'create': [],
+                    **plan_stays_disabled('Cost Center', [name] if centers[name].get('disabled') else [])}
         return {'cost_center': name, 'exists': [], 'create': [f'Cost Center {name}']}
 
 
