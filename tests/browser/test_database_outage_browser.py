@@ -14,9 +14,9 @@ from browser_helpers import Page
 from selenium.webdriver.common.by import By
 
 from tests.reliability.processes import PASSWORD, ServiceProcess
-from tests.reliability.test_database_outage import StoppableCluster, events
+from tests.reliability.test_database_outage import events
 from tests.support.browser import chrome
-from tests.support.postgres import MISSING, pg_bin, skip_or_fail
+from tests.support.postgres import StoppableCluster, stoppable_cluster
 
 NOTICE = 'The database cannot be reached right now.'
 OVERVIEW_REFRESH_S = 3
@@ -24,15 +24,7 @@ OVERVIEW_REFRESH_S = 3
 
 @pytest.fixture(scope='module')
 def cluster() -> Iterator[StoppableCluster]:
-    """This module's own cluster (stopping the session's would disturb other tests)."""
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        skip_or_fail(MISSING)
-    own = StoppableCluster(bin_dir)
-    own.start()
-    yield own
-    own.stop()
-
+    yield from stoppable_cluster()
 
 def notices(page: Page) -> int:
     return len([e for e in page.driver.find_elements(By.CSS_SELECTOR, '[role=alert]') if NOTICE in e.text])

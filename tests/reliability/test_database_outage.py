@@ -9,8 +9,6 @@ answers again. The cluster is this module's own (stopping the session's would di
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Iterator
 
@@ -18,37 +16,14 @@ import httpx
 import pytest
 
 from tests.reliability.processes import PASSWORD, ServiceProcess
-from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
+from tests.support.postgres import StoppableCluster, stoppable_cluster
 
 MESSAGE = 'The database is unreachable; try again in a few seconds.'
 
 
-class StoppableCluster(Cluster):
-    """A throwaway cluster that can be stopped and started again with its data."""
-
-    def pause(self) -> None:
-        self._pg_ctl('-m', 'fast', '-w', 'stop')
-
-    def resume(self) -> None:
-        options = f'-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off'
-        self._pg_ctl('-l', str(self.data / 'server.log'), '-w', '-t', '60', 'start', '-o', options)
-
-    def _pg_ctl(self, *args: str) -> None:
-        command = [str(self.bin / 'pg_ctl'), '-D', str(self.data), *args]
-        if os.geteuid() == 0:
-            command = ['runuser', '-u', 'postgres', '--', *command]
-        subprocess.run(command, check=True, capture_output=True, text=True)
-
-
 @pytest.fixture(scope='module')
 def cluster() -> Iterator[StoppableCluster]:
-    bin_dir = pg_bin()
-    if bin_dir is None:
-        skip_or_fail(MISSING)
-    own = StoppableCluster(bin_dir)
-    own.start()
-    yield own
-    own.stop()
+    yield from stoppable_cluster()
 
 
 def events(output: str, name: str) -> list[dict]:

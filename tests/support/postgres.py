@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -74,3 +75,29 @@ class Cluster:
         with psycopg.connect(self.admin_url, autocommit=True) as connection:
             connection.execute(f'CREATE DATABASE {name}')
         return f'{self.server_url}/{name}'
+
+
+class StoppableCluster(Cluster):
+    """A throwaway cluster that can be stopped and started again with its data (database outages)."""
+
+    def pause(self) -> None:
+        self._pg_ctl('-m', 'fast', '-w', 'stop')
+
+    def resume(self) -> None:
+        options = f'-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off'
+        self._pg_ctl('-l', str(self.data / 'server.log'), '-w', '-t', '60', 'start', '-o', options)
+
+    def _pg_ctl(self, *args: str) -> None:
+        _as_postgres([str(self.bin / 'pg_ctl'), '-D', str(self.data), *args])
+
+
+def stoppable_cluster() -> Iterator[StoppableCluster]:
+    """A module's own cluster to stop and start (stopping the session's would disturb other tests):
+    `yield from` it in a module-scoped fixture."""
+    bin_dir = pg_bin()
+    if bin_dir is None:
+        skip_or_fail(MISSING)
+    own = StoppableCluster(bin_dir)
+    own.start()
+    yield own
+    own.stop()
