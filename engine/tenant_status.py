@@ -5,9 +5,9 @@
 - deprovisioning: DEPROVISIONING from the request to the end of the teardown (a failed or cancelled
   teardown stays there, to be retried) → DEPROVISIONED.
 
-Drift (engine/drift.py) is a property of provisioned tenants: setting any status clears it, except
-PROVISIONED set by a person's *mark succeeded* (the tenant was not verified: nothing to clear, since
-it came from FAILED). A run that verified the tenant leaves it in sync with ERPNext.
+Drift (engine/drift.py) is a property of provisioned tenants: setting any status clears it (a run
+that verified the tenant leaves it in sync with ERPNext; a tenant a person marked done came from
+FAILED, which had cleared it already).
 """
 
 from __future__ import annotations
@@ -40,12 +40,10 @@ def lifecycle(mode: str) -> Lifecycle | None:
     return LIFECYCLES.get(mode)
 
 
-def set_status(tenant: Tenant, status: str, error: str | None = None, *, keep_drift: bool = False) -> None:
-    """Give the tenant `status` and `error` (its last_error, None to clear), clearing drift unless
-    `keep_drift`."""
+def set_status(tenant: Tenant, status: str, error: str | None = None) -> None:
+    """Give the tenant `status` and `error` (its last_error, None to clear), clearing drift."""
     tenant.status, tenant.last_error, tenant.updated_at = status, error, utcnow()
-    if not keep_drift:
-        tenant.drifted, tenant.drift_detail = False, None
+    tenant.drifted, tenant.drift_detail = False, None
 
 
 # The same for the runner's checkpoints, which use Core statements (engine/run_store.py).

@@ -255,7 +255,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
             requeue(session, run, RunTrigger.RETRY)
         elif (statuses := tenant_status.lifecycle(run.mode)) and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
-            tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.succeeded, keep_drift=True)
+            tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.succeeded)
     return _change_run(db, run_id, change)
 
 
@@ -294,11 +294,22 @@ def _change_run(db: Database, run_id: int, change) -> Run:
             if run is None:
                 raise NotFound(f'Run {run_id} does not exist.')
             refuse_while_stopping(session, run.tenant_id)
+            _refuse_unless_current(session, run)
             change(session, run)
             session.add(run)
             return run
     except IntegrityError:
         raise Conflict('The tenant already has another queued or running run.') from None
+
+
+def _refuse_unless_current(session: Session, run: Run) -> None:
+    """Only the tenant's current run may be retried, cancelled or have its steps settled: acting on an
+    earlier one would set the tenant's status from old history (a plan changes no status)."""
+    if run.mode == RunMode.PLAN:
+        return
+    current = queries.current_run_for_tenant(session, run.tenant_id)
+    if current is not None and current.id != run.id:
+        raise Conflict(f'Run #{run.id} is not the tenant\'s current run (run #{current.id} is): act on that one.')
 
 
 def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> StepRun:
