@@ -46,9 +46,12 @@ class StepPublic(BaseModel):
     position: int
     critical: bool
     status: str
-    attempts: int = Field(description='tries in the latest execution of the step')
-    earlier_attempts: int = Field(0, description='tries before the run (or this step) was retried')
-    earlier_failures: int = Field(0, description='earlier executions of the step in this run that failed')
+    attempts: int = Field(description="tries of the step's current (or last) execution; 0 for a step settled by "
+                                      'hand, whose tries count as earlier')
+    earlier_attempts: int = Field(0, description='tries of its earlier executions in this run: before a retry or a '
+                                                 'resume ran it again, or before a person skipped or marked it done')
+    earlier_executions: int = Field(0, description='its earlier executions in this run (each ran to an end)')
+    earlier_failures: int = Field(0, description='how many of its earlier executions failed')
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None

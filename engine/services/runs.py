@@ -355,7 +355,7 @@ def _step_view(step: StepRun) -> dict[str, Any]:
     return {'key': step.step_key, 'title': ALL_STEP_TITLES.get(step.step_key, step.step_key),
             'position': step.position, 'critical': step.critical, 'status': step.status,
             'attempts': step.attempts, 'earlier_attempts': step.earlier_attempts,
-            'earlier_failures': step.earlier_failures, 'started_at': step.started_at,
-            'finished_at': step.finished_at, 'duration_ms': step.duration_ms,
+            'earlier_executions': step.earlier_executions, 'earlier_failures': step.earlier_failures,
+            'started_at': step.started_at, 'finished_at': step.finished_at, 'duration_ms': step.duration_ms,
             'error_category': step.error_category, 'error': step.error_message,
             'output': step.output, 'manual_by': step.manual_by, 'manual_reason': step.manual_reason}

@@ -114,8 +114,8 @@ async def test_failures_stay_counted_after_a_retry_or_a_skip(db, runner, make_te
     runs.retry_run(db, second['id'], actor='admin')
     second = await resume(db, runner, second['id'])
     pos = steps(second)['create_pos_profiles']
-    assert (pos['status'], pos['attempts'], pos['earlier_attempts'], pos['earlier_failures']) == (
-        'SUCCEEDED', 1, 4, 1)
+    assert (pos['status'], pos['attempts'], pos['earlier_attempts'], pos['earlier_executions'],
+            pos['earlier_failures']) == ('SUCCEEDED', 1, 4, 1, 1)
 
     await fault(sandbox, method='POST', doctype='Customer', status=403, count=10)  # not critical
     third = await provision(db, runner, make_tenant().id)
