@@ -98,7 +98,7 @@ class AutoRetry:
 
 
 def _still_wanted(session: Session, run: Run) -> bool:
-    """Only the tenant's newest run is retried, and only while nothing else is active for it."""
-    latest = run_queries.current_run_for_tenant(session, run.tenant_id)
-    return latest is not None and latest.id == run.id and run_queries.active_run_for_tenant(
+    """Only the tenant's current run is retried, and only while nothing else is active for it."""
+    current = run_queries.current_run_for_tenant(session, run.tenant_id)
+    return current is not None and current.id == run.id and run_queries.active_run_for_tenant(
         session, run.tenant_id) is None

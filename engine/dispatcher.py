@@ -30,8 +30,7 @@ import structlog
 from sqlmodel import col, select, update
 
 from engine.runner import INTERRUPTED, Runner
-from storage import audit_log
-from storage import run_meta
+from storage import audit_log, run_meta
 from storage.availability import database_unreachable, first_line
 from storage.db import Database, is_postgres
 from storage.queries import claims

@@ -21,8 +21,7 @@ from sqlmodel import col
 from engine import tenant_status
 from engine.errors import RunCancelledError
 from engine.steps.base import TenantSpec
-from storage import audit_log
-from storage import run_meta
+from storage import audit_log, run_meta
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
 from storage.tables import (

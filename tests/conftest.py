@@ -28,7 +28,6 @@ from storage.tables import Engine, Tenant
 from tests.support.databases import migrated_sqlite
 from tests.support.postgres import MISSING, Cluster, pg_bin, skip_or_fail
 
-
 FAST_RETRIES = RetryPolicy(max_attempts=4, step_budget_s=30, attempt_timeout_s=10, backoff_s=0.01,
                            backoff_max_s=0.05)
 

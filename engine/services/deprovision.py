@@ -28,18 +28,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine import tenant_status
-from engine.services.runs import already_active, new_run, refuse_while_admin_shared_with, refuse_while_stopping
+from engine.services.runs import (
+    already_active,
+    new_run,
+    refuse_while_admin_shared_with,
+    refuse_while_stopping,
+)
 from engine.services.tenant_lookup import tenant_in
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.base import TeardownRecord
 from engine.teardown.common import COMPANY_DOCTYPES
 from engine.validation import Conflict
-from storage import audit_log
+from storage import audit_log, run_meta
 from storage.db import Database
 from storage.queries import runs as queries
 from storage.queries import tenants as tenant_queries
 from storage.tables import Run, RunMode, RunTrigger, StepRun, StepStatus, Tenant, TenantStatus
-from storage import run_meta
 
 # Tenant statuses from which a teardown may start (something may exist in ERPNext).
 DEPROVISIONABLE = (TenantStatus.PROVISIONED, TenantStatus.FAILED, TenantStatus.DEPROVISIONING)

@@ -17,10 +17,9 @@ from engine import tenant_status
 from engine.services import engines
 from engine.services.tenant_lookup import tenant_in
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
-from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
 from engine.validation import Conflict, InvalidInput, NotFound
-from storage import audit_log
-from storage import run_meta
+from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
+from storage import audit_log, run_meta
 from storage.db import Database
 from storage.queries import audit as audit_queries
 from storage.queries import runs as queries
@@ -47,8 +46,6 @@ REFUSED_STEP_STATUSES = {
     'skip': (StepStatus.SUCCEEDED, StepStatus.SKIPPED),
     'mark': (StepStatus.SUCCEEDED,),
 }
-# Run metadata keys of these services (the runner keeps the others: abbr, intents, ...).
-# A run settled by hand to the end leaves its tenant in this status, by run mode.
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ FastAPI app driven over ASGI, and tokens from the real login endpoint."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest

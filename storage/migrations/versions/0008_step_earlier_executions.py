@@ -93,5 +93,9 @@ def _move_attempts_back_into_metadata() -> None:
                                            .where(step.c.earlier_attempts > 0)):
         earlier.setdefault(run_id, {})[key] = count
     set_meta = run.update().where(run.c.id == sa.bindparam('b_run')).values(metadata=sa.bindparam('b_meta'))
-    for run_id, meta in bind.execute(sa.select(run.c.id, run.c.metadata).where(run.c.id.in_(list(earlier)))):
-        bind.execute(set_meta, {'b_run': run_id, 'b_meta': {**(meta or {}), META_KEY: earlier[run_id]}})
+    ids = sorted(earlier)
+    for start in range(0, len(ids), BATCH):  # SQLite allows some 32,000 parameters to a statement
+        batch = ids[start:start + BATCH]
+        metas = bind.execute(sa.select(run.c.id, run.c.metadata).where(run.c.id.in_(batch))).all()
+        bind.execute(set_meta, [{'b_run': run_id, 'b_meta': {**(meta or {}), META_KEY: earlier[run_id]}}
+                                for run_id, meta in metas])
