@@ -57,6 +57,19 @@ async def test_an_outgoing_email_error_is_not_retried_and_the_user_is_made_witho
     assert [p['user'] for p in await documents(sandbox, 'User Permission')] == ['ada@acme.test']
 
 
+async def test_a_refusal_of_the_user_made_again_without_the_email_is_the_invite_steps_own_message(
+        db, runner, make_tenant, sandbox):
+    """Review 3: the second insert's refusal escaped the step's handler and read as a generic one."""
+    await fault(sandbox, method='POST', doctype='User', status=501, exc_type='OutgoingEmailError', count=1)
+    await fault(sandbox, method='POST', doctype='User', status=417, count=2)  # the 2nd match is the retry
+    detail = await provision(db, runner, make_tenant('Acme Retail', admin_email='ada@acme.test').id)
+    step = steps(detail)['invite_tenant_admin']
+    assert (detail['status'], step['status'], step['error_category']) == ('SUCCEEDED', 'FAILED', 'non_critical')
+    assert step['error'].startswith("ERPNext refused to create user 'ada@acme.test': ")
+    assert step['error'].endswith("Correct the tenant's admin e-mail or create the user in ERPNext, then retry "
+                                  "'Invite tenant admin'.")
+
+
 def sandbox_client(app) -> ERPNextClient:
     return ERPNextClient('http://sandbox', 'sandbox', 'sandbox', transport=httpx.ASGITransport(app=app))
 
