@@ -76,7 +76,7 @@ class TenantPage:
         self.header = header
         self.detail: dict[str, Any] | None = None  # the run on show (never a plan)
         self.plan: dict[str, Any] | None = None  # the newest plan (if newer than the run) or a chosen one
-        self.latest_id: int | None = None
+        self.current_id: int | None = None  # the current run's id (while following it)
         self.selected_run_id: int | None = None  # None: follow the current run
         self.selected_plan_id: int | None = None  # None: follow the newest plan
         self.history_offset = 0
@@ -87,7 +87,7 @@ class TenantPage:
     async def build(self) -> None:
         read = await _off_loop(read_state, self._wanted())
         self.detail, self.plan = read.detail, read.plan
-        self.latest_id = self.detail['id'] if self.detail else None
+        self.current_id = self.detail['id'] if self.detail else None
         await self._load_sections()
         # Long names without spaces wrap anywhere instead of pushing the page sideways (inherited).
         self.root = ui.column().classes('w-full gap-4 min-w-0 wrap-anywhere').mark('tenant-page')
@@ -139,7 +139,7 @@ class TenantPage:
             ended_before = _steps_ended(self.detail)
             self.detail, self.plan = detail, plan
             if self.selected_run_id is None:
-                self.latest_id = detail['id'] if detail else None
+                self.current_id = detail['id'] if detail else None
             self.panel.update(detail)
             self.timeline.update(detail)
             if everything or (_milestone(detail), _milestone(plan)) != before:
@@ -154,7 +154,8 @@ class TenantPage:
     def _wanted(self) -> Wanted:
         """What to read, taken on the event loop (the worker thread only reads its copy)."""
         return Wanted(tenant_id=self.tenant_id, run_id=self.selected_run_id, plan_id=self.selected_plan_id,
-                      shown_run=self.detail, shown_plan=self.plan, stuck_after_minutes=_stuck_after())
+                      shown_run=Shown.of(self.detail), shown_plan=Shown.of(self.plan),
+                      stuck_after_minutes=_stuck_after())
 
     async def _load_sections(self) -> None:
         db = database()
@@ -209,20 +210,20 @@ class TenantPage:
                         .classes('break-words').mark('tenant-drift')
 
     def _actions(self) -> None:
-        latest = self.detail if self.selected_run_id is None else None
+        current = self.detail if self.selected_run_id is None else None
         planning = _active(self.plan)  # a plan is the tenant's one active run meanwhile
-        active = (_active(latest) if latest else self._latest_active()) or planning
+        active = (_active(current) if current else self._latest_active()) or planning
         with ui.row().classes('gap-2').mark('tenant-actions'):
             if may(self.user, SUPPORT_PLUS) and not active:
                 ui.button('Provision', icon='play_arrow', on_click=self._provision).mark('action-provision')
                 ui.button('Plan', icon='fact_check', on_click=self._plan_run).props('outline') \
                     .mark('action-plan')
-            if may(self.user, SUPPORT_PLUS) and latest and latest['status'] in RETRYABLE_RUN and not planning:
+            if may(self.user, SUPPORT_PLUS) and current and current['status'] in RETRYABLE_RUN and not planning:
                 ui.button('Retry run', icon='replay',
-                          on_click=functools.partial(self._retry_run, latest['id'])).mark('action-retry-run')
-            if may(self.user, ADMIN_ONLY) and latest and _active(latest):
+                          on_click=functools.partial(self._retry_run, current['id'])).mark('action-retry-run')
+            if may(self.user, ADMIN_ONLY) and current and _active(current):
                 ui.button('Cancel', icon='cancel', color='negative',
-                          on_click=functools.partial(self._cancel, latest['id'])).mark('action-cancel')
+                          on_click=functools.partial(self._cancel, current['id'])).mark('action-cancel')
             status = self.header.status
             if may(self.user, SUPPORT_PLUS) and not active and status == 'PROVISIONED':
                 ui.button('Check drift', icon='rule', on_click=self._check_drift).props('outline') \
@@ -465,7 +466,7 @@ class TenantPage:
 
     async def _select(self, run_id: int | None) -> None:
         async with self._lock:  # released before refresh takes it again (asyncio.Lock is not reentrant)
-            self.selected_run_id = None if run_id == self.latest_id else run_id
+            self.selected_run_id = None if run_id == self.current_id else run_id
             self.detail = None
         await self.refresh(everything=True)
 
@@ -486,14 +487,30 @@ class TenantPage:
 # -- reading (in a worker thread: only from its arguments, never from the page) ----------------------
 
 @dataclass(frozen=True)
+class Shown:
+    """The run or plan on show, as far as the reader needs it: an active one is followed by id."""
+    id: int
+    status: str
+
+    @classmethod
+    def of(cls, detail: dict[str, Any] | None) -> Shown | None:
+        return cls(detail['id'], detail['status']) if detail else None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+
+@dataclass(frozen=True)
 class Wanted:
     """What the page asks for: its selections (None: follow the current run, the newest plan) and what
-    it shows now (an active run or plan is followed by id: no other can start meanwhile)."""
+    it shows now (an active run or plan is followed by id: no other can start meanwhile). Only
+    immutable values: the worker thread reads its own copy, never the page's dicts."""
     tenant_id: int
     run_id: int | None
     plan_id: int | None
-    shown_run: dict[str, Any] | None
-    shown_plan: dict[str, Any] | None
+    shown_run: Shown | None
+    shown_plan: Shown | None
     stuck_after_minutes: float
 
 
@@ -520,8 +537,9 @@ def _read_run(db: Database, wanted: Wanted) -> tuple[dict[str, Any] | None, bool
         with contextlib.suppress(NotFound):
             return runs.run_detail(db, wanted.run_id, stuck_after_minutes=stuck), False
     gone = wanted.run_id is not None
-    if _active(wanted.shown_run):  # no other run can start meanwhile
-        return runs.run_detail(db, wanted.shown_run['id'], stuck_after_minutes=stuck), gone
+    if wanted.shown_run and wanted.shown_run.active:  # no other run can start meanwhile
+        with contextlib.suppress(NotFound):  # gone (a backup was restored): the current run instead
+            return runs.run_detail(db, wanted.shown_run.id, stuck_after_minutes=stuck), gone
     return runs.current_run_detail(db, wanted.tenant_id, stuck_after_minutes=stuck), gone
 
 
@@ -533,8 +551,9 @@ def _read_plan(db: Database, wanted: Wanted, detail: dict[str, Any] | None, *,
     gone = wanted.plan_id is not None
     if following_run and _active(detail):
         return None, gone  # no plan can start meanwhile, and any plan is older than this run
-    if _active(wanted.shown_plan):
-        return runs.run_detail(db, wanted.shown_plan['id']), gone
+    if wanted.shown_plan and wanted.shown_plan.active:
+        with contextlib.suppress(NotFound):  # gone (a backup was restored): the newest plan instead
+            return runs.run_detail(db, wanted.shown_plan.id), gone
     return runs.latest_plan_detail(db, wanted.tenant_id), gone
 
 

@@ -3,12 +3,18 @@ and what it found is applied on the event loop under the page's lock, which the 
 
 The read is held up for real: another connection holds SQLite's write lock (every transaction of the
 service takes it, BEGIN IMMEDIATE) while it removes the run on show, as restoring an older backup would.
+The test waits until that read is really in flight in its worker thread, and the second click really
+waits for the page's lock, instead of sleeping a fixed time (under load a sleep may end before either
+has happened, and the test would pass without any race).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import httpx
@@ -23,7 +29,8 @@ from engine.validation import TenantCreate
 pytestmark = pytest.mark.nicegui_main_file('main.py')
 
 WAIT = 100  # x 0.1 s
-PAUSE_S = 0.4  # ample for a click's handler to reach its read (microseconds when nothing holds it up)
+POLL_S = 0.01
+PAGE_MODULE = 'tenant_detail.py'  # not imported here: main.py registers its pages when each test starts it
 
 
 async def test_a_click_during_a_held_up_read_of_a_vanished_run_is_kept(user: User) -> None:
@@ -39,14 +46,51 @@ async def test_a_click_during_a_held_up_read_of_a_vanished_run_is_kept(user: Use
         connection.execute('DELETE FROM steprun WHERE run_id = ?', (vanishing,))
         connection.execute('DELETE FROM run WHERE id = ?', (vanishing,))
         user.find(marker=f'history-run-{vanishing}').click()  # its read waits for the lock
-        await asyncio.sleep(PAUSE_S)
+        await until(lambda: page_read_in_flight(vanishing), 'the read of the first click is in flight')
         user.find(marker=f'history-run-{earlier}').click()  # lands while that read is held up
-        await asyncio.sleep(PAUSE_S)
+        await until(lambda: selection_waiting(earlier), "the second click waits for the page's lock")
+        assert page_read_in_flight(vanishing)  # still held up: the click really landed during the read
 
     await user.should_see(f'Run #{earlier} (an earlier run)', retries=WAIT)
     await user.should_see(marker='run-id', content=f'Run #{earlier}')
     await asyncio.sleep(1.0)  # two more reads of the page: the selection stays
     await user.should_see(f'Run #{earlier} (an earlier run)')
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(int(10 / POLL_S)):
+        if condition():
+            return
+        await asyncio.sleep(POLL_S)
+    raise AssertionError(f'not within 10 s: {what}')
+
+
+def page_read_in_flight(run_id: int) -> bool:
+    """Whether a worker thread is inside the tenant page's read of the selection `run_id`."""
+    return any(_is(frame, 'read_state') and frame.f_locals['wanted'].run_id == run_id
+               for top in sys._current_frames().values() for frame in _outward(top))
+
+
+def selection_waiting(run_id: int) -> bool:
+    """Whether a click's handler selecting `run_id` is suspended inside the page's `_select`."""
+    for task in asyncio.all_tasks():
+        coroutine = task.get_coro()
+        while coroutine is not None and getattr(coroutine, 'cr_frame', None) is not None:
+            frame = coroutine.cr_frame
+            if _is(frame, 'TenantPage._select') and frame.f_locals['run_id'] == run_id:
+                return True
+            coroutine = coroutine.cr_await
+    return False
+
+
+def _is(frame: FrameType, qualname: str) -> bool:
+    return frame.f_code.co_qualname == qualname and frame.f_code.co_filename.endswith(PAGE_MODULE)
+
+
+def _outward(frame: FrameType | None):
+    while frame is not None:
+        yield frame
+        frame = frame.f_back
 
 
 class held_write_lock:
