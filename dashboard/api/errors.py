@@ -6,7 +6,9 @@ Retry-After, AuthenticationFailed → 401), request validation → 422 with read
 body that is not valid JSON or repeats a key → 422 `body: …` (json_body.py).
 A lost database (storage/availability.py: refused, restarted, locked for too long) is a 503 with
 Retry-After and one warning line, never a 500. Under /api/ an unexpected exception becomes a JSON
-500; elsewhere (NiceGUI pages) the handlers installed before ours keep working.
+500; elsewhere (NiceGUI pages) the handlers installed before ours keep working. A request whose
+client went away before it was answered is no error at all: one debug line, no traceback
+(client_gone.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dashboard.api.body_limit import MAX_BODY_BYTES, ApiBodyLimitMiddleware, size_in_words
+from dashboard.api.client_gone import ClientGoneMiddleware
 from dashboard.api.json_body import JsonBodyCheckMiddleware, UnreadableBody
 from engine.services.users import AccountLocked, AuthenticationFailed
 from engine.validation import (
@@ -76,12 +79,15 @@ STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Install the API's handlers and its body cap (413, body_limit.py); safe to call again
-    (main.py runs once per NiceGUI test)."""
+    """Install the API's handlers and its body cap (413, body_limit.py), and let a request whose
+    client went away end quietly (client_gone.py); safe to call again (main.py runs once per
+    NiceGUI test)."""
     if not any(layer.cls is ApiBodyLimitMiddleware for layer in app.user_middleware):
         # Added first, so it runs inside the cap: it never sees more than the cap lets through.
         app.add_middleware(JsonBodyCheckMiddleware, prefix=API_PREFIX)
         app.add_middleware(ApiBodyLimitMiddleware, prefix=API_PREFIX)
+        # Around those, but inside NiceGUI's middlewares, which ui.run adds later.
+        app.add_middleware(ClientGoneMiddleware)
     app.add_exception_handler(ServiceError, service_error_handler)
     _install_for_api(app, RequestValidationError, validation_error_handler,
                      request_validation_exception_handler)
