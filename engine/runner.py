@@ -293,7 +293,8 @@ class _Execution:
         """Attempts of one step. The `checkpoint` that marks it RUNNING commits while its first
         look-ups are on their way: every write (an intent, a POST, PUT or DELETE, a retry's
         attempt count) waits for it, and none happens when it found the run cancelled or taken
-        over. The step's outcome is recorded by the next checkpoint."""
+        over; nor is its outcome recorded then (`_NotStarted`: it stays PENDING). The step's outcome
+        is recorded by the next checkpoint."""
         step, policy = self.steps[key], self.runner.policy
         started, attempts = time.monotonic(), 0
 
@@ -329,6 +330,12 @@ class _Execution:
                 category = exc.category if step.critical else 'non_critical'
                 outcome = StepOutcome(StepStatus.FAILED, attempts, started_at, _ms(started), {}, category, exc.message)
                 log.warning('step.failed', category=category, error=exc.message, attempts=attempts)
+        # A step that never wrote (a look-up-only step, a plan) ends without meeting `before_write`:
+        # if the checkpoint that started it found the run cancelled, it did not start, whatever it found.
+        # Nothing to wait for on the normal path: that checkpoint has long committed (a step that ends
+        # first, with no request, waits the few ms its run's end waits anyway).
+        if not (checkpoint.result() if checkpoint.done() else await asyncio.shield(checkpoint)):
+            raise _NotStarted(key)
         return outcome
 
     async def _attempt(self, step: Step, client: ERPNextClient,
