@@ -6,7 +6,8 @@ Lost means: SQLAlchemy invalidated the connection because the driver reported a 
 could not connect or was told to wait — psycopg's connection failures (no SQLSTATE: refused, timed
 out, closed; class 08) and the server shutting down, crashing, starting up or out of connections
 (57P01-57P03, 53300); SQLite's "unable to open database file" and a lock held for longer than the
-busy timeout ("database is locked").
+busy timeout ("database is locked"). The driver's own error counts as well as SQLAlchemy's wrapper
+of it (`reachable` asks the driver directly).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ SQLITE_UNAVAILABLE = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqli
 
 def database_unreachable(exc: BaseException) -> bool:
     """True when `exc` says the database cannot be reached right now (see the module docstring)."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    if exc.connection_invalidated:
-        return True
-    driver_error = exc.orig
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        driver_error = exc.orig
+    else:
+        driver_error = exc
     if isinstance(driver_error, psycopg.OperationalError):
         state = driver_error.sqlstate
         return state is None or state.startswith('08') or state in POSTGRES_UNAVAILABLE
@@ -51,13 +53,29 @@ def first_line(exc: BaseException) -> str:
 
 
 def reachable(db: Database) -> bool:
-    """Whether the database answers now (`SELECT 1` in a short transaction of `db`): False when it
-    is lost as the module docstring says; any other database error is raised."""
+    """Whether the database answers now: a `SELECT 1` on a connection of `db`'s pool, outside any
+    transaction. (Every transaction of `db` on SQLite is BEGIN IMMEDIATE: the write lock, taken every
+    few seconds by each open page that shows the outage notice, and waited for behind every write.)
+    False when the database is lost as the module docstring says; any other database error is raised."""
     try:
-        with db.transaction() as connection:
-            connection.exec_driver_sql('SELECT 1')
-    except DBAPIError as exc:
+        with db.engine.connect() as connection:  # connecting begins nothing (executing through it would)
+            try:
+                _select_one(connection.connection.dbapi_connection)
+            except (sqlite3.Error, psycopg.Error):
+                connection.invalidate()  # the pool drops it instead of resetting a broken connection
+                raise
+    except (DBAPIError, sqlite3.Error, psycopg.Error) as exc:
         if not database_unreachable(exc):
             raise
         return False
     return True
+
+
+def _select_one(driver_connection) -> None:
+    """`SELECT 1` through the driver's own cursor: no BEGIN, so no lock."""
+    cursor = driver_connection.cursor()
+    try:
+        cursor.execute('SELECT 1')
+        cursor.fetchall()
+    finally:
+        cursor.close()

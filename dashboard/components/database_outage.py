@@ -3,7 +3,10 @@
 - a page load meets it: a plain page, status 503 with Retry-After, that says so, says nothing was
   lost, and loads the page again by itself every few seconds (`page_unavailable`);
 - an open page's refresh (a `ui.timer`) or an async click meets it: ONE notice on that page for
-  the whole outage, which goes away by itself once the database answers again (`_show_notice`).
+  the whole outage, which goes away by itself once the database answers again (`_show_notice`);
+- work of no page meets it (a task NiceGUI runs outside any client, e.g. a page build that went on
+  after its HTML was sent): nobody to tell, so ONE line for the process until the database answers
+  again (`_outside_pages`).
 
 Each is one warning line in the log (`ui.database_unreachable`), never a traceback: NiceGUI logs
 every exception of a timer or handler with its traceback before our handler runs, so a filter on
@@ -13,13 +16,14 @@ error keeps NiceGUI's 500 page and traceback.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
 import structlog
 from fastapi import FastAPI, Request, status
 from fastapi.responses import HTMLResponse, Response
-from nicegui import Client, app, context, run, ui
+from nicegui import Client, app, background_tasks, context, run, ui
 from sqlalchemy.exc import DBAPIError
 
 from storage.availability import RETRY_AFTER_SECONDS, database_unreachable, first_line, reachable
@@ -74,13 +78,39 @@ class QuietLostDatabase(logging.Filter):
 def _on_page_exception(exc: Exception) -> None:
     """NiceGUI's handler of what a timer or a handler raised: a lost database gets the notice."""
     client = None
-    with contextlib.suppress(RuntimeError):  # raised outside any page (e.g. by a sync click handler)
+    with contextlib.suppress(RuntimeError):  # raised outside any page
         client = context.client
-    notice = client.storage.get(NOTICE_KEY) if client is not None else None
+    if client is None:
+        _outside_pages(exc)
+        return
+    notice = client.storage.get(NOTICE_KEY)
     if notice is not None and not notice.is_deleted and database_unreachable(exc):
         return  # one notice (and one log line) for the whole outage
-    if lost(exc, path=client.page.path if client is not None else '?') and client is not None:
+    if lost(exc, path=client.page.path):
         client.storage[NOTICE_KEY] = _show_notice(client)
+
+
+_watch: asyncio.Task | None = None  # while a lost database met outside any page is not back
+
+
+def _outside_pages(exc: Exception) -> None:
+    """A lost database met outside any page: one line for the process (path '?'), then quiet until
+    `_until_back` sees the database answer again."""
+    global _watch
+    loop = None
+    with contextlib.suppress(RuntimeError):  # (NiceGUI calls its handlers on its event loop)
+        loop = asyncio.get_running_loop()
+    watching = _watch is not None and not _watch.done() and _watch.get_loop() is loop
+    if watching and database_unreachable(exc):
+        return
+    if lost(exc, path='?') and loop is not None:
+        _watch = background_tasks.create(_until_back(), name='database outage outside pages')
+
+
+async def _until_back() -> None:
+    while not await run.io_bound(reachable, app.state.db):
+        await asyncio.sleep(RECHECK_S)
+    log.info('ui.database_back', path='?')
 
 
 def _show_notice(client: Client) -> ui.page_sticky:
