@@ -8,14 +8,14 @@ ClientDisconnect; Engine.IO's polling fails on the empty request. Each reached t
 and uvicorn logged its traceback.
 
 `ClientGoneMiddleware` sits inside NiceGUI's middlewares (NiceGUI adds them when it starts, after
-ours). Once the app has received the disconnect before its answer was complete, whatever it does
-next is moot: an error is logged as one line (debug for ClientDisconnect, info with its type for
-anything else), and an answer left incomplete is completed, so that the middlewares around it
-finish normally: a 499 (nginx's "client closed request") when nothing was sent, else an empty last
-body part (GZip holds the start of an answer until its body comes, so a file stopped after its start
-is, seen from NiceGUI's middlewares, no answer at all). Nobody receives either. While the client is
-there, everything goes on as before: an app that ends without answering a client that still waits
-remains the error it is.
+ours). It tells the app below it that the server speaks ASGI 2.4, so a file or a stream is sent to
+its end rather than stopped unanswered on the disconnect (uvicorn drops what is sent to a client
+that has gone). Once the app has received the disconnect before its answer was complete, whatever
+it does next is moot: an error is logged as one line (debug for ClientDisconnect, info with its
+type for anything else), and an answer left unfinished is completed, a 499 (nginx's "client closed
+request") when nothing was sent, so that the middlewares around it finish normally. Nobody
+receives it. While the client is there, everything goes on as before: an app that ends without
+answering a client that still waits remains the error it is.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger('http')
 CLIENT_CLOSED_REQUEST = 499
+COMPLETION_DEADLINE_S = 1.0
 
 
 class ClientGoneMiddleware:
@@ -37,6 +38,9 @@ class ClientGoneMiddleware:
         if scope['type'] != 'http':
             await self.app(scope, receive, send)
             return
+        # ASGI 2.4: a file or a stream is sent to its end instead of stopping, without an answer,
+        # when it sees the disconnect (sends to a client that has gone are dropped by the server).
+        scope['asgi'] = {**scope.get('asgi', {}), 'spec_version': '2.4'}
         gone = started = complete = False
 
         async def receive_watching() -> Message:
@@ -64,8 +68,8 @@ class ClientGoneMiddleware:
             if not gone or complete:
                 return
             log.debug('http.client_gone', method=scope['method'], path=scope['path'])
-        # Shielded: a FileResponse that stopped on the disconnect can leave its cancellation pending.
-        with anyio.CancelScope(shield=True):
+        # Shielded (what failed may have left a cancellation pending), within a deadline (never hang on it).
+        with anyio.move_on_after(COMPLETION_DEADLINE_S, shield=True):
             if not started:
                 await send({'type': 'http.response.start', 'status': CLIENT_CLOSED_REQUEST, 'headers': []})
             if not complete:

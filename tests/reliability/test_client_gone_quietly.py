@@ -39,7 +39,9 @@ def test_requests_whose_client_went_away_log_no_traceback(tmp_path) -> None:
         time.sleep(1.0)
         assert httpx.get(f'{service.url}{scripts[0]}').status_code == 200  # and a client that waits is answered
     finally:
-        service.stop()
+        started_stopping = time.monotonic()
+        exit_code = service.stop()
+    assert exit_code == 0 and time.monotonic() - started_stopping < 10  # no request was left hanging
     output = service.output()
     assert 'Traceback' not in output and 'Exception in ASGI application' not in output, output[-4000:]
     assert 'RuntimeError' not in output
