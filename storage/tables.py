@@ -297,7 +297,8 @@ class AuditEvent(SQLModel, table=True):
     run_id: int | None = None
     step_key: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = json_col()
-    correlation_id: str | None = Field(default=None, max_length=64)
+    # indexed: the audit log lists one run's or one CSV import's events by it (migration 0009)
+    correlation_id: str | None = Field(default=None, max_length=64, index=True)
 
 
 class Alert(SQLModel, table=True):

@@ -17,6 +17,7 @@ from storage.tables import AuditEvent
 router = APIRouter(prefix='/audit', tags=['audit'])
 DEFAULT_LIMIT = 50
 FilterText = optional_text(64)
+CorrelationId = optional_text(audit.MAX_CORRELATION_ID)
 
 
 class AuditEventPublic(BaseModel):
@@ -48,10 +49,13 @@ def list_audit_events(
     action: Annotated[FilterText, Query(description='a key (tenant.created) or a start (run.)')] = None,
     actor: Annotated[FilterText, Query(description='a username, whatever the case')] = None,
     tenant_id: Annotated[OptionalId, Query()] = None,
+    correlation_id: Annotated[CorrelationId, Query(
+        description="exactly: the events of one run or of one CSV import (its tenant.imported's id)")] = None,
 ) -> AuditPage:
     """Newest first. An empty parameter is the same as leaving it out. `action` matches that key
     exactly when events with it exist, else every key it begins (`run.` → run.cancelled, ...)."""
-    page = audit.list_events(db, limit=limit, offset=offset, action=action, actor=actor, tenant_id=tenant_id)
+    page = audit.list_events(db, limit=limit, offset=offset, action=action, actor=actor, tenant_id=tenant_id,
+                             correlation_id=correlation_id)
     return AuditPage(items=[AuditEventPublic.of(event) for event in page.items], total=page.total)
 
 

@@ -1,6 +1,7 @@
-"""Audit log (admins): who did what, newest first, filtered by action, actor and tenant and paged on
-the server. Read-only: nothing here changes or deletes an event. The filters live in the URL
-(`?action=&actor=&tenant=&page=`)."""
+"""Audit log (admins): who did what, newest first, filtered by action, actor, tenant and correlation id
+(the events of one run or one CSV import; each event's id links to that filter) and paged on the server.
+Read-only: nothing here changes or deletes an event. The filters live in the URL
+(`?action=&actor=&tenant=&correlation_id=&page=`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from urllib.parse import urlencode
 from nicegui import run, ui
 
 from dashboard import session
-from dashboard.session import ADMIN_ONLY, guarded_page
+from dashboard.components.audit_words import details_words
 from dashboard.components.formatting import step_title
+from dashboard.session import ADMIN_ONLY, guarded_page
 from engine.services import audit, names
-from engine.services.audit_words import details_words
 from engine.validation import MAX_ID, ServiceError
 from storage.tables import AuditEvent, User
 
@@ -24,8 +25,9 @@ PAGE_SIZE = 25
 
 @guarded_page('/audit', title='Audit log', roles=ADMIN_ONLY)
 async def audit_page(user: User, action: str = '', actor: str = '', tenant: str = '',
-                     page: str = '1') -> None:
+                     correlation_id: str = '', page: str = '1') -> None:
     view = Filters(action=action.strip(), actor=actor.strip(), tenant=tenant.strip(),
+                   correlation_id=correlation_id.strip(),
                    page=int(page) if page.isdecimal() and 0 < len(page) < 10 and int(page) > 0 else 1)
     log = AuditLog(view)
     await log.load_actions()
@@ -37,11 +39,12 @@ class Filters:
     action: str = ''
     actor: str = ''
     tenant: str = ''
+    correlation_id: str = ''
     page: int = 1
 
     def url(self) -> str:
         query = {'action': self.action, 'actor': self.actor, 'tenant': self.tenant,
-                 'page': self.page if self.page > 1 else ''}
+                 'correlation_id': self.correlation_id, 'page': self.page if self.page > 1 else ''}
         text = urlencode({key: value for key, value in query.items() if value})
         return f'/audit?{text}' if text else '/audit'
 
@@ -62,6 +65,9 @@ class AuditLog:
                 .mark('audit-actor'),
                 'tenant': ui.input('Tenant (name or id)', value=view.tenant).classes('w-56')
                 .mark('audit-tenant'),
+                # exactly: one run's events, or one CSV import's (its tenant.imported and tenant.created)
+                'correlation_id': ui.input('Correlation id', value=view.correlation_id).classes('w-80')
+                .mark('audit-correlation'),
             }
             for key, element in self.inputs.items():
                 element.props('clearable dense')
@@ -112,7 +118,8 @@ class AuditLog:
         try:
             page = await run.io_bound(audit.list_events, self.db, limit=PAGE_SIZE,
                                       offset=(view.page - 1) * PAGE_SIZE, action=view.action or None,
-                                      actor=view.actor or None, tenant_id=tenant_id)
+                                      actor=view.actor or None, tenant_id=tenant_id,
+                                      correlation_id=view.correlation_id or None)
             if page is not None:
                 self.names = await run.io_bound(_names_for, self.db, page.items) or ({}, {})
         except ServiceError as exc:
@@ -163,9 +170,9 @@ def _event(event: AuditEvent, tenants: dict[int, str], engines: dict[int, str]) 
             if event.step_key:
                 ui.label(f'step {step_title(event.step_key)}')
             ui.space()
-            if event.correlation_id:
-                ui.label(f'correlation id {event.correlation_id}') \
-                    .classes('font-mono text-xs text-grey-7 break-all')
+            if event.correlation_id:  # every event of its run or CSV import
+                ui.link(f'correlation id {event.correlation_id}', Filters(correlation_id=event.correlation_id).url()) \
+                    .classes('font-mono text-xs break-all').mark(f'audit-correlation-{event.id}')
         details = names.with_engine_name(event.details, engines)
         if details:
             ui.label(details_words(details)).classes('text-xs text-grey-9 break-words') \

@@ -24,6 +24,7 @@ from typing import Any
 from nicegui import app, run, ui
 
 from dashboard import state
+from dashboard.components.audit_words import details_words
 from dashboard.components.confirm import confirm
 from dashboard.components.formatting import requester_text, step_title
 from dashboard.components.notify import notify
@@ -326,7 +327,7 @@ class TenantPage:
                     where = ' '.join(part for part in (f'run #{event.run_id}' if event.run_id else '',
                                                        step_title(event.step_key)) if part)
                     ui.label(where).classes('text-gray-600 shrink-0')
-                    ui.label(event.details).classes('break-words min-w-0')
+                    ui.label(details_words(event.details)).classes('break-words min-w-0')
         more = self.audit_offset + AUDIT_PAGE < self.trail.total
         _pager(self.audit_offset, AUDIT_PAGE, more, self._page_audit, 'audit', total=self.trail.total)
 

@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import quote
 
 from engine.services import audit, names
-from engine.services.audit_words import details_words
 from engine.services.tenant_lookup import tenant_in
 from engine.steps import STEP_TITLES, STEPS
 from engine.teardown import TEARDOWN_STEPS
@@ -102,7 +101,7 @@ class AuditEntry:
     action: str
     run_id: int | None
     step_key: str | None
-    details: str  # in words (audit_words), plain text, never markup
+    details: dict[str, Any]  # as stored, the engine named (`engine`) rather than numbered; pages word it
     correlation_id: str | None
 
 
@@ -187,7 +186,7 @@ def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]
 
 
 def audit_trail(db: Database, tenant_id: int, *, limit: int = 10, offset: int = 0) -> Page[AuditEntry]:
-    """The tenant's audit events newest first, details in words (as the audit page writes them)."""
+    """The tenant's audit events newest first, details as stored but for the engine's name in place of its id."""
     page = audit.list_events(db, tenant_id=tenant_id, limit=limit, offset=offset)
     engines = names.engine_names(db) if any('engine_id' in (event.details or {}) for event in page.items) else {}
     return Page(items=[_entry(event, engines) for event in page.items], total=page.total)
@@ -370,7 +369,7 @@ def _summary(run: Run) -> RunSummary:
 def _entry(event, engines: dict[int, str]) -> AuditEntry:
     return AuditEntry(id=event.id, at=event.at, actor=event.actor, action=event.action, run_id=event.run_id,
                       step_key=event.step_key,
-                      details=details_words(names.with_engine_name(event.details, engines)),
+                      details=names.with_engine_name(event.details, engines),
                       correlation_id=event.correlation_id)
 
 

@@ -10,11 +10,12 @@ from storage.tables import AuditEvent
 
 
 def audit_events(session: Session, *, limit: int, offset: int, action: str | None = None,
-                 actor: str | None = None, tenant_id: int | None = None) -> tuple[list[AuditEvent], int]:
+                 actor: str | None = None, tenant_id: int | None = None,
+                 correlation_id: str | None = None) -> tuple[list[AuditEvent], int]:
     """Matching events newest first, and how many match in total."""
     action = action.lower() if action else None
     conditions = _conditions(action=action, exact_action=bool(action) and _action_exists(session, action),
-                             actor=actor, tenant_id=tenant_id)
+                             actor=actor, tenant_id=tenant_id, correlation_id=correlation_id)
     total = session.exec(select(func.count()).select_from(AuditEvent).where(*conditions)).one()
     query = (select(AuditEvent).where(*conditions).order_by(col(AuditEvent.id).desc())
              .offset(offset).limit(limit))
@@ -37,7 +38,7 @@ def _action_exists(session: Session, action: str) -> bool:
 
 
 def _conditions(*, action: str | None, exact_action: bool, actor: str | None,
-                tenant_id: int | None) -> list[Any]:
+                tenant_id: int | None, correlation_id: str | None) -> list[Any]:
     conditions: list[Any] = []
     if action and exact_action:  # a whole key: only it (`auth.login` is not `auth.login_failed`)
         conditions.append(AuditEvent.action == action)
@@ -47,4 +48,6 @@ def _conditions(*, action: str | None, exact_action: bool, actor: str | None,
         conditions.append(func.lower(AuditEvent.actor) == actor.lower())
     if tenant_id is not None:
         conditions.append(AuditEvent.tenant_id == tenant_id)
+    if correlation_id:  # exactly: the events of one run or one CSV import (ix_auditevent_correlation_id)
+        conditions.append(AuditEvent.correlation_id == correlation_id)
     return conditions

@@ -1,6 +1,7 @@
 """An audit event's details as one line of words, the same on the audit page and on a tenant's page:
-changes read `role: support → admin`, datetimes as the pages write times (`2026-12-31 00:00:00 UTC`)
-and a renamed key as its new name. Only the words change: the log (and the API) keep what was stored.
+changes read `role: support → admin`, datetimes as the pages write times (`fmt_time`:
+`2026-12-31 00:00:00 UTC`) and a renamed key as its new name. Only the words change: the log (and the
+API, and `tenant_view.audit_trail`) keep what was stored.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from dashboard.components.formatting import fmt_time
+
 # Detail keys that read backwards, shown as the key that replaced them: a teardown that takes over an
 # admin user another tenant's teardown kept named that tenant 'kept_by'.
 RENAMED_KEYS = {'admin_user_kept_by': 'admin_user_taken_over_from'}
 # Datetimes as the audit log stores them in details (`datetime.isoformat()`), offset optional.
 ISO_DATETIME = re.compile(r'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)?')
-# NOTE: the way the dashboard writes times (dashboard/components/formatting.py: fmt_time).
-TIME_FORMAT = '%Y-%m-%d %H:%M:%S UTC'
 SEPARATOR = ' · '
 
 
@@ -45,7 +46,7 @@ def readable(value: Any) -> Any:
             when = datetime.fromisoformat(value)
         except ValueError:  # e.g. month 13: not a datetime after all
             return value
-        return format(when.astimezone(UTC) if when.tzinfo else when, TIME_FORMAT)  # stored naive = UTC
+        return fmt_time(when.astimezone(UTC) if when.tzinfo else when)  # stored naive = UTC
     return value
 
 
