@@ -212,7 +212,9 @@ async def test_a_cancel_stops_the_run_before_the_next_steps_write(db, clients, m
 
     detail = runs.run_detail(db, run.id)
     assert status == detail['status'] == 'CANCELLED'
-    assert steps(detail)['check_engine']['status'] == 'SUCCEEDED'
+    # The check itself counts only if the checkpoint that started it committed before the cancel
+    # (a step the cancel caught as it started records nothing: test_cancel_as_a_step_starts.py).
+    assert steps(detail)['check_engine']['status'] in ('SUCCEEDED', 'PENDING')
     assert {s['status'] for key, s in steps(detail).items() if key != 'check_engine'} == {'PENDING'}
     requests = (await stats(sandbox))['requests']
     assert writes(requests) == {} and await names(sandbox, 'Company') == []
