@@ -232,15 +232,14 @@ _STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output, StepRun
     StepRun.run_id == _RUN).order_by(col(StepRun.position))
 _UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
 # (and an earlier attempt's error no longer stands: a step waiting to run again shows none)
-# A parked run's failed steps (StepRun.fold_execution, in SQL: the executions and attempts counted
-# before the reset; a step cut short by a killed process keeps its attempts, the runner counts afresh).
-_FAILED = StepRun.status == StepStatus.FAILED
+# StepRun.fold_execution in SQL, for the rows reset here: a failed step (a parked run's) was an
+# execution; a step cut short by a stopped process keeps its attempts as earlier ones.
+_FAILED = (StepRun.status == StepStatus.FAILED) & (StepRun.attempts > 0)
 _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
     status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None,
-    earlier_executions=StepRun.earlier_executions + case((_FAILED & (StepRun.attempts > 0), 1), else_=0),
-    earlier_failures=StepRun.earlier_failures + case((_FAILED & (StepRun.attempts > 0), 1), else_=0),
-    earlier_attempts=StepRun.earlier_attempts + case((_FAILED, StepRun.attempts), else_=0),
-    attempts=case((_FAILED, 0), else_=StepRun.attempts))
+    earlier_executions=StepRun.earlier_executions + case((_FAILED, 1), else_=0),
+    earlier_failures=StepRun.earlier_failures + case((_FAILED, 1), else_=0),
+    earlier_attempts=StepRun.earlier_attempts + StepRun.attempts, attempts=0)
 _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
     bindparam('b_keys', expanding=True))).values(
     status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),

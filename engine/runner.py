@@ -240,6 +240,8 @@ class _Execution:
 
     def _settle(self, key: str, outcome: StepOutcome) -> None:
         self.status[key] = outcome.status
+        if outcome.status == StepStatus.PENDING:
+            return  # stopped by a cancel before its next write: it did not end (no metrics either)
         if outcome.status == StepStatus.SUCCEEDED:
             self.snap.outputs[key] = outcome.output
             self.warnings += len(outcome.output.get('warnings', []))
@@ -326,6 +328,11 @@ class _Execution:
                         output, warnings = await self._attempt(step, view, before_write)
                 outcome = StepOutcome(StepStatus.SUCCEEDED, attempts, started_at, _ms(started),
                                       {**output, **({'warnings': warnings} if warnings else {})})
+            except RunCancelledError:
+                # A later checkpoint found the run cancelled: the step stopped before its next write.
+                # Not an execution that failed: it waits (PENDING) with the attempts it made, which a
+                # retry counts as attempts only (StepRun.fold_execution).
+                outcome = StepOutcome(StepStatus.PENDING, attempts, started_at, _ms(started), {})
             except ProvisioningError as exc:
                 category = exc.category if step.critical else 'non_critical'
                 outcome = StepOutcome(StepStatus.FAILED, attempts, started_at, _ms(started), {}, category, exc.message)
@@ -349,7 +356,7 @@ class _Execution:
         except TimeoutError as exc:
             raise TransientProvisioningError(
                 f'ERPNext did not finish this step within {self.runner.policy.attempt_timeout_s:g} s.') from exc
-        except (LeaseLost, _NotStarted):
+        except (LeaseLost, _NotStarted, RunCancelledError):
             raise  # not the step's failure: the run stops
         except ProvisioningError as exc:
             raise _for_step(step, exc) from exc

@@ -262,6 +262,8 @@ def _step_facts(step: dict[str, Any]) -> str:
         parts = [f'attempts: {earlier}']
     if failures := step.get('earlier_failures'):
         parts.append(('failed once' if failures == 1 else f'failed {failures} times') + (' before' if attempts else ''))
+    if step['status'] == 'PENDING':  # tried, then stopped: a cancel (or a stopped process) cut it short
+        return ' · '.join([*parts, 'stopped before it ended'])
     if step.get('duration_ms') is not None:
         parts.append(f"took {fmt_seconds(step['duration_ms'] / 1000)}")
     elif step['status'] == 'RUNNING' and step.get('started_at'):
