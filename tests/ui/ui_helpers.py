@@ -19,13 +19,17 @@ def ensure_user(username: str, role: str) -> None:
         users.create_user(app.state.db, UserCreate(username=username, password=PASSWORD, role=role), actor='tests')
 
 
+SIGN_IN_RETRIES = 50  # 5 s
+
+
 async def sign_in(user: User, role: str = 'admin', *, next_path: str = '/') -> None:
     """Open `next_path`, get sent to the login form, sign in as a user of `role`, land back."""
     username = 'admin' if role == 'admin' else role
     ensure_user(username, role)
     await user.open(next_path)
-    await user.should_see('Sign in')
+    await user.should_see('Sign in', retries=SIGN_IN_RETRIES)
     user.find('Username').type(username)
     user.find('Password').type(ADMIN_PASSWORD if username == 'admin' else PASSWORD)
     user.find('Sign in').click()
-    await user.should_see(f'{username} ({role})')
+    # the password check (argon2) and the next page take longer than NiceGUI's 0.3 s under load
+    await user.should_see(f'{username} ({role})', retries=SIGN_IN_RETRIES)
