@@ -21,7 +21,7 @@ from sqlmodel import col, select, update
 
 from engine.erpnext import ERPNextClient
 from engine.erpnext import errors as erp
-from engine.errors import ProvisioningError, VerificationFailedError, VerificationProblem
+from engine.errors import ProvisioningError, VerificationFailedError
 from engine.steps.base import IntentLog, StepContext, TenantSpec
 from engine.steps.verify_provisioning import VerifyProvisioning
 from storage import audit_log
@@ -56,7 +56,7 @@ async def check_tenant(db: Database, client_for: ClientFor, tenant_id: int, *, a
         await VerifyProvisioning().run(ctx)
         problems = None
     except VerificationFailedError as exc:
-        problems = '; '.join(advice(problem) for problem in exc.problems)
+        problems = '; '.join(problem.for_drift() for problem in exc.problems)
     except ProvisioningError as exc:  # verification could not compare (a needed step's output is missing)
         problems = exc.message
     except erp.ERPNextError as exc:
@@ -84,16 +84,6 @@ def clear_unprovisioned(db: Database) -> int:
                                                    Tenant.status != TenantStatus.PROVISIONED)
                               .values(drifted=False, drift_detail=None))
         return result.rowcount or 0
-
-
-def advice(problem: VerificationProblem) -> str:
-    """A problem as the drift detail words it. The tenant is PROVISIONED, so its page offers Repair
-    (provisioning again, which re-runs the step that fixes it), not a step to retry as a run's error says."""
-    if problem.step:
-        return f"{problem.text}: Repair fixes it (step '{problem.step}')"
-    if problem.by_hand:
-        return f'{problem.text}: Repair leaves it as it is, so {problem.by_hand}'
-    return problem.text
 
 
 def not_checked_because(status: str) -> str:

@@ -58,20 +58,25 @@ class RunCancelledError(CriticalProvisioningError):
 
 @dataclass(frozen=True)
 class VerificationProblem:
-    """One thing verification found wrong, and what puts it right: `step`, the title of the
-    provisioning step that fixes it when it runs again (`step_does`: how, when worth saying), or
-    `by_hand`, what a person does in ERPNext because no step does it. Each reader words the advice
-    for its place: a run's error says which step to retry, a drift check says Repair."""
+    """One thing verification found wrong, and what puts it right: `step_title`, the provisioning step
+    that fixes it when it runs again (`step_does`: how, when worth saying), or `by_hand`, what a person
+    does in ERPNext because no step does it. A run's error says which step to retry (`for_run`); a
+    drift check, on a PROVISIONED tenant whose page offers Repair, says Repair (`for_drift`)."""
 
     text: str  # "warehouse 'Store 1 - AR' is disabled"
-    step: str | None = None
+    step_title: str | None = None
     step_does: str | None = None
     by_hand: str | None = None
 
     def for_run(self) -> str:
-        if self.step:
-            return f"{self.text}: retry '{self.step}'" + (f' ({self.step_does})' if self.step_does else '')
+        if self.step_title:
+            return f"{self.text}: retry '{self.step_title}'" + (f' ({self.step_does})' if self.step_does else '')
         return f'{self.text}: {self.by_hand}, then retry the run' if self.by_hand else self.text
+
+    def for_drift(self) -> str:
+        if self.step_title:
+            return f"{self.text}: Repair fixes it (step '{self.step_title}')"
+        return f'{self.text}: Repair leaves it as it is, so {self.by_hand}' if self.by_hand else self.text
 
 
 class VerificationFailedError(CriticalProvisioningError):

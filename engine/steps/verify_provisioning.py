@@ -46,7 +46,7 @@ Check = tuple[list[Problem], dict[str, Any]]
 async def _company(ctx: StepContext) -> Check:
     company = (await rows_by_name(ctx, 'Company', [ctx.company], ['name', 'abbr'])).get(ctx.company)
     if company is None:
-        return [Problem(f"Company '{ctx.company}' is missing", step='Create company')], {}
+        return [Problem(f"Company '{ctx.company}' is missing", step_title='Create company')], {}
     if company.get('abbr') != ctx.abbr:
         return [Problem(f"Company '{ctx.company}' has abbreviation {company.get('abbr')}, expected {ctx.abbr}")], {}
     return [], {'company': ctx.company}
@@ -56,7 +56,7 @@ async def _accounts(ctx: StepContext) -> Check:
     accounts = ctx.output('resolve_accounts')['accounts']
     rows = await rows_by_name(ctx, 'Account', accounts.values(), ['name', 'company', 'is_group', 'disabled'])
     problems = [Problem(f"{purpose} account '{name}' is missing, disabled or not a ledger of the company",
-                        step='Resolve accounts')  # it resolves the purpose again, to a usable ledger
+                        step_title='Resolve accounts')  # it resolves the purpose again, to a usable ledger
                 for purpose, name in accounts.items()
                 if (row := rows.get(name)) is None or row.get('disabled') or row.get('is_group')
                 or row.get('company') != ctx.company]
@@ -67,7 +67,7 @@ async def _cost_center(ctx: StepContext) -> Check:
     name = ctx.output('ensure_cost_center')['cost_center']
     row = (await rows_by_name(ctx, 'Cost Center', [name], ['name', 'disabled'])).get(name)
     if row is None:
-        return [Problem(f"cost center '{name}' is missing", step='Ensure cost center')], {}
+        return [Problem(f"cost center '{name}' is missing", step_title='Ensure cost center')], {}
     if row.get('disabled'):  # the step takes the company's cost center as it finds it
         return [Problem(f"cost center '{name}' is disabled",
                         by_hand='enable it in ERPNext (Accounting > Cost Center)')], {}
@@ -88,7 +88,7 @@ def _warehouse_problem(name: str, row: dict[str, Any] | None, company: str) -> P
     what = f"warehouse '{name}'"
     if row is None or row.get('disabled'):
         why = 'is missing' if row is None else 'is disabled'
-        return Problem(f'{what} {why}', step='Create warehouses', step_does=WAREHOUSE_STEP_DOES)
+        return Problem(f'{what} {why}', step_title='Create warehouses', step_does=WAREHOUSE_STEP_DOES)
     if row.get('company') != company:  # the step adopts it as it is
         return Problem(f"{what} belongs to company '{row.get('company')}'",
                        by_hand=f"set its company back to '{company}' in ERPNext")
@@ -109,12 +109,12 @@ async def _payment_modes(ctx: StepContext) -> Check:
 def _mode_problems(mode: str, doc: dict[str, Any] | None, company: str) -> list[Problem]:
     what, step = f"Mode of Payment '{mode}'", 'Configure payment modes'
     if doc is None:
-        return [Problem(f'{what} is missing', step=step)]
+        return [Problem(f'{what} is missing', step_title=step)]
     problems = []
     if not doc.get('enabled', 1):  # shared by every company on the site: no step enables it
         problems.append(Problem(f'{what} is disabled', by_hand='enable it in ERPNext (Accounting > Mode of Payment)'))
     if not company_row(doc, company):
-        problems.append(Problem(f'{what} has no account row for the company', step=step))
+        problems.append(Problem(f'{what} has no account row for the company', step_title=step))
     return problems
 
 
@@ -130,9 +130,9 @@ async def _pos_profiles(ctx: StepContext) -> Check:
 def _pos_profile_problem(name: str, row: dict[str, Any] | None, warehouse: str) -> Problem | None:
     what, step = f"POS Profile '{name}'", 'Create POS profiles'
     if row is None:
-        return Problem(f'{what} is missing', step=step)
+        return Problem(f'{what} is missing', step_title=step)
     if row.get('disabled'):
-        return Problem(f'{what} is disabled', step=step)
+        return Problem(f'{what} is disabled', step_title=step)
     if row.get('warehouse') != warehouse:  # the step adopts it as it is
         return Problem(f"{what} is on warehouse '{row.get('warehouse')}', not '{warehouse}'",
                        by_hand=f"set its warehouse back to '{warehouse}' in ERPNext")
@@ -151,6 +151,6 @@ async def _extras(ctx: StepContext) -> Check:
     reported = [item for item in reported if item[2]]
     found_rows = await asyncio.gather(*(rows_by_name(ctx, doctype, [name], ['name'])
                                         for _, doctype, name, _ in reported))
-    problems = [Problem(f"{doctype} '{name}' is missing", step=title)
+    problems = [Problem(f"{doctype} '{name}' is missing", step_title=title)
                 for (_, doctype, name, title), rows in zip(reported, found_rows, strict=True) if name not in rows]
     return problems, {key: name for key, _, name, _ in reported}

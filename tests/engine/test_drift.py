@@ -129,6 +129,6 @@ async def test_the_drift_detail_lists_the_verifications_problems_not_its_message
     assert tenant(db, acme.id).drift_detail == result.detail
     # a run's error words the same problems its own way (tests/engine/test_verification_advice.py)
     failed = VerificationFailedError([VerificationProblem(f"warehouse '{warehouse}' is disabled",
-                                                          step='Create warehouses')])
+                                                          step_title='Create warehouses')])
     assert failed.message == ("Verification found problems: warehouse 'Store 1 - AR' is disabled: "
                               "retry 'Create warehouses'")
