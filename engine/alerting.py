@@ -175,7 +175,8 @@ def tenant_drifted(session: Session, now: datetime, limits: Thresholds) -> list[
              .where(col(Tenant.drifted).is_(True), Tenant.status == TenantStatus.PROVISIONED).order_by(Tenant.name))
     return [Condition('tenant_drifted', name, WARNING,
                       f"Tenant '{name}' no longer matches ERPNext: {detail or 'see its page'}. "
-                      'Open the tenant and click Repair (provisioning again recreates only what is missing).')
+                      'Each problem says what puts it right: Repair on the tenant page (provisioning again '
+                      'recreates only what is missing), or a change in ERPNext where Repair leaves it as it is.')
             for name, detail in session.exec(query).all()]
 
 

@@ -87,7 +87,9 @@ async def test_drift_opens_an_alert_that_repair_resolves(db, runner, clients, ma
     opened = await alerting.evaluate()
 
     assert [(a.rule, a.subject) for a in opened.opened] == [('tenant_drifted', 'Acme Retail')]
-    assert profile in open_alerts(db)[0].message
+    message = open_alerts(db)[0].message
+    assert profile in message and "Repair fixes it (step 'Create POS profiles')" in message
+    assert 'Each problem says what puts it right' in message
     await provision(db, runner, acme.id)  # Repair
     resolved = await alerting.evaluate()
     assert [(a.rule, a.subject) for a in resolved.resolved] == [('tenant_drifted', 'Acme Retail')]
