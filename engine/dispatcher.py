@@ -77,14 +77,21 @@ class Dispatcher:
 
     async def renew_leases(self) -> None:
         """Extend the leases of the runs this process is working on; stop working on any run that
-        another process took over (our lease had expired: this process stalled for too long)."""
-        if not self.tasks:
-            return
-        for run_id in await asyncio.to_thread(self._renew, list(self.tasks)):
-            task = self.tasks.get(run_id)
-            if task is not None:
-                log.warning('run.lease_lost', run_id=run_id)
-                task.cancel()
+        another process took over (our lease had expired: this process stalled for too long). Also
+        settles the cancelled runs whose process stopped before their steps in flight ended."""
+        if self.tasks:
+            for run_id in await asyncio.to_thread(self._renew, list(self.tasks)):
+                task = self.tasks.get(run_id)
+                if task is not None:
+                    log.warning('run.lease_lost', run_id=run_id)
+                    task.cancel()
+        await asyncio.to_thread(self._settle_abandoned_cancels)
+
+    def _settle_abandoned_cancels(self) -> None:
+        with self.db.transaction() as connection:
+            settled = claims.settle_abandoned_cancels(connection, now=utcnow())
+        if settled:
+            log.info('runs.cancel_settled', runs=settled)
 
     async def drain(self, grace_seconds: float = 10.0) -> None:
         """Stop claiming, let steps in flight end (up to the grace period), hand runs back to the queue."""

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, func, or_, select, update
 from sqlmodel import col
 
-from storage.tables import Engine, Run, RunStatus
+from storage.tables import Engine, Run, RunStatus, StepRun, StepStatus
 
 _NOW = bindparam('b_now')
 # QUEUED runs, and RUNNING runs whose lease expired (their process died).
@@ -59,3 +59,21 @@ def lease_runs(connection: Connection, leases: Sequence[dict[str, Any]]) -> None
     """Mark runs RUNNING under a lease: rows of {'b_id', 'b_owner', 'b_expires', 'b_meta'}."""
     if leases:
         connection.execute(_LEASE, list(leases))
+
+
+# Cancelled runs still stopping whose process stopped first (the lease expired): nobody ends their
+# steps in flight any more.
+_ABANDONED = and_(Run.status == RunStatus.CANCELLED, col(Run.lease_owner).is_not(None),
+                  col(Run.lease_expires_at) < _NOW)
+_UNFINISHED_OF_ABANDONED = update(StepRun).where(
+    col(StepRun.run_id).in_(select(Run.id).where(_ABANDONED)), StepRun.status == StepStatus.RUNNING).values(
+    status=StepStatus.PENDING)
+_RELEASE_ABANDONED = update(Run).where(_ABANDONED).values(lease_owner=None, lease_expires_at=None)
+
+
+def settle_abandoned_cancels(connection: Connection, *, now: datetime) -> int:
+    """A cancelled run whose process stopped before its steps in flight ended: those steps did not
+    end (PENDING with the attempts they made, as a step a cancel cut short) and the run has stopped
+    (no lease: the tenant may be acted on again). Returns how many runs it settled."""
+    connection.execute(_UNFINISHED_OF_ABANDONED, {'b_now': now})
+    return connection.execute(_RELEASE_ABANDONED, {'b_now': now}).rowcount

@@ -299,3 +299,29 @@ async def test_lease_renewal_stops_work_on_a_run_taken_over(db, runner, make_ten
     await asyncio.gather(task, return_exceptions=True)
     assert task.cancelled() and dispatcher.tasks == {}
     assert read_run(db, run.id).lease_owner == 'p2'
+
+
+async def test_a_run_cancelled_after_its_process_died_stops_when_the_lease_expires(db, clients, make_tenant,
+                                                                                 sandbox):
+    # QA pass 7, finding 1: its steps in flight read RUNNING for ever, with no action offered on them.
+    acme = make_tenant('Acme Retail')
+    run = runs.request_provision(db, acme.id, actor='t')
+    await die_after(db, clients, 'create_company')
+    runs.cancel_run(db, run.id, actor='admin')
+    in_flight = [s['key'] for s in runs.run_detail(db, run.id)['steps'] if s['status'] == 'RUNNING']
+    assert in_flight  # the dead process's next steps had started
+
+    other = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=4, owner='p2')
+    await other.renew_leases()  # its lease is still alive: nothing to settle yet
+    assert [s['key'] for s in runs.run_detail(db, run.id)['steps'] if s['status'] == 'RUNNING'] == in_flight
+    await asyncio.sleep(0.25)
+    await other.renew_leases()
+
+    detail = runs.run_detail(db, run.id)
+    stopped = {s['key']: s for s in detail['steps'] if s['key'] in in_flight}
+    assert {s['status'] for s in stopped.values()} == {'PENDING'} and all(s['attempts'] == 1 for s in stopped.values())
+    assert (detail['status'], read_run(db, run.id).lease_owner) == ('CANCELLED', None)
+    runs.retry_run(db, run.id, actor='admin')  # no longer "still stopping"
+    assert await other.tick() == [run.id]
+    await finish(other)
+    assert runs.run_detail(db, run.id)['status'] == 'SUCCEEDED'
