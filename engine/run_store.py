@@ -239,6 +239,7 @@ _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.st
     status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None,
     earlier_executions=StepRun.earlier_executions + case((_FAILED, 1), else_=0),
     earlier_failures=StepRun.earlier_failures + case((_FAILED, 1), else_=0),
+    earlier_retries=StepRun.earlier_retries + case((_FAILED, StepRun.attempts - 1), else_=0),
     earlier_attempts=StepRun.earlier_attempts + StepRun.attempts, attempts=0)
 _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
     bindparam('b_keys', expanding=True))).values(

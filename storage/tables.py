@@ -246,7 +246,7 @@ class StepRun(SQLModel, table=True):
                       # Covers the per-step metrics (storage/queries/stats.py): no table reads.
                       sa.Index('ix_steprun_run_stats', 'run_id', 'step_key', 'status', 'attempts',
                                'duration_ms', 'manual_by', 'earlier_executions', 'earlier_failures',
-                               'earlier_attempts'))
+                               'earlier_retries', 'earlier_attempts'))
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key='run.id')
     step_key: str = Field(max_length=64)
@@ -258,6 +258,7 @@ class StepRun(SQLModel, table=True):
     # settled it by hand (engine/services/runs.py `fold_execution`); the metrics count them.
     earlier_executions: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     earlier_failures: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
+    earlier_retries: int = Field(default=0, sa_column_kwargs={'server_default': '0'})  # attempts past the first
     earlier_attempts: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     started_at: datetime | None = ts()
     finished_at: datetime | None = ts()
@@ -271,11 +272,13 @@ class StepRun(SQLModel, table=True):
     def fold_execution(self) -> None:
         """Add what the step's last execution did to its `earlier_*` counters and clear its attempts,
         before it runs again or a person settles it by hand. An execution is a run of the step by the
-        runner to SUCCEEDED or FAILED; attempts cut short (a cancel, a killed process) count as
-        attempts only. Idempotent: a second call finds nothing left to fold."""
+        runner to SUCCEEDED or FAILED (its attempts past the first are retries); attempts cut short (a
+        cancel, a killed process) count as attempts only. Idempotent: a second call finds nothing left
+        to fold."""
         if self.attempts and self.status in (StepStatus.SUCCEEDED, StepStatus.FAILED) and not self.manual_by:
             self.earlier_executions += 1
             self.earlier_failures += self.status == StepStatus.FAILED
+            self.earlier_retries += self.attempts - 1
         self.earlier_attempts += self.attempts
         self.attempts = 0
 

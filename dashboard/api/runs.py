@@ -52,6 +52,8 @@ class StepPublic(BaseModel):
                                                  'resume ran it again, or before a person skipped or marked it done')
     earlier_executions: int = Field(0, description='its earlier executions in this run (each ran to an end)')
     earlier_failures: int = Field(0, description='how many of its earlier executions failed')
+    earlier_retries: int = Field(0, description='attempts past the first within its earlier executions (the '
+                                                'per-step retry rate counts these, not attempts cut short)')
     started_at: datetime | None
     finished_at: datetime | None
     duration_ms: int | None

@@ -353,6 +353,7 @@ def _step_view(step: StepRun) -> dict[str, Any]:
             'position': step.position, 'critical': step.critical, 'status': step.status,
             'attempts': step.attempts, 'earlier_attempts': step.earlier_attempts,
             'earlier_executions': step.earlier_executions, 'earlier_failures': step.earlier_failures,
+            'earlier_retries': step.earlier_retries,
             'started_at': step.started_at, 'finished_at': step.finished_at, 'duration_ms': step.duration_ms,
             'error_category': step.error_category, 'error': step.error_message,
             'output': step.output, 'manual_by': step.manual_by, 'manual_reason': step.manual_reason}

@@ -9,9 +9,9 @@ finished at or after `since`:
   tenants that got provisioned).
 - per step: an execution is a step the runner took to SUCCEEDED or FAILED, counting the executions
   a retry ran again (a failure later retried or skipped still counts as a failure); error rate =
-  failed / executions, retry rate = extra attempts (attempts beyond the first of each execution,
-  and attempts cut short by a cancel) / executions. Steps settled by hand (skip, mark succeeded) are
-  not executions.
+  failed / executions, retry rate = extra attempts (attempts beyond the first of each execution, as
+  `provisioner_step_retries_total` counts them) / executions. Steps settled by hand (skip, mark
+  succeeded) are not executions, and attempts a cancel or a stopped process cut short are neither.
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]
     An execution is a run of the step by the runner to an end (SUCCEEDED or FAILED, at least one
     attempt) in a provision run that finished since `since`: the step row's last one, and the earlier
     ones a retry or a person's skip folded into its `earlier_*` counters (StepRun.fold_execution).
-    Extra attempts are all attempts made less the executions. Steps settled by hand are not executions.
+    Extra attempts are the attempts past the first of each execution (attempts cut short by a cancel or
+    a stopped process are not part of one). Steps settled by hand are not executions.
     The percentiles come from the duration histogram of the last executions (see the module docstring
     for precision): an earlier execution's duration is not kept.
     """
@@ -140,9 +141,9 @@ def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]
                     func.coalesce(func.sum(case((last, StepRun.attempts - 1), else_=0)), 0),
                     func.coalesce(func.sum(StepRun.earlier_executions), 0),
                     func.coalesce(func.sum(StepRun.earlier_failures), 0),
-                    func.coalesce(func.sum(StepRun.earlier_attempts - StepRun.earlier_executions), 0))
+                    func.coalesce(func.sum(StepRun.earlier_retries), 0))
              .where(col(StepRun.run_id).in_(select(Run.id).where(*_finished_provision_runs(since))),
-                    or_(last, StepRun.earlier_attempts > 0))
+                    or_(last, StepRun.earlier_executions > 0))
              .group_by(StepRun.step_key, bucket))
     totals: dict[str, list[int]] = {}  # key → [executions, failed, retries]
     histograms: dict[str, list[tuple[int, int]]] = {}  # key → [(bucket, count)], null durations left out

@@ -237,17 +237,18 @@ def seed_history(db: Database, tenant_ids: list[int], *, since: datetime, rng: r
             ran = status in ('SUCCEEDED', 'FAILED') and rng.random() > 0.02
             earlier = rng.choice([0] * 8 + [1, 2])  # executions a retry ran again, or a person settled
             failures = rng.randint(0, earlier)
+            retried = rng.choice([0, 0, 1, 2]) if earlier else 0
             add_step(run_id, step, position, mode, finished, status=status,
                      attempts=rng.choice([1, 1, 1, 2, 3]) if ran else 0,
                      duration_ms=None if rng.random() < 0.03 else log_uniform_ms(rng, 400_000),
                      manual_by='admin' if rng.random() < 0.03 else None,
-                     earlier_executions=earlier, earlier_failures=failures,
-                     earlier_attempts=earlier + rng.choice([0, 0, 1, 2]) if earlier else rng.choice([0] * 9 + [1]))
+                     earlier_executions=earlier, earlier_failures=failures, earlier_retries=retried,
+                     earlier_attempts=earlier + retried + rng.choice([0, 0, 1]) if earlier else rng.choice([0] * 9 + [1]))
     for run_id, status, tenant_id in ((301, 'RUNNING', tenant_ids[1]), (302, 'QUEUED', tenant_ids[2])):
         add_run(run_id, tenant_id, status, 'provision', None)  # not finished: never counted
         for position, step in enumerate(STEPS, start=1):
             add_step(run_id, step, position, 'provision', None, status='SUCCEEDED', attempts=1, duration_ms=5,
-                     manual_by=None, earlier_executions=1, earlier_failures=1, earlier_attempts=1)
+                     manual_by=None, earlier_executions=1, earlier_failures=1, earlier_retries=0, earlier_attempts=1)
     with db.engine.begin() as conn:
         conn.execute(insert(Run), run_rows)
         conn.execute(insert(StepRun), [{k: v for k, v in row.items() if k not in ('mode', 'run_finished')}
@@ -285,7 +286,7 @@ def test_step_stats_match_a_seeded_history(db, make_tenant) -> None:
         assert row.failed == (sum(r['status'] == 'FAILED' for r in mine)
                               + sum(r['earlier_failures'] for r in earlier)), step.key
         assert row.retries == (sum(r['attempts'] - 1 for r in mine)
-                               + sum(r['earlier_attempts'] - r['earlier_executions'] for r in earlier)), step.key
+                               + sum(r['earlier_retries'] for r in earlier)), step.key
         durations = [r['duration_ms'] for r in mine if r['duration_ms'] is not None]
         for percent, reported in ((50, row.p50_ms), (95, row.p95_ms)):
             exact = nearest_rank(durations, percent)

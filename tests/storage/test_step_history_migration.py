@@ -24,12 +24,12 @@ def test_attempts_before_a_retry_move_onto_the_step_rows_and_back(any_db_url):
             insert_history(connection)
         migrate(any_db_url, command.upgrade, 'head')
         with engine.connect() as connection:
-            # (attempts, earlier attempts, executions, failures): each moved count is one earlier execution
-            # that failed; a step skipped by hand after it ran is folded as one too (QA pass 6, finding 1)
+            # (attempts, earlier attempts, executions, failures, retries): each moved count is one earlier
+            # execution that failed; a step skipped by hand after it ran is folded as one too (QA pass 6)
             assert step_counters(connection) == {
-                (1, 'create_company'): (1, 3, 1, 1), (1, 'create_pos_profiles'): (1, 1, 1, 1),
-                (1, 'check_engine'): (1, 0, 0, 0), (2, 'create_company'): (1, 0, 0, 0),
-                (2, 'create_pos_profiles'): (0, 2, 1, 1), (2, 'create_walkin_customer'): (0, 0, 0, 0)}
+                (1, 'create_company'): (1, 3, 1, 1, 2), (1, 'create_pos_profiles'): (1, 1, 1, 1, 0),
+                (1, 'check_engine'): (1, 0, 0, 0, 0), (2, 'create_company'): (1, 0, 0, 0, 0),
+                (2, 'create_pos_profiles'): (0, 2, 1, 1, 1), (2, 'create_walkin_customer'): (0, 0, 0, 0, 0)}
             assert metadata(connection) == {1: {'retried_by': 'admin'}, 2: MENTIONS}
 
         migrate(any_db_url, command.downgrade, '0007')
@@ -79,9 +79,10 @@ def insert_history(connection: sa.Connection) -> None:
                                       'attempts': 0, 'manual_by': 'admin'}])
 
 
-def step_counters(connection: sa.Connection) -> dict[tuple[int, str], tuple[int, int, int, int]]:
+def step_counters(connection: sa.Connection) -> dict[tuple[int, str], tuple[int, ...]]:
     rows = connection.execute(sa.text(
-        'SELECT run_id, step_key, attempts, earlier_attempts, earlier_executions, earlier_failures FROM steprun'))
+        'SELECT run_id, step_key, attempts, earlier_attempts, earlier_executions, earlier_failures, earlier_retries '
+        'FROM steprun'))
     return {(run_id, key): tuple(counts) for run_id, key, *counts in rows}
 
 

@@ -2,9 +2,10 @@
 
 A retry (by a person or by itself) resets the failed steps of a run so that they run again, and a
 person may skip or mark done a failed step. Until now the failure then vanished from the per-step
-error and retry rates, which read each step's final row. Three counters on `steprun` keep the earlier
-executions of the step in its run (`earlier_executions`, `earlier_failures`, `earlier_attempts`), and
-the covering index of the per-step metrics takes them in.
+error and retry rates, which read each step's final row. Counters on `steprun` keep the earlier
+executions of the step in its run (`earlier_executions`, `earlier_failures`, `earlier_retries`: their
+attempts past the first, and `earlier_attempts`: all tries, attempts cut short by a cancel or a stopped
+process included), and the covering index of the per-step metrics takes them in.
 
 Runs stored before this revision: the attempts made before a retry were kept in the run's metadata
 (`earlier_attempts`, step key -> count); they move onto the step rows and leave the metadata, each
@@ -24,7 +25,7 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-COLUMNS = ('earlier_executions', 'earlier_failures', 'earlier_attempts')
+COLUMNS = ('earlier_executions', 'earlier_failures', 'earlier_retries', 'earlier_attempts')
 STATS_INDEX_BEFORE = ['run_id', 'step_key', 'status', 'attempts', 'duration_ms', 'manual_by']
 META_KEY = 'earlier_attempts'
 BATCH = 1000
@@ -56,9 +57,11 @@ STEP = sa.table('steprun', sa.column('run_id', sa.Integer), sa.column('step_key'
 
 def _move_attempts_out_of_metadata() -> None:
     bind, run, step = op.get_bind(), RUN, STEP
+    attempts = sa.bindparam('b_attempts', type_=sa.Integer)
     set_attempts = (step.update().where(step.c.run_id == sa.bindparam('b_run'),
                                         step.c.step_key == sa.bindparam('b_key'))
-                    .values(earlier_attempts=sa.bindparam('b_attempts'), earlier_executions=1, earlier_failures=1))
+                    .values(earlier_attempts=attempts, earlier_executions=1, earlier_failures=1,
+                            earlier_retries=attempts - 1))
     set_meta = run.update().where(run.c.id == sa.bindparam('b_run')).values(metadata=sa.bindparam('b_meta'))
     holders = (sa.select(run.c.id, run.c.metadata)
                .where(sa.cast(run.c.metadata, sa.Text).like(f'%{META_KEY}%')).order_by(run.c.id))
@@ -83,6 +86,7 @@ def _fold_steps_settled_by_hand() -> None:
     step = STEP
     op.get_bind().execute(step.update().where(step.c.manual_by.is_not(None), step.c.attempts > 0).values(
         earlier_executions=step.c.earlier_executions + 1, earlier_failures=step.c.earlier_failures + 1,
+        earlier_retries=step.c.earlier_retries + step.c.attempts - 1,
         earlier_attempts=step.c.earlier_attempts + step.c.attempts, attempts=0))
 
 
