@@ -410,8 +410,8 @@ class TenantPage:
                         danger=True, cancel_label='Keep running')
 
     async def _retry_step(self, run_id: int, step: dict[str, Any]) -> None:
-        await self._act('Retry step', f"Run '{step['title']}' of run #{run_id} again (and whatever is still "
-                        'unfinished after it)?', f"'{step['title']}' queued again.",
+        await self._act('Retry step', f"Run '{step['title']}' of run #{run_id} again (and every other step of "
+                        'the run that has not succeeded)?', f"'{step['title']}' queued again.",
                         lambda _: runs.retry_step(database(), run_id, step['key'], actor=self.user.username))
 
     async def _skip_step(self, run_id: int, step: dict[str, Any]) -> None:

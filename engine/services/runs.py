@@ -115,7 +115,8 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
 
 
 def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
-    """Run one step again (and whatever is still unfinished after it)."""
+    """Run one step again: the run is queued again and runs every step that has not succeeded (or been
+    skipped), this one included."""
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='retry')
         step.to_run_again()
