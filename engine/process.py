@@ -146,14 +146,23 @@ class Process:
 
 
 def _job(name: str, work: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[None]]:
-    """`work` as a scheduler job: a lost database is one warning line per run, not a traceback."""
+    """`work` as a scheduler job: a lost database is one warning line per job and outage (the runs
+    after it log at debug level), and `job.database_back` once the job works again; no traceback."""
+    away = False
+
     async def job(*args: object, **kwargs: object) -> None:
+        nonlocal away
         try:
             await work(*args, **kwargs)
         except Exception as exc:
             if not database_unreachable(exc):
                 raise  # APScheduler logs it with its traceback
-            log.warning('job.database_unreachable', job=name, error=first_line(exc))
+            (log.debug if away else log.warning)('job.database_unreachable', job=name, error=first_line(exc))
+            away = True
+        else:
+            if away:
+                away = False
+                log.info('job.database_back', job=name)
 
     job.__name__ = job.__qualname__ = f'job_{name}'
     return job

@@ -1,9 +1,11 @@
 """PostgreSQL goes away under a running `python main.py` and comes back (QA pass 2, finding 6).
 
 While it is away: every API request that needs the database answers 503 with Retry-After and a
-plain message (no traceback), logged as ONE warning line per request; each run of a scheduler job
-logs one `job.database_unreachable` line instead of a traceback. Once it is back, the same process
-answers again. The cluster is this module's own (stopping the session's would disturb other tests).
+plain message (no traceback), logged as ONE warning line per request; each scheduler job logs one
+`job.database_unreachable` line for the outage instead of a traceback per run (QA pass 7: the
+dispatcher's tick logged one a second), and `job.database_back` when it works again. Once it is
+back, the same process answers again. The cluster is this module's own (stopping the session's
+would disturb other tests).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ def test_a_lost_database_is_a_503_and_one_warning_line_then_service_resumes(tmp_
         while service.api('GET', '/tenants').status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.5)
         assert service.api('GET', '/tenants').status_code == 200
+        while 'job.database_back' not in service.output()[before:] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        back = events(service.output()[before:], 'job.database_back')
     finally:
         service.stop()
 
@@ -71,6 +76,8 @@ def test_a_lost_database_is_a_503_and_one_warning_line_then_service_resumes(tmp_
     jobs = events(during, 'job.database_unreachable')
     assert {'dispatch', 'health'} <= {r['job'] for r in jobs}, jobs
     assert all(r['level'] == 'warning' and r['error'].startswith('connection failed') for r in jobs)
+    assert [r['job'] for r in jobs].count('dispatch') == 1, jobs  # six ticks, one line
+    assert 'dispatch' in {r['job'] for r in back}, back
 
 
 def test_a_run_in_flight_when_the_database_goes_logs_one_line_and_resumes_after(tmp_path, cluster):
