@@ -243,7 +243,8 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         step = _idle_step(session, run, step_key, action='skip' if status == StepStatus.SKIPPED else 'mark')
         step.fold_execution()
         step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
-        step.finished_at, step.output = utcnow(), {}
+        # settled now: the time of its last execution no longer describes it (QA pass 7)
+        step.finished_at, step.duration_ms, step.output = utcnow(), None, {}
         session.add(step)
         action = 'step.skipped' if status == StepStatus.SKIPPED else 'step.marked_succeeded'
         audit_log.record(session, actor=actor, action=action, tenant_id=run.tenant_id, run_id=run.id,

@@ -142,7 +142,8 @@ async def test_skipping_a_step_needs_a_reason_and_is_audited(user: User) -> None
     await user.should_see(marker='manual-create_pos_profiles',
                           content='Skipped by hand by admin: Profiles were created by hand in ERPNext')
     # what it tried before the skip (QA pass 6: it read "attempts: 0 (+1 before a retry)")
-    await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 · failed once')
+    await user.should_see(marker='facts-create_pos_profiles', content='attempts: 1 · failed once · finished ')
+    await user.should_not_see(marker='facts-create_pos_profiles', content='took')
     await user.should_not_see(marker='facts-create_pos_profiles', content='earlier')
     await user.should_see(marker='error-create_pos_profiles', content='It had failed: ')
     await user.should_not_see(marker='error-create_pos_profiles', content='the run stopped here')
