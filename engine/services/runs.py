@@ -124,7 +124,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
         audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                          step_key=step_key, correlation_id=run.correlation_id)
         requeue(session, run, RunTrigger.RETRY, actor=actor)
-    return _change_run(db, run_id, change)
+    return _change_run(db, run_id, change, step_key=step_key)
 
 
 def skip_step(db: Database, run_id: int, step_key: str, *, actor: str, reason: str) -> Run:
@@ -255,7 +255,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         elif (statuses := tenant_status.lifecycle(run.mode)) and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
             tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.succeeded)
-    return _change_run(db, run_id, change)
+    return _change_run(db, run_id, change, step_key=step_key)
 
 
 def refuse_while_stopping(session: Session, tenant_id: int) -> None:
@@ -286,7 +286,9 @@ def refuse_while_admin_shared_with(session: Session, tenant: Tenant, mode: str) 
                            'try again.')
 
 
-def _change_run(db: Database, run_id: int, change) -> Run:
+def _change_run(db: Database, run_id: int, change, *, step_key: str | None = None) -> Run:
+    if step_key is not None and step_key not in ALL_STEP_TITLES:
+        raise NotFound(f"There is no step '{step_key}'.")  # before the run's own checks (QA pass 7)
     try:
         with db.session() as session:
             run = session.get(Run, run_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine.services import runs
-from engine.validation import Conflict
+from engine.validation import Conflict, NotFound
 from tests.engine.helpers import fault, provision, tenant
 
 STALE = r"Run #{} is not the tenant's current run \(run #{} is\): act on that one\."
@@ -30,6 +30,8 @@ async def test_an_earlier_run_cannot_be_acted_on(db, runner, make_tenant, sandbo
             action()
     assert runs.run_detail(db, old['id'])['status'] == 'FAILED'
     assert tenant(db, acme.id).status == 'PROVISIONED'
+    with pytest.raises(NotFound, match="There is no step 'no_such_step'"):  # a 404 first (QA pass 7)
+        runs.retry_step(db, old['id'], 'no_such_step', actor='admin')
 
 
 async def test_the_current_run_still_can(db, runner, make_tenant, sandbox):
