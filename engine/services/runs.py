@@ -241,6 +241,8 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
 
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='skip' if status == StepStatus.SKIPPED else 'mark')
+        if status == StepStatus.SUCCEEDED and step.status == StepStatus.FAILED and not step.critical:
+            run.warnings = max(0, run.warnings - 1)  # its failure was the run's warning: done by hand now
         step.fold_execution()
         step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
         # settled now: the time of its last execution no longer describes it (QA pass 7)
