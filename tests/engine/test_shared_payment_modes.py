@@ -236,7 +236,9 @@ async def test_a_batch_that_lost_a_creation_race_is_looked_up_again_not_sent_run
     data, so each looks again and then adds its rows, instead of first sending its doomed creation
     alone (one more 409 per run, one round trip each, in turn)."""
     tenants = [make_tenant(name) for name in ('Acme Retail', *OTHERS)]
-    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=300, count=1)
+    # Long enough for every other run to reach its payment modes meanwhile, even on a loaded machine
+    # (300 ms let the first batch end before the others came, once in a CI run under pytest -n 2).
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=1500, count=1)
 
     details = await asyncio.gather(*(provision(db, runner, tenant.id) for tenant in tenants))
 
