@@ -23,9 +23,12 @@ async def finish(dispatcher: Dispatcher) -> None:
         await asyncio.gather(*dispatcher.tasks.values(), return_exceptions=True)
 
 
+DEAD_LEASE_S = 1.0  # long enough for a first look while it is alive, on a loaded machine (0.2 s was not)
+
+
 async def claim_when_the_lease_expired(survivor: Dispatcher) -> list[int]:
-    """The dead process's lease of 0.2 s expires (later when a checkpoint in flight renewed it)."""
-    for _ in range(40):
+    """The dead process's lease expires (later when a checkpoint in flight renewed it)."""
+    for _ in range(100):
         await asyncio.sleep(0.05)
         if claimed := await survivor.tick():
             return claimed
@@ -35,7 +38,7 @@ async def claim_when_the_lease_expired(survivor: Dispatcher) -> list[int]:
 async def die_after(db, clients, step_key: str) -> None:
     """A process (owner 'dead-process', leases of 0.2 s) claims the queued run and dies once `step_key`
     has ended: its lease is left to expire."""
-    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=0.2)
+    dead = Dispatcher(db, None, max_concurrent=1, owner='dead-process', lease_seconds=DEAD_LEASE_S)
     task = None
 
     def die(key, outcome):
@@ -314,8 +317,11 @@ async def test_a_run_cancelled_after_its_process_died_stops_when_the_lease_expir
     other = Dispatcher(db, Runner(db, clients.get, policy=FAST_RETRIES), max_concurrent=4, owner='p2')
     await other.renew_leases()  # its lease is still alive: nothing to settle yet
     assert [s['key'] for s in runs.run_detail(db, run.id)['steps'] if s['status'] == 'RUNNING'] == in_flight
-    await asyncio.sleep(0.25)
-    await other.renew_leases()
+    for _ in range(100):  # until the lease expired and the lease job settled the run
+        await asyncio.sleep(0.05)
+        await other.renew_leases()
+        if read_run(db, run.id).lease_owner is None:
+            break
 
     detail = runs.run_detail(db, run.id)
     stopped = {s['key']: s for s in detail['steps'] if s['key'] in in_flight}
