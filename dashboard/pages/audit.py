@@ -77,7 +77,7 @@ class AuditLog:
             ui.button('Clear', on_click=self.clear).props('flat').mark('audit-clear')
         self.problem = ui.label('').classes('text-orange-800').mark('audit-problem')
         self.events = ui.column().classes('w-full gap-2')
-        with ui.row().classes('w-full items-center gap-4'):
+        with ui.row().classes('w-full items-center gap-4') as self.footer:
             self.range = ui.label('').mark('audit-range')
             ui.space()
             self.pager = ui.pagination(1, 1, direction_links=True, value=view.page,
@@ -110,10 +110,8 @@ class AuditLog:
         tenant_id = _tenant_id(view.tenant)
         if tenant_id is False:  # not an id: a name?
             tenant_id = await run.io_bound(names.tenant_id_named, self.db, view.tenant) or False
-        self.problem.set_text('' if tenant_id is not False else
-                              f"No tenant is named '{view.tenant[:80]}' (and it is no tenant id).")
         if tenant_id is False:
-            self._draw([], 0)
+            self._refuse(f"No tenant is named '{view.tenant[:80]}' (and it is no tenant id).")
             return
         try:
             page = await run.io_bound(audit.list_events, self.db, limit=PAGE_SIZE,
@@ -123,8 +121,7 @@ class AuditLog:
             if page is not None:
                 self.names = await run.io_bound(_names_for, self.db, page.items) or ({}, {})
         except ServiceError as exc:
-            self.problem.set_text(exc.message)
-            self._draw([], 0)
+            self._refuse(exc.message)
             return
         if page is None:  # the app is shutting down
             return
@@ -134,7 +131,16 @@ class AuditLog:
             return
         self._draw(page.items, page.total)
 
+    def _refuse(self, message: str) -> None:
+        """A filter that cannot be applied: only the reason shows (no empty list, no pager beneath it),
+        and the inputs keep what was typed, to be corrected (QA pass 7, finding 10)."""
+        self.problem.set_text(message)
+        self.events.clear()
+        self.footer.set_visibility(False)
+
     def _draw(self, items: list[AuditEvent], total: int) -> None:
+        self.problem.set_text('')
+        self.footer.set_visibility(True)
         self.events.clear()
         with self.events:
             if not items:
