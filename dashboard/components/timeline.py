@@ -134,12 +134,14 @@ class StepTimeline:
 
 
 def plan_report(report: list[PlannedStep]) -> None:
-    """What a plan run found: per step, what exists and what a provisioning run would create.
+    """What a plan run found: per step, what exists and what a provisioning run would create or
+    enable again.
 
-    A plan step that SUCCEEDED only looked: its icon says what it found (something to create, all
-    there, or a problem), never a green 'done' that reads like a provisioned step."""
-    to_create = sum(len(step.create) for step in report)
-    ui.label(f'A provisioning run would create {to_create} document(s); nothing was written.') \
+    A plan step that SUCCEEDED only looked: its icon says what it found (something to create or
+    enable, all there, or a problem), never a green 'done' that reads like a provisioned step."""
+    to_create, to_enable = sum(len(step.create) for step in report), sum(len(step.enable) for step in report)
+    enabling = f' and enable {to_enable} again' if to_enable else ''
+    ui.label(f'A provisioning run would create {to_create} document(s){enabling}; nothing was written.') \
         .classes('font-medium').mark('plan-summary')
     with ui.column().classes('w-full gap-1'):
         for step in report:
@@ -150,6 +152,9 @@ def plan_report(report: list[PlannedStep]) -> None:
                     ui.label(step.title).classes('font-medium')
                     for name in step.create:
                         ui.label(f'would create {name}').classes('text-sm text-blue-900')
+                    for name in step.enable:
+                        ui.label(f'would enable again {name} (disabled in ERPNext)') \
+                            .classes('text-sm text-blue-900')
                     for name in step.exists:
                         ui.label(f'exists: {name}').classes('text-sm text-gray-600')
                     if step.note:
@@ -166,6 +171,8 @@ def _plan_icon(step: PlannedStep) -> tuple[str, str, str]:
         return 'radio_button_unchecked', 'grey-6', 'not looked up'
     if step.create:
         return 'add_circle_outline', 'blue-8', 'would create'
+    if step.enable:
+        return 'toggle_on', 'blue-8', 'would enable again'
     return 'check', 'grey-7', 'nothing to create'
 
 

@@ -26,6 +26,8 @@ from storage.queries import runs as run_queries
 from storage.tables import Engine, Run, RunMode, RunStatus, StepStatus, Tenant, TenantStatus
 
 MAX_HISTORY = 200
+# NOTE: the note engine/steps/common.py's plan_enable writes beside `enable` (for readers of the raw output)
+ENABLE_NOTE = 'would enable again (disabled in ERPNext): '
 MAX_RUNS_SCANNED = 50  # documents: how far back to look for each step's newest output
 
 
@@ -107,13 +109,15 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class PlannedStep:
-    """What a plan run's step found in ERPNext and what a provisioning run would create."""
+    """What a plan run's step found in ERPNext and what a provisioning run would create, or enable
+    again (documents of the tenant somebody disabled in ERPNext)."""
 
     key: str
     title: str
     status: str
     exists: list[str]
     create: list[str]
+    enable: list[str]
     note: str | None
     error: str | None
 
@@ -197,10 +201,13 @@ def plan_report(run: dict[str, Any]) -> list[PlannedStep]:
     report = []
     for step in run.get('steps', []):
         output = step.get('output') or {}
+        enable = _texts(output.get('enable'))
         note = str(output['note']) if output.get('note') else None
+        if enable and note == ENABLE_NOTE + ', '.join(enable):
+            note = None  # it only repeats `enable`, which the report lists
         report.append(PlannedStep(key=step['key'], title=step['title'], status=step['status'],
                                   exists=_texts(output.get('exists')), create=_texts(output.get('create')),
-                                  note=note, error=step.get('error')))
+                                  enable=enable, note=note, error=step.get('error')))
     return report
 
 
