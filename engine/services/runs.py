@@ -38,6 +38,7 @@ from storage.tables import (
 )
 
 MAX_REASON = 500
+PLAN_STEPS = 'its steps cannot be retried, skipped or marked succeeded'
 # What a step's status must not be for each admin action. Any step may run again (a succeeded one
 # re-checks and adopts what it made); a succeeded step cannot be skipped or marked by hand (that
 # would erase the record of what it created), nor a skipped one skipped again.
@@ -95,7 +96,7 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
                          else 'run.auto_retried', tenant_id=run.tenant_id, run_id=run.id,
                          correlation_id=run.correlation_id, details={'attempt': run.attempt + 1})
         requeue(session, run, trigger, actor=actor)
-    return _change_run(db, run_id, change)
+    return _change_run(db, run_id, change, on_plan='it cannot be retried')
 
 
 def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
@@ -111,7 +112,7 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
             tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.failed, _cancelled(run, actor))
         audit_log.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
                          correlation_id=run.correlation_id)
-    return _change_run(db, run_id, change)
+    return _change_run(db, run_id, change, on_plan=None)  # an active plan can be cancelled (it holds the tenant)
 
 
 def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
@@ -124,7 +125,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
         audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                          step_key=step_key, correlation_id=run.correlation_id)
         requeue(session, run, RunTrigger.RETRY, actor=actor)
-    return _change_run(db, run_id, change, step_key=step_key)
+    return _change_run(db, run_id, change, on_plan=PLAN_STEPS, step_key=step_key)
 
 
 def skip_step(db: Database, run_id: int, step_key: str, *, actor: str, reason: str) -> Run:
@@ -257,7 +258,7 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         elif (statuses := tenant_status.lifecycle(run.mode)) and run.status != RunStatus.SUCCEEDED:
             run.status, run.finished_at = RunStatus.SUCCEEDED, utcnow()
             tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.succeeded)
-    return _change_run(db, run_id, change, step_key=step_key)
+    return _change_run(db, run_id, change, on_plan=PLAN_STEPS, step_key=step_key)
 
 
 def refuse_while_stopping(session: Session, tenant_id: int) -> None:
@@ -288,7 +289,10 @@ def refuse_while_admin_shared_with(session: Session, tenant: Tenant, mode: str) 
                            'try again.')
 
 
-def _change_run(db: Database, run_id: int, change, *, step_key: str | None = None) -> Run:
+def _change_run(db: Database, run_id: int, change, *, on_plan: str | None,
+                step_key: str | None = None) -> Run:
+    """Apply `change` to the run in one transaction, after the checks every action shares. `on_plan`
+    says what a plan run cannot have done to it (None: the action applies to plans too)."""
     if step_key is not None and step_key not in ALL_STEP_TITLES:
         raise NotFound(f"There is no step '{step_key}'.")  # before the run's own checks (QA pass 7)
     try:
@@ -297,6 +301,8 @@ def _change_run(db: Database, run_id: int, change, *, step_key: str | None = Non
             if run is None:
                 raise NotFound(f'Run {run_id} does not exist.')
             refuse_while_stopping(session, run.tenant_id)
+            if on_plan is not None and run.mode == RunMode.PLAN:
+                raise Conflict(_plan_is_read_only(run, on_plan))
             _refuse_unless_current(session, run)
             change(session, run)
             session.add(run)
@@ -305,9 +311,18 @@ def _change_run(db: Database, run_id: int, change, *, step_key: str | None = Non
         raise Conflict('The tenant already has another queued or running run.') from None
 
 
+def _plan_is_read_only(run: Run, what: str) -> str:
+    """The 409 for retrying a plan or settling its steps (QA pass 7, finding 8): a plan only looks, so
+    running it again would only repeat old look-ups; a new plan looks again."""
+    return (f'Run #{run.id} is a plan: it only looked ERPNext up and changes nothing, so {what}. Ask for a '
+            f'new plan instead (the Plan button, or POST /api/v1/tenants/{run.tenant_id}/provision with '
+            '{"plan": true}).')
+
+
 def _refuse_unless_current(session: Session, run: Run) -> None:
     """Only the tenant's current run may be retried, cancelled or have its steps settled: acting on an
-    earlier one would set the tenant's status from old history (a plan changes no status)."""
+    earlier one would set the tenant's status from old history. A plan is never the current run: the
+    only action left on one, cancelling it while it is active, changes no status."""
     if run.mode == RunMode.PLAN:
         return
     current = queries.current_run_for_tenant(session, run.tenant_id)
