@@ -47,6 +47,29 @@ ACCOUNT_TYPES = "\n".join(
         "Temporary",
     ]
 )
+# erpnext/accounts/doctype/account/account.py get_company_default_account_fields(): an account set
+# in one of these Company fields cannot be disabled.
+COMPANY_DEFAULT_ACCOUNT_FIELDS = {
+    "default_bank_account": "Default Bank Account",
+    "default_cash_account": "Default Cash Account",
+    "default_receivable_account": "Default Receivable Account",
+    "default_payable_account": "Default Payable Account",
+    "default_expense_account": "Default Expense Account",
+    "default_income_account": "Default Income Account",
+    "stock_received_but_not_billed": "Stock Received But Not Billed Account",
+    "stock_adjustment_account": "Stock Adjustment Account",
+    "write_off_account": "Write Off Account",
+    "default_discount_account": "Default Payment Discount Account",
+    "unrealized_profit_loss_account": "Unrealized Profit / Loss Account",
+    "exchange_gain_loss_account": "Exchange Gain / Loss Account",
+    "unrealized_exchange_gain_loss_account": "Unrealized Exchange Gain / Loss Account",
+    "round_off_account": "Round Off Account",
+    "default_deferred_revenue_account": "Default Deferred Revenue Account",
+    "default_deferred_expense_account": "Default Deferred Expense Account",
+    "accumulated_depreciation_account": "Accumulated Depreciation Account",
+    "depreciation_expense_account": "Depreciation Expense Account",
+    "disposal_account": "Gain/Loss Account on Asset Disposal",
+}
 # Types only a parent may carry ("Only Parent can be of type ...").
 PARENT_ONLY_TYPES = (
     "Direct Income",
@@ -95,6 +118,7 @@ class Account(Controller):
         validate_parent_child_account_type(doc, ctx)
         validate_root_details(doc, before)
         validate_account_number(doc, ctx)
+        validate_disabled(doc, ctx, before)
         validate_group_or_ledger(doc, ctx, before)
         set_root_and_report_type(doc, ctx)
         if not doc["root_type"]:
@@ -145,6 +169,20 @@ def validate_account_number(doc: dict, ctx: Context) -> None:
     for other in ctx.store.by_field("Account", "company", doc["company"]):
         if other["account_number"] == number and fold(other["name"]) != fold(doc["name"]):
             throw(f"Account Number {number} is already used in account {other['name']}")
+
+
+def validate_disabled(doc: dict, ctx: Context, before: dict | None) -> None:
+    """Disabling an account the company uses as a default is refused (Account.validate_disabled).
+    Lists and reads still return disabled accounts, with `disabled` 1: only ledger entries refuse them."""
+    if before is None or bool(before["disabled"]) == bool(doc["disabled"]) or not doc["disabled"]:
+        return
+    company = ctx.store.get("Company", doc["company"]) or {}
+    for fieldname, label in COMPANY_DEFAULT_ACCOUNT_FIELDS.items():
+        if company.get(fieldname) == doc["name"]:
+            throw(
+                f"Account <strong>{doc['name']}</strong> cannot be disabled as it is already set as "
+                f"<strong>{label}</strong> for <strong>{doc['company']}</strong>."
+            )
 
 
 def validate_group_or_ledger(doc: dict, ctx: Context, before: dict | None) -> None:
