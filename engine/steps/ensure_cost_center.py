@@ -1,4 +1,8 @@
-"""Step 4: the company's main cost center."""
+"""Step 4: the company's main cost center.
+
+No step enables a cost center someone disabled in ERPNext (drift says so too: "Repair leaves it as
+it is"), so a disabled main cost center fails this step, naming it and where to enable it, instead
+of being taken silently and failing verification at the end of the run."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_document, plan_stays_disabled
+from engine.steps.common import ensure_document
 
 FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled', 'owner']
 
@@ -23,6 +27,8 @@ class EnsureCostCenter(Step):
         centers = await _cost_centers(ctx)
         name = _main_name(ctx)
         if name in centers and not centers[name].get('is_group'):
+            if centers[name].get('disabled'):
+                raise _disabled_error(ctx, name)
             return {'cost_center': name, 'created': False}
         root = _root(ctx, centers)
         doc = {'cost_center_name': 'Main', 'company': ctx.company, 'parent_cost_center': root, 'is_group': 0}
@@ -36,7 +42,7 @@ class EnsureCostCenter(Step):
         centers = await _cost_centers(ctx)
         if name in centers:
             return {'cost_center': name, 'exists': [f'Cost Center {name}'], 'create': [],
-                    **plan_stays_disabled('Cost Center', [name] if centers[name].get('disabled') else [])}
+                    **(_plan_note(name) if centers[name].get('disabled') else {})}
         return {'cost_center': name, 'exists': [], 'create': [f'Cost Center {name}']}
 
 
@@ -56,3 +62,17 @@ def _root(ctx: StepContext, centers: dict[str, dict[str, Any]]) -> str:
             f"Company '{ctx.company}' has no root cost center to put 'Main - {ctx.abbr}' under: create the "
             "company's cost center tree in ERPNext (Accounting > Cost Center), then retry 'Ensure cost center'.")
     return groups[0]
+
+
+def _disabled_error(ctx: StepContext, name: str) -> CriticalProvisioningError:
+    ours = ' (created by this step earlier)' if ctx.ours('Cost Center', name) else ''
+    return CriticalProvisioningError(
+        f"Cost Center '{name}'{ours}, the main cost center of company '{ctx.company}', is disabled in ERPNext, "
+        "and no step enables it (the POS profiles book to it). Enable it in ERPNext (Accounting > Cost Center: "
+        f"open '{name}', untick Disabled), then retry 'Ensure cost center'.")
+
+
+def _plan_note(name: str) -> dict[str, str]:
+    """What the plan says of a disabled main cost center: a run fails on it (nothing enables it)."""
+    return {'note': f"disabled in ERPNext, and no step enables it: Cost Center {name}. Enable it there, or "
+                    "'Ensure cost center' fails."}

@@ -1,10 +1,18 @@
-"""Step 3: the ledger accounts the later steps need, found through a chain of fallbacks."""
+"""Step 3: the ledger accounts the later steps need, found through a chain of fallbacks.
+
+A disabled account is never taken: ERPNext refuses ledger entries against it ("Cannot create
+accounting entries against disabled accounts", erpnext/accounts/general_ledger.py), so a POS sale
+booked to it would fail. Every fallback skips disabled ledgers; when a purpose has no enabled one but
+a disabled one would have served (or the bank ledger to create exists, disabled), the step fails
+naming it and where to enable it. No step enables an account: disabling one is an accounting
+decision, and ERPNext's list answers carry `disabled`, so this costs no request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
 from engine.steps.common import create_document
@@ -50,13 +58,13 @@ class ResolveAccounts(Step):
         accounts = await _ledgers(ctx)
         found, sources, missing = resolve(ctx, accounts)
         created = []
-        if 'bank' in missing:
+        if _creates_bank(ctx, missing, accounts):
             found['bank'] = await _create_bank_ledger(ctx, accounts)
             sources['bank'] = 'created'
             created.append(found['bank'])
             missing.remove('bank')
         if missing:
-            raise _missing_error(ctx, missing)
+            raise _missing_error(ctx, missing, accounts)
         return {'accounts': found, 'sources': sources, 'created': created}
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
@@ -64,14 +72,19 @@ class ResolveAccounts(Step):
         accounts = await _ledgers(ctx) if company_exists else {}
         found, sources, missing = resolve(ctx, accounts)
         exists = sorted(found.values())
+        creates_bank = _creates_bank(ctx, missing, accounts)
+        blocked = {p: names for p, names in _disabled_by_purpose(ctx, missing, accounts).items()
+                   if not (p == 'bank' and creates_bank)}
         for purpose in missing:  # a company still to be created gets ERPNext's Standard chart
             need = next(n for n in NEEDS if n.purpose == purpose)
-            found[purpose] = f'{need.name} - {ctx.abbr}'
+            found[purpose] = blocked[purpose][0] if blocked.get(purpose) else f'{need.name} - {ctx.abbr}'
             sources[purpose] = 'missing' if company_exists else 'created with the company'
-        if 'bank' in missing:
+            if blocked.get(purpose):
+                sources[purpose] = 'disabled'
+        if creates_bank:
             sources['bank'] = 'to be created'
-        create = [f"Account {found['bank']}"] if 'bank' in missing else []
-        return {'accounts': found, 'sources': sources, 'exists': exists, 'create': create}
+        create = [f"Account {found['bank']}"] if creates_bank else []
+        return {'accounts': found, 'sources': sources, 'exists': exists, 'create': create, **_plan_note(blocked)}
 
 
 async def _ledgers(ctx: StepContext) -> dict[str, dict[str, Any]]:
@@ -93,6 +106,7 @@ def resolve(ctx: StepContext, accounts: dict[str, dict[str, Any]]) -> tuple[dict
 
 
 def _find(need: Need, defaults: dict, accounts: dict, abbr: str) -> tuple[str, str] | None:
+    """The first enabled ledger the fallbacks give for `need`, and which fallback gave it."""
     ledgers = {name: row for name, row in accounts.items() if not row.get('is_group') and not row.get('disabled')}
     default = defaults.get(need.default_field) if need.default_field else None
     if default in ledgers:
@@ -110,6 +124,44 @@ def _find(need: Need, defaults: dict, accounts: dict, abbr: str) -> tuple[str, s
     return None
 
 
+def _disabled_candidates(need: Need, defaults: dict, accounts: dict, abbr: str) -> list[str]:
+    """Disabled ledgers the fallbacks would have taken for `need` had they been enabled: the company
+    default, those of the need's account type, the one named like `X - ABBR` (for the bank, the very
+    ledger this step would create). Any ledger of a root type is only a last resort: not named."""
+    disabled = {name: row for name, row in accounts.items() if _is_disabled_ledger(row)}
+    default = defaults.get(need.default_field) if need.default_field else None
+    typed = sorted(name for name, row in disabled.items() if need.account_type
+                   and row.get('account_type') == need.account_type)
+    named = _named(disabled, f'{need.name} - {abbr}')
+    found = [default if default in disabled else None, *typed, named['name'] if named else None]
+    return [name for name in dict.fromkeys(found) if name]
+
+
+def _disabled_by_purpose(ctx: StepContext, missing: list[str], accounts: dict) -> dict[str, list[str]]:
+    defaults = ctx.output('create_company').get('defaults', {})
+    return {need.purpose: _disabled_candidates(need, defaults, accounts, ctx.abbr)
+            for need in NEEDS if need.purpose in missing}
+
+
+def _named(accounts: dict[str, dict[str, Any]], name: str) -> dict[str, Any] | None:
+    """The account called `name` as ERPNext compares names (case and accents aside), if any."""
+    return next((row for key, row in accounts.items() if fold(key) == fold(name)), None)
+
+
+def _creates_bank(ctx: StepContext, missing: list[str], accounts: dict[str, dict[str, Any]]) -> bool:
+    """No enabled bank ledger: this step creates `Bank - ABBR`, unless that name is a disabled ledger
+    (ERPNext would refuse the insert as a duplicate, and the step does not enable it)."""
+    return 'bank' in missing and not _is_disabled_ledger(_named(accounts, bank_ledger_name(ctx.abbr)))
+
+
+def _is_disabled_ledger(row: dict[str, Any] | None) -> bool:
+    return row is not None and not row.get('is_group') and bool(row.get('disabled'))
+
+
+def bank_ledger_name(abbr: str) -> str:
+    return f'{BANK_LEDGER} - {abbr}'
+
+
 async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, Any]]) -> str:
     """ERPNext's Standard chart has only the `Bank Accounts` group: add a `Bank` ledger under it."""
     parent = _bank_group(accounts, ctx.abbr)
@@ -117,7 +169,7 @@ async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, An
         raise CriticalProvisioningError(
             f"Company '{ctx.company}' has no bank account and no group of type Bank to create one under: set a "
             "Default Bank Account on the company in ERPNext, then retry 'Resolve accounts'.")
-    name = f'{BANK_LEDGER} - {ctx.abbr}'
+    name = bank_ledger_name(ctx.abbr)
     doc = {'account_name': BANK_LEDGER, 'company': ctx.company, 'parent_account': parent,
            'account_type': 'Bank', 'is_group': 0}
     saved, _ = await create_document(ctx, 'Account', name, doc)
@@ -132,9 +184,52 @@ def _bank_group(accounts: dict[str, dict[str, Any]], abbr: str) -> str | None:
     return groups[0] if groups else None
 
 
-def _missing_error(ctx: StepContext, missing: list[str]) -> CriticalProvisioningError:
-    labels = ', '.join(next(n.label for n in NEEDS if n.purpose == p) for p in missing)
+def _missing_error(ctx: StepContext, missing: list[str], accounts: dict) -> CriticalProvisioningError:
+    blocked = _disabled_by_purpose(ctx, missing, accounts)
+    absent = [purpose for purpose in missing if not blocked[purpose]]
+    if not absent:
+        return _disabled_error(ctx, blocked)
+    labels = ', '.join(_label(p) for p in absent)
+    also = f' {_disabled_sentence(ctx, blocked)}' if any(blocked.values()) else ''
     return CriticalProvisioningError(
         f"Company '{ctx.company}' has no usable {labels} account (no company default, no ledger of the right "
-        f"type, none named like '<name> - {ctx.abbr}'). Create the ledger or set the company's default account "
-        "in ERPNext, then retry 'Resolve accounts'.")
+        f"type, none named like '<name> - {ctx.abbr}').{also} Create the ledger or set the company's default "
+        "account in ERPNext, then retry 'Resolve accounts'.")
+
+
+def _disabled_error(ctx: StepContext, blocked: dict[str, list[str]]) -> CriticalProvisioningError:
+    names = [name for found in blocked.values() for name in found]
+    it = 'it' if len(names) == 1 else 'them'
+    return CriticalProvisioningError(
+        f"{_disabled_sentence(ctx, blocked)} ERPNext refuses ledger entries against a disabled account, and "
+        f"no step enables one. Enable {it} in ERPNext (Accounting > Chart of Accounts: open the account, "
+        "untick Disable), or set an enabled ledger as the company's default account, then retry "
+        "'Resolve accounts'.")
+
+
+def _disabled_sentence(ctx: StepContext, blocked: dict[str, list[str]]) -> str:
+    """"The bank account 'Bank - AR' (created by this step earlier) of company 'Acme Retail' is disabled
+    in ERPNext." for each purpose that only disabled ledgers would serve."""
+    sentences = []
+    for purpose, names in blocked.items():
+        if not names:
+            continue
+        quoted = ', '.join(f"'{name}'" + (' (created by this step earlier)' if ctx.ours('Account', name) else '')
+                           for name in names)
+        plural, verb = ('s', 'are') if len(names) > 1 else ('', 'is')
+        sentences.append(f"The {_label(purpose)} account{plural} {quoted} of company '{ctx.company}' {verb} "
+                         'disabled in ERPNext.')
+    return ' '.join(sentences)
+
+
+def _plan_note(blocked: dict[str, list[str]]) -> dict[str, Any]:
+    names = [f'Account {name}' for found in blocked.values() for name in found]
+    if not names:
+        return {}
+    it = 'it' if len(names) == 1 else 'them'
+    return {'note': f"disabled in ERPNext, and no step enables {it}: {', '.join(names)}. Enable {it} there, or "
+                    "'Resolve accounts' fails."}
+
+
+def _label(purpose: str) -> str:
+    return next(n.label for n in NEEDS if n.purpose == purpose)

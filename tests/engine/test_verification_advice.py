@@ -30,12 +30,12 @@ async def test_drift_advises_repair_where_a_run_advises_retrying_the_step(db, ru
     assert 'retry' not in result.detail  # a provisioned tenant's page has no step to retry
 
     # the same problems in a run: verification retried alone, after a person disabled the cost center
-    await disable(sandbox, 'Cost Center', 'Main - AR')
-    failed = await provision(db, runner, acme.id)  # Repair puts back the warehouse and the profile
-    assert failed['status'] == 'FAILED' and failed['error_step'] == 'verify_provisioning'
+    repaired = await provision(db, runner, acme.id)  # Repair puts back the warehouse and the profile
+    assert repaired['status'] == 'SUCCEEDED'
+    await disable(sandbox, 'Cost Center', 'Main - AR')  # ('Ensure cost center' would stop a Repair on it)
     await disable(sandbox, 'Warehouse', 'Store 1 - AR')
-    runs.retry_step(db, failed['id'], 'verify_provisioning', actor='tests')
-    again = steps(await resume(db, runner, failed['id']))['verify_provisioning']
+    runs.retry_step(db, repaired['id'], 'verify_provisioning', actor='tests')
+    again = steps(await resume(db, runner, repaired['id']))['verify_provisioning']
     assert again['error'] == (
         "Verification found problems: cost center 'Main - AR' is disabled: enable it in ERPNext (Accounting > "
         "Cost Center), then retry the run; warehouse 'Store 1 - AR' is disabled: retry 'Create warehouses' "
@@ -56,10 +56,14 @@ async def test_what_repair_does_not_fix_is_said_to_be_done_in_erpnext(db, runner
         "POS Profile 'AR Store 1' is on warehouse 'Stores - AR', not 'Store 1 - AR': Repair leaves it as it is, so "
         "set its warehouse back to 'Store 1 - AR' in ERPNext"]
     repaired = await provision(db, runner, acme.id)  # the advice is true: Repair leaves both as they are
-    assert repaired['status'] == 'FAILED' and repaired['error_step'] == 'verify_provisioning'
-    assert steps(repaired)['verify_provisioning']['error'] == (
-        "Verification found problems: cost center 'Main - AR' is disabled: enable it in ERPNext (Accounting > "
-        "Cost Center), then retry the run; POS Profile 'AR Store 1' is on warehouse 'Stores - AR', not "
+    assert repaired['status'] == 'FAILED' and repaired['error_step'] == 'ensure_cost_center'
+    assert 'Enable it in ERPNext (Accounting > Cost Center' in steps(repaired)['ensure_cost_center']['error']
+    await disable(sandbox, 'Cost Center', 'Main - AR', disabled=0)  # a person enables it, then retries the run
+    runs.retry_run(db, repaired['id'], actor='tests')
+    retried = await resume(db, runner, repaired['id'])
+    assert retried['status'] == 'FAILED' and retried['error_step'] == 'verify_provisioning'
+    assert steps(retried)['verify_provisioning']['error'] == (
+        "Verification found problems: POS Profile 'AR Store 1' is on warehouse 'Stores - AR', not "
         "'Store 1 - AR': set its warehouse back to 'Store 1 - AR' in ERPNext, then retry the run")
 
 
@@ -98,7 +102,7 @@ async def test_a_plan_warns_of_a_disabled_cost_center_or_mode_of_payment_no_step
     notes = {step.key: step.note for step in plan_report(await provision(db, runner, acme.id, plan=True))}
 
     assert notes['ensure_cost_center'] == ("disabled in ERPNext, and no step enables it: Cost Center Main - AR. "
-                                           "Enable it there, or 'Verify provisioning' fails.")
+                                           "Enable it there, or 'Ensure cost center' fails.")
     assert notes['configure_payment_modes'] == ("disabled in ERPNext, and no step enables it: Mode of Payment "
                                                 "Cash. Enable it there, or 'Verify provisioning' fails.")
     assert "Mode of Payment 'Cash' is disabled: Repair leaves it as it is, so enable it in ERPNext (Accounting > " \
