@@ -14,6 +14,7 @@ import time
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -38,10 +39,13 @@ Filters = dict[str, Any] | list[list[Any]]
 BeforeWrite = Callable[[], Awaitable[None]]
 
 
-class Saved(dict):
-    """A document as an insert saved it; `messages`: the plain texts of the `_server_messages` ERPNext
-    sent with it (notes and alerts of a request that succeeded, e.g. "Welcome email sent")."""
+@dataclass(frozen=True)
+class Saved:
+    """What an insert answered: `doc`, the document as ERPNext saved it, and `messages`, the plain texts
+    of the `_server_messages` it sent along (notes and alerts of a request that succeeded, e.g.
+    "Welcome email sent")."""
 
+    doc: dict[str, Any]
     messages: tuple[str, ...] = ()
 
 
@@ -157,14 +161,13 @@ class ERPNextClient:
         return rows
 
     async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> Saved:
-        """Create a document; returns it as saved (ERPNext may have renamed or completed it), with the
-        notes ERPNext sent along in `.messages`. `name`: the name ERPNext will give it, for errors to name
-        it (when `doc` has no `name` of its own)."""
+        """Create a document; returns it as saved (ERPNext may have renamed or completed it) with the
+        notes ERPNext sent along. `name`: the name ERPNext will give it, for errors to name it (when
+        `doc` has no `name` of its own)."""
         name = doc.get('name') or name
         body = await self._send('POST', _list_path(doctype), doctype=doctype, json=doc, name=name)
-        saved = Saved(self._doc(body, doctype, 'POST', name))
-        saved.messages = tuple(self._redact(text) for text in envelope.server_messages(body))
-        return saved
+        return Saved(self._doc(body, doctype, 'POST', name),
+                     tuple(self._redact(text) for text in envelope.server_messages(body)))
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> list[str]:
         """Insert documents (each with its `doctype`) in one request and one transaction: all or none.

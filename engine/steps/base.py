@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from engine.erpnext import ERPNextClient
+from engine.erpnext.client import Saved
 from engine.errors import CriticalProvisioningError
 
 
@@ -222,9 +223,9 @@ class StepContext:
         self.seen.record(doctype, [doc], complete=True)
         return doc
 
-    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> dict[str, Any]:
+    async def insert(self, doctype: str, doc: dict[str, Any], *, name: str | None = None) -> Saved:
         saved = await self.erp.insert(doctype, doc, name=name)
-        self.seen.record(doctype, [saved], complete=True)
+        self.seen.record(doctype, [saved.doc], complete=True)
         return saved
 
     async def update(self, doctype: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.erpnext import errors as erp
+from engine.erpnext.client import Saved
 from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, NonCriticalProvisioningError, ProvisioningError
 from engine.steps.base import StepContext
@@ -91,7 +92,7 @@ async def ensure_documents(ctx: StepContext, doctype: str, docs: dict[str, dict[
         await ctx.record_intents(doctype, missing)
     answers = await asyncio.gather(*(_create(ctx, doctype, name, docs[name], ours_before[name], critical=critical)
                                      for name in missing))
-    created = dict(zip(missing, answers, strict=True))
+    created = {name: (saved.doc, was_created) for name, (saved, was_created) in zip(missing, answers, strict=True)}
     return [created[name] if name in created else (found[fold(name)], False) for name in docs]
 
 
@@ -100,17 +101,25 @@ async def create_document(ctx: StepContext, doctype: str, name: str, doc: dict[s
     """Create `doc`, which ERPNext will name `name`, under a write-ahead intent recorded first.
     Returns (document, created): a duplicate answer is ours only as `adopt_duplicate` says; a refusal
     takes back the intent this attempt recorded, and is raised."""
+    saved, created = await create_document_with_notes(ctx, doctype, name, doc, critical=critical)
+    return saved.doc, created
+
+
+async def create_document_with_notes(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], *,
+                                     critical: bool = True) -> tuple[Saved, bool]:
+    """`create_document`, with the notes ERPNext sent along with the insert (none when an earlier
+    attempt's document was adopted)."""
     ours_before = ctx.ours(doctype, name)
     await ctx.record_intent(doctype, name)
     return await _create(ctx, doctype, name, doc, ours_before, critical=critical)
 
 
 async def _create(ctx: StepContext, doctype: str, name: str, doc: dict[str, Any], ours_before: bool, *,
-                  critical: bool) -> tuple[dict[str, Any], bool]:
+                  critical: bool) -> tuple[Saved, bool]:
     try:
         return await ctx.insert(doctype, doc, name=name), True
     except erp.DuplicateError:
-        return await adopt_duplicate(ctx, doctype, name, ours_before, critical=critical), False
+        return Saved(await adopt_duplicate(ctx, doctype, name, ours_before, critical=critical)), False
     except REFUSALS:
         await withdraw_refused(ctx, doctype, name, ours_before)
         raise

@@ -14,7 +14,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import NonCriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import REFUSALS, create_document, require_ours, withdraw_refused
+from engine.steps.common import REFUSALS, create_document, create_document_with_notes, require_ours, withdraw_refused
 
 THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
 # User.send_password_notification's alert (a 200: the user is made) when no outgoing Email Account exists:
@@ -76,7 +76,7 @@ async def _create_user(ctx: StepContext, user: str) -> None:
     doc = {'email': ctx.tenant.admin_email.strip(), 'first_name': _first_name(user), 'send_welcome_email': 1,
            'roles': [{'role': role} for role in ROLES]}
     try:
-        saved, _ = await create_document(ctx, 'User', user, doc, critical=False)
+        saved, _ = await create_document_with_notes(ctx, 'User', user, doc, critical=False)
     except erp.OutgoingEmailError:
         await _without_welcome_email(ctx, user, doc)
         ctx.warn(_no_invitation(user))
@@ -85,7 +85,7 @@ async def _create_user(ctx: StepContext, user: str) -> None:
         raise _refused(user, exc) from exc
     # English text: on a site whose API user reads another language the alert is not recognised,
     # and the run says nothing about the missing e-mail (the user is made all the same).
-    if any(NO_EMAIL_ACCOUNT in text.lower() for text in getattr(saved, 'messages', ())):
+    if any(NO_EMAIL_ACCOUNT in text.lower() for text in saved.messages):
         ctx.warn(_no_invitation(user))
 
 
@@ -140,7 +140,7 @@ async def _ensure_permission(ctx: StepContext, user: str, rows: list[dict[str, A
     except REFUSALS:
         await withdraw_refused(ctx, 'User Permission', intent, ours_before)
         raise
-    return saved['name']
+    return saved.doc['name']
 
 
 def _first_name(user: str) -> str:

@@ -178,7 +178,7 @@ async def test_against_the_sandbox_duplicate_and_not_found(sandbox_app):
         assert await client.find_doc('Company', 'Nope') is None
         doc = {'company_name': 'Acme Retail', 'default_currency': 'USD', 'country': 'United States'}
         created = await client.insert('Company', doc)
-        assert created['abbr'] == 'AR'
+        assert created.doc['abbr'] == 'AR'
         with pytest.raises(erp.DuplicateError) as info:
             await client.insert('Company', doc)
         assert 'already exists' in info.value.message
