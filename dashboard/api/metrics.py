@@ -19,7 +19,11 @@ router = APIRouter(prefix='/metrics', tags=['metrics'])
 
 
 class RunCounts(BaseModel):
+    """`finished`: runs that ended (succeeded, failed or cancelled); `decided`: those that succeeded or
+    failed, the success rate's denominator (a cancelled run is finished but not counted in it)."""
+
     finished: int
+    decided: int
     by_status: dict[str, int]
 
 
@@ -63,7 +67,8 @@ def metrics_summary(
         description='ISO-8601 date and time (UTC when no offset is given); default (also when empty): '
                     '24 hours ago'), blank_is(None)] = None,
 ) -> MetricsSummary:
-    """Provision runs that finished at or after `since`: success rate (succeeded / (succeeded + failed)),
+    """Provision runs that finished at or after `since`: success rate (succeeded / decided, where decided =
+    succeeded + failed: cancelled runs are finished but not counted in it),
     counts by status (QUEUED and RUNNING: now), mean/p50/p95 provisioning time of succeeded runs, and
     per step the error rate (failed / executions) and retry rate (extra attempts / executions).
     A `since` in the future is a 422 (the window would end before it starts)."""

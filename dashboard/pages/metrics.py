@@ -108,7 +108,8 @@ def _key_figures(data: MetricsSnapshot) -> None:
     counts = data.by_status
     with ui.row().classes('w-full gap-4 items-stretch'):
         rate = data.success_rate
-        _figure('Success rate', '—' if rate is None else f'{rate:.1%}', f'target {stats.SUCCESS_TARGET:.0%}',
+        _figure('Success rate', '—' if rate is None else f'{rate:.1%}',
+                f'{data.success_basis}; target {stats.SUCCESS_TARGET:.0%}',
                 good=None if rate is None else rate >= stats.SUCCESS_TARGET, mark='kpi-success-rate')
         _figure('Finished runs', str(data.finished),
                 f"{counts[RunStatus.SUCCEEDED]} succeeded, {counts[RunStatus.FAILED]} failed, "

@@ -67,12 +67,12 @@ def _success_rates(day: SuccessRate, week: SuccessRate) -> None:
             with ui.row().classes('items-center gap-2'):
                 ui.label(f'{label}:').classes('w-28')
                 if rate.rate is None:
-                    ui.label('no finished runs yet').classes('text-gray-600')
+                    ui.label(f'no decided runs yet ({rate.cancelled} cancelled not counted)' if rate.cancelled
+                             else 'no finished runs yet').classes('text-gray-600')
                 else:
                     colour = _colour(rate.meets_target)
                     ui.label(f'{rate.rate:.1%}').classes(f'text-lg font-semibold {colour}')
-                    ui.label(f'({rate.succeeded} of {rate.finished} finished runs)') \
-                        .classes('text-sm text-gray-600')
+                    ui.label(rate.basis).classes('text-sm text-gray-600')
         ui.label(f'Target: at least {service.SUCCESS_RATE_TARGET:.0%}').classes('text-sm text-gray-600')
 
 

@@ -1,8 +1,9 @@
 """The overview page's numbers: tenants by status, runs in progress, success rate, mean duration.
 
 Every number is an aggregate query; nothing here loads all tenants or all runs.
-Success rate = finished provisioning runs that SUCCEEDED / (SUCCEEDED + FAILED); plans and
-cancelled runs do not count (one definition for every success rate: storage/queries/outcomes.py).
+Success rate = finished provisioning runs that SUCCEEDED / decided (SUCCEEDED + FAILED); plans do not
+count, and cancelled runs are finished but not counted: the page says how many it left out (one
+definition for every success rate: storage/queries/outcomes.py; the words: stats.success_basis).
 Duration = started → finished of SUCCEEDED provisioning runs.
 """
 
@@ -19,6 +20,7 @@ from engine.services.alerts import open_alerts
 from engine.workflows import ALL_STEP_TITLES as STEP_TITLES
 from storage.db import Database
 from storage.queries import outcomes
+from storage.queries import stats as stats_queries
 from storage.queries import tenants as tenant_queries
 from storage.tables import (ACTIVE_RUN_STATUSES, Run, RunMode, RunStatus, StepRun, StepStatus, Tenant, TenantStatus,
                             utcnow)
@@ -32,18 +34,28 @@ MAX_RUNS_SHOWN = 50
 
 @dataclass(frozen=True)
 class SuccessRate:
-    """Finished provisioning runs since a moment; `rate` is None when none finished."""
+    """Finished provisioning runs since a moment; `rate` is None when none was decided (succeeded or
+    failed). Cancelled runs are finished, not decided: the rate leaves them out and `basis` says so."""
 
     succeeded: int
     failed: int
+    cancelled: int = 0
 
     @property
-    def finished(self) -> int:
+    def decided(self) -> int:
         return self.succeeded + self.failed
 
     @property
+    def finished(self) -> int:
+        return self.decided + self.cancelled
+
+    @property
     def rate(self) -> float | None:
-        return self.succeeded / self.finished if self.finished else None
+        return self.succeeded / self.decided if self.decided else None
+
+    @property
+    def basis(self) -> str:
+        return stats.success_basis(self.succeeded, self.failed, self.cancelled)
 
     @property
     def meets_target(self) -> bool | None:
@@ -127,7 +139,9 @@ def success_rate(session: Session, *, since: datetime) -> SuccessRate:
 def success_rates(session: Session, starts: dict[str, datetime]) -> dict[str, SuccessRate]:
     """`success_rate` of several windows (by the moment each starts) in one pass."""
     counts = outcomes.finished_outcome_counts(session, starts)
-    return {window: SuccessRate(succeeded=by_status[RunStatus.SUCCEEDED], failed=by_status[RunStatus.FAILED])
+    cancelled = stats_queries.cancelled_run_counts(session, starts)
+    return {window: SuccessRate(succeeded=by_status[RunStatus.SUCCEEDED], failed=by_status[RunStatus.FAILED],
+                                cancelled=cancelled[window])
             for window, by_status in counts.items()}
 
 

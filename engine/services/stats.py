@@ -4,7 +4,11 @@ The counting happens in SQL (storage/queries/stats.py); this module picks the wi
 counts into rates and fills the time axis. Definitions, over provision runs (never plans) that
 finished at or after `since`:
 
-- success rate: succeeded / (succeeded + failed); cancelled runs count in neither.
+- finished runs: succeeded + failed + cancelled (every provision run that ended).
+- decided runs: succeeded + failed, the finished runs with an outcome. The success rate is
+  succeeded / decided; a cancelled run is finished but not counted in it, and every place that
+  shows the rate says how many it left out (`success_basis`: "42 of 44 decided runs (1 cancelled
+  not counted)").
 - provisioning time: start to finish of the runs that succeeded (the 5-minute target applies to
   tenants that got provisioned).
 - per step: an execution is a step the runner took to SUCCEEDED or FAILED, counting the executions
@@ -94,8 +98,26 @@ class MetricsSnapshot:
     def finished(self) -> int:
         return sum(self.by_status.get(status, 0) for status in FINISHED_STATUSES)
 
+    @property
+    def decided(self) -> int:
+        return sum(self.by_status.get(status, 0) for status in DECIDED_STATUSES)
 
-FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)
+    @property
+    def success_basis(self) -> str:
+        return success_basis(self.by_status.get(RunStatus.SUCCEEDED, 0), self.by_status.get(RunStatus.FAILED, 0),
+                             self.by_status.get(RunStatus.CANCELLED, 0))
+
+
+DECIDED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.FAILED)
+FINISHED_STATUSES = (*DECIDED_STATUSES, RunStatus.CANCELLED)
+
+
+def success_basis(succeeded: int, failed: int, cancelled: int) -> str:
+    """What a success rate was computed from, in the words every page uses:
+    '42 of 44 decided runs (1 cancelled not counted)'."""
+    decided = succeeded + failed
+    text = f'{succeeded} of {decided} decided {"run" if decided == 1 else "runs"}'
+    return f'{text} ({cancelled} cancelled not counted)' if cancelled else text
 
 
 def default_since(now: datetime | None = None) -> datetime:
@@ -166,7 +188,8 @@ def summary(db: Database, since: datetime | None = None) -> dict[str, Any]:
         'since': since, 'until': now,
         'success_rate': _success_rate(by_status),
         'success_target': SUCCESS_TARGET,
-        'runs': {'finished': sum(by_status[s] for s in FINISHED_STATUSES), 'by_status': by_status},
+        'runs': {'finished': sum(by_status[s] for s in FINISHED_STATUSES),
+                 'decided': sum(by_status[s] for s in DECIDED_STATUSES), 'by_status': by_status},
         'duration_seconds': {'count': durations.count, 'mean': durations.mean, 'p50': durations.p50,
                              'p95': durations.p95, 'max': durations.maximum,
                              'target': DURATION_TARGET_S},

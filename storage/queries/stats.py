@@ -92,6 +92,19 @@ def finished_runs_by_status(session: Session, *, since: datetime) -> dict[str, i
     return {status: int(count) for status, count in session.execute(query)}
 
 
+def cancelled_run_counts(session: Session, starts: dict[Any, datetime]) -> dict[Any, int]:
+    """For each window, given by the moment it starts: how many provision runs were cancelled in it
+    (finished CANCELLED), every window in one pass. They are finished runs but no outcome
+    (storage/queries/outcomes.py): the success rates leave them out and say how many they left out."""
+    if not starts:
+        return {}
+    windows, oldest = list(starts), min(starts.values())
+    per_window = [_count_if(col(Run.finished_at) >= starts[window]) for window in windows]
+    row = session.execute(select(*per_window).where(*_finished_provision_runs(oldest),
+                                                    Run.status == RunStatus.CANCELLED)).one()
+    return {window: int(count or 0) for window, count in zip(windows, row, strict=True)}
+
+
 def active_runs_by_status(session: Session) -> dict[str, int]:
     """How many provision runs are QUEUED or RUNNING now."""
     query = (select(Run.status, func.count())

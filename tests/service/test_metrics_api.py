@@ -34,8 +34,8 @@ async def test_manager_reads_the_summary_of_the_last_24_hours(api, admin, finish
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body['success_rate'] == pytest.approx(2 / 3)
-    assert body['runs'] == {'finished': 3, 'by_status': {'QUEUED': 0, 'RUNNING': 0, 'SUCCEEDED': 2,
-                                                         'FAILED': 1, 'CANCELLED': 0}}
+    assert body['runs'] == {'finished': 3, 'decided': 3,
+                            'by_status': {'QUEUED': 0, 'RUNNING': 0, 'SUCCEEDED': 2, 'FAILED': 1, 'CANCELLED': 0}}
     durations = sorted((d['finished_at'] - d['started_at']).total_seconds() for d in finished_runs[:2])
     assert body['duration_seconds']['count'] == 2
     assert body['duration_seconds']['p50'] == pytest.approx(durations[0], abs=1e-3)

@@ -181,8 +181,8 @@ async def test_timeline_histogram_and_summary(db, runner, make_tenant, sandbox) 
 
     summary = stats.summary(db, since)
     assert summary['success_rate'] == pytest.approx(0.75)
-    assert summary['runs'] == {'finished': 4, 'by_status': {'QUEUED': 0, 'RUNNING': 0, 'SUCCEEDED': 3,
-                                                            'FAILED': 1, 'CANCELLED': 0}}
+    assert summary['runs'] == {'finished': 4, 'decided': 4,
+                               'by_status': {'QUEUED': 0, 'RUNNING': 0, 'SUCCEEDED': 3, 'FAILED': 1, 'CANCELLED': 0}}
     assert summary['duration_seconds']['count'] == 3
     assert summary['steps'][1]['key'] == 'create_company' and summary['steps'][1]['failed'] == 1
 

@@ -51,7 +51,7 @@ async def test_counts_and_success_rate_appear_after_a_provisioning_without_reloa
 
     await provision(make_tenant('Acme Retail'))
 
-    await user.should_see('(1 of 1 finished runs)', retries=WAIT)  # the page's timer redrew it
+    await user.should_see('1 of 1 decided run', retries=WAIT)  # the page's timer redrew it
     assert count_of(user, 'PROVISIONED') == '1'
     assert count_of(user, 'NOT_STARTED') == '0'
     await user.should_see('100.0%')
@@ -63,12 +63,12 @@ async def test_counts_and_success_rate_appear_after_a_provisioning_without_reloa
 async def test_a_failed_run_lowers_the_success_rate(user: User) -> None:
     await sign_in(user, 'support')
     await provision(make_tenant('Good Shop'))
-    await user.should_see('(1 of 1 finished runs)', retries=WAIT)
+    await user.should_see('1 of 1 decided run', retries=WAIT)
     await add_fault(method='POST', doctype='POS Profile', status=417)  # ERPNext refuses it: critical
 
     await provision(make_tenant('Bad Shop'))
 
-    await user.should_see('(1 of 2 finished runs)', retries=WAIT)
+    await user.should_see('1 of 2 decided runs', retries=WAIT)
     await user.should_see('50.0%')
     assert count_of(user, 'FAILED') == '1'
     assert count_of(user, 'PROVISIONED') == '1'
