@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
@@ -11,21 +9,14 @@ from sqlalchemy.exc import DBAPIError
 
 from dashboard import session
 from dashboard.components import database_outage
+from dashboard.redirect_target import safe_next
 from engine.rate_limits import wait_message
 from engine.services.users import AccountLocked, AuthenticationFailed, TooManyAttempts
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path of this site (never another host) may follow a login."""
-    parts = urlsplit(target or '/')
-    if parts.scheme or parts.netloc or not parts.path.startswith('/') or parts.path.startswith('//'):
-        return '/'
-    return target
-
-
 @ui.page('/login', title='Sign in · Provisioner')
 def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  # noqa: A002 (query name)
-    target = _safe_next(next)
+    target = safe_next(next)
     if session.current_user() is not None:
         return RedirectResponse(target)
     client = request.client.host if request.client else None
