@@ -165,25 +165,33 @@ def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
 
 def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]]) -> list[DocumentLink]:
     """The documents as a teardown that succeeded left them (`teardown`: its outputs by step key):
-    deleted, deleted with the company, kept (and why), or only this company's row removed."""
+    deleted, deleted with the company, already gone (ERPNext no longer had it: nothing was deleted),
+    kept (and why), or only this company's row removed."""
     fates: dict[tuple[str, str], str] = {}
     for key, output in teardown.items():
         doctype = TEARDOWN_DOCTYPES.get(key)
-        for name in (*_texts(output.get('deleted')), *_texts(output.get('already_gone'))):
-            fates[doctype, name] = 'deleted by the teardown'
+        for name in _texts(output.get('deleted')):
+            fates[doctype, name] = DELETED
+        for name in _texts(output.get('already_gone')):
+            fates[doctype, name] = ALREADY_GONE
         for name in _texts(output.get('user_permissions_deleted')):
-            fates['User Permission', name] = 'deleted by the teardown'
+            fates['User Permission', name] = DELETED
         for name in _texts(output.get('rows_removed')):
             fates.setdefault((doctype, name), "shared: the teardown removed this company's row")
         still = ', '.join(_texts(output.get('still_admin_of')))
         for name in _texts(output.get('kept')):
             fates[doctype, name] = f'kept in ERPNext: still the admin of {still}' if still else 'kept in ERPNext'
-    company_gone = bool(_texts((teardown.get('delete_company') or {}).get('deleted')))
+    company = teardown.get('delete_company') or {}
+    went_with_company = ('deleted with the company' if _texts(company.get('deleted'))
+                         else 'already gone with the company' if _texts(company.get('already_gone')) else None)
+    went_with_user = _went_with_user(documents, fates)
     result = []
     for doc in documents:
         fate = fates.get((doc.doctype, doc.name))
-        if fate is None and company_gone and doc.doctype in GO_WITH_COMPANY:
-            fate = 'deleted with the company'
+        if fate is None and went_with_company and doc.doctype in GO_WITH_COMPANY:
+            fate = went_with_company
+        if fate is None and went_with_user and doc.doctype == 'User Permission':
+            fate = went_with_user
         result.append(replace(doc, fate=fate or ('left in ERPNext' if doc.created
                                                  else "left in ERPNext (not this tenant's to delete)")))
     return result
@@ -244,6 +252,8 @@ Named = Iterable[tuple[str, str, str]]  # (doctype, name, note)
 UNNAMED_DOCTYPES = {'User Permission'}  # ERPNext names these by a hash: the intent holds a description
 UNFINISHED_NOTE = 'creation recorded, but its step did not finish: it may not exist'
 TEARDOWN_DOCTYPES = {step.key: step.doctype for step in TEARDOWN_STEPS}  # what each deletes
+DELETED = 'deleted by the teardown'
+ALREADY_GONE = 'already gone before the teardown'  # a teardown step's `already_gone`: ERPNext had no such document
 
 
 def _company(out: dict[str, Any]) -> Named:
@@ -316,6 +326,12 @@ def _named_by(step_key: str, output: dict[str, Any]) -> list[tuple[str, str, str
         return []
     return [(doctype, name, note) for doctype, name, note in extract(output)
             if isinstance(name, str) and name]
+
+
+def _went_with_user(documents: list[DocumentLink], fates: dict[tuple[str, str], str]) -> str | None:
+    """The admin's User Permission goes with the admin's user (ERPNext's User.on_trash deletes them)."""
+    user = next((fates.get(('User', doc.name)) for doc in documents if doc.doctype == 'User'), None)
+    return {DELETED: 'deleted with the user', ALREADY_GONE: 'already gone with the user'}.get(user)
 
 
 def _teardown_outputs(session, tenant: Tenant) -> dict[str, dict[str, Any]] | None:
