@@ -33,6 +33,7 @@ from engine import metrics
 from engine.clients import EngineUnusable
 from engine.erpnext import ERPNextClient
 from engine.erpnext import errors as erp
+from engine.erpnext import timeouts
 from engine.errors import (
     CriticalProvisioningError,
     NonCriticalProvisioningError,
@@ -353,9 +354,9 @@ class _Execution:
         try:
             async with asyncio.timeout(self.runner.policy.attempt_timeout_s):
                 output = await (step.plan(ctx) if self.snap.plan else step.run(ctx))
-        except TimeoutError as exc:
+        except TimeoutError as exc:  # the message names the requests the time limit cut off
             raise TransientProvisioningError(
-                f'ERPNext did not finish this step within {self.runner.policy.attempt_timeout_s:g} s.') from exc
+                timeouts.step_timed_out(client.take_cut_off(), self.runner.policy.attempt_timeout_s)) from exc
         except (LeaseLost, _NotStarted, RunCancelledError):
             raise  # not the step's failure: the run stops
         except ProvisioningError as exc:
@@ -383,6 +384,8 @@ async def _engine_unreachable(client: ERPNextClient) -> str | None:
 
 def _from_erpnext(step: Step, exc: erp.ERPNextError) -> ProvisioningError:
     where = f"{exc.method} {exc.doctype}{f' {exc.name!r}' if exc.name else ''}" if exc.method else 'a request'
+    if isinstance(exc, erp.RequestTimeoutError):  # names the request itself, and what to do
+        return TransientProvisioningError(timeouts.request_timed_out(exc))
     if isinstance(exc, erp.TransientError):
         return TransientProvisioningError(f'{exc.message} (during {where}); retrying is safe.',
                                           retry_after=getattr(exc, 'retry_after', None))

@@ -9,6 +9,7 @@ budget, and a 429's Retry-After pauses the whole engine.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import weakref
@@ -66,6 +67,7 @@ class ERPNextClient:
         self.request_id = request_id
         self.throttle = throttle  # shared by every view of this engine's client
         self.requests: Counter[str] = Counter()
+        self.cut_off: list[str] = []  # requests a cancellation (a step's time limit) cut short: take_cut_off()
         self._owns_http = _http is None
         self._root = _root or self
         self._views: weakref.WeakSet[ERPNextClient] = weakref.WeakSet()  # on the root: its live bound views
@@ -82,6 +84,12 @@ class ERPNextClient:
                              throttle=self.throttle, before_write=before_write, _http=self._http, _root=self._root)
         self._root._views.add(view)
         return view
+
+    def take_cut_off(self) -> list[str]:
+        """The requests of this view a cancellation cut short since the last call, as `POST Customer
+        'Walk-in Customer - AR'` (what was in flight when a step ran out of time)."""
+        taken, self.cut_off = self.cut_off, []
+        return taken
 
     @property
     def in_use(self) -> bool:
@@ -204,11 +212,16 @@ class ERPNextClient:
         started = time.perf_counter()
         try:
             response = await self._http.request(method, path, params=params, json=json, headers=headers)
+        except asyncio.CancelledError:  # a step's time limit, a cancel or a shutdown: the request is cut off
+            self._log(context, started, 'cancelled')
+            self.cut_off.append(describe(method, doctype, name))
+            raise
         except (httpx.HTTPError, aiohttp.ClientError, TimeoutError) as exc:
             if _timed_out(exc):
                 self._log(context, started, 'timeout')
-                raise errors.RequestTimeoutError(f'ERPNext did not answer {method} {doctype} in time',
-                                                 **context) from exc
+                raise errors.RequestTimeoutError(
+                    f'ERPNext did not answer {describe(method, doctype, name)} in time (within '
+                    f'{self._http.deadline_s:g} s)', **context) from exc
             self._log(context, started, 'unreachable')
             raise errors.UnavailableError(f'ERPNext at {self.base_url} is unreachable: {_reason(exc)}',
                                           **context) from exc
@@ -265,6 +278,11 @@ class ERPNextClient:
         log.info('erpnext.request', method=context['method'], doctype=context['doctype'],
                   duration_ms=round((time.perf_counter() - started) * 1000, 1), outcome=outcome,
                   correlation_id=self.request_id)
+
+
+def describe(method: str, doctype: str, name: str | None) -> str:
+    """A request as messages name it: `POST Customer 'Walk-in Customer - AR'`."""
+    return f"{method} {doctype} '{name}'" if name else f'{method} {doctype}'
 
 
 def _timed_out(exc: BaseException) -> bool:

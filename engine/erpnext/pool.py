@@ -5,10 +5,15 @@ wanted here: ERPNext's token authentication is stateless, so its session cookies
 `system_user`…) are not to be sent back, and an API call is never redirected. Without that layer a
 request costs about half the CPU (docs/BENCHMARKS.md). The transport interface stays httpx's, so
 the same code talks to a real site (aiohttp's pool, see client.py) or to the sandbox's ASGI app.
+
+Every request has one deadline, `deadline_s`, from sending to the last byte of the answer, whatever
+the transport: aiohttp's own timeouts are per socket read (an answer that trickles in never trips
+them), and httpx's ASGI transport (the embedded sandbox) has none at all.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json as jsonlib
 from typing import Any
 from urllib.parse import urlencode
@@ -29,6 +34,7 @@ class Pool:
         self.owns_transport = owns_transport
         self.headers = {**DEFAULT_HEADERS, **headers}
         self.timeout = timeout.as_dict()
+        self.deadline_s = max((value for value in self.timeout.values() if value is not None), default=None)
         self.is_closed = False
 
     async def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None,
@@ -43,11 +49,12 @@ class Pool:
             all_headers = {**all_headers, 'Content-Type': 'application/json'}
         request = httpx.Request(method, url, headers=all_headers, content=content,
                                 extensions={'timeout': self.timeout})
-        response = await self.transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
+        async with asyncio.timeout(self.deadline_s):  # TimeoutError: the client's RequestTimeoutError
+            response = await self.transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
         return response
 
     async def aclose(self) -> None:
