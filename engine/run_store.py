@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, case, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlmodel import col
 
 from engine import tenant_status
@@ -25,6 +25,7 @@ from storage import audit_log, run_meta
 from storage.db import Database, is_postgres
 from storage.queries import runs as run_queries
 from storage.tables import (
+    RUN_AGAIN,
     Engine,
     EngineHealth,
     ErrorCategory,
@@ -231,16 +232,10 @@ _TENANT_METAS = select(Run.meta).where(Run.tenant_id == _TENANT)
 _STEPS_OF_RUN = select(StepRun.step_key, StepRun.status, StepRun.output, StepRun.manual_by).where(
     StepRun.run_id == _RUN).order_by(col(StepRun.position))
 _UNFINISHED = (StepStatus.RUNNING, StepStatus.FAILED)  # ran when the process died, or failed: they run again
-# (and an earlier attempt's error no longer stands: a step waiting to run again shows none)
-# StepRun.fold_execution in SQL, for the rows reset here: a failed step (a parked run's) was an
-# execution; a step cut short by a stopped process keeps its attempts as earlier ones.
-_FAILED = (StepRun.status == StepStatus.FAILED) & (StepRun.attempts > 0)
+# (their last execution folded into their earlier counters; a step waiting to run again shows no
+# earlier error)
 _RESET_UNFINISHED = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.status).in_(_UNFINISHED)).values(
-    status=StepStatus.PENDING, finished_at=None, error_category=None, error_message=None,
-    earlier_executions=StepRun.earlier_executions + case((_FAILED, 1), else_=0),
-    earlier_failures=StepRun.earlier_failures + case((_FAILED, 1), else_=0),
-    earlier_retries=StepRun.earlier_retries + case((_FAILED, StepRun.attempts - 1), else_=0),
-    earlier_attempts=StepRun.earlier_attempts + StepRun.attempts, attempts=0)
+    RUN_AGAIN)
 _MARK_RUNNING = update(StepRun).where(StepRun.run_id == _RUN, col(StepRun.step_key).in_(
     bindparam('b_keys', expanding=True))).values(
     status=StepStatus.RUNNING, attempts=bindparam('b_attempts'), started_at=bindparam('b_started'),

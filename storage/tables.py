@@ -255,7 +255,7 @@ class StepRun(SQLModel, table=True):
     status: str = Field(default=StepStatus.PENDING, max_length=16)
     attempts: int = 0  # of the step's current (or last) execution
     # What the step's earlier executions in this run did before a retry ran it again or a person
-    # settled it by hand (engine/services/runs.py `fold_execution`); the metrics count them.
+    # settled it by hand (FOLD_EXECUTION below); the metrics count them.
     earlier_executions: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     earlier_failures: int = Field(default=0, sa_column_kwargs={'server_default': '0'})
     earlier_retries: int = Field(default=0, sa_column_kwargs={'server_default': '0'})  # attempts past the first
@@ -269,25 +269,27 @@ class StepRun(SQLModel, table=True):
     manual_by: str | None = Field(default=None, max_length=64)
     manual_reason: str | None = Field(default=None, max_length=500)
 
-    def fold_execution(self) -> None:
-        """Add what the step's last execution did to its `earlier_*` counters and clear its attempts,
-        before it runs again or a person settles it by hand. An execution is a run of the step by the
-        runner to SUCCEEDED or FAILED (its attempts past the first are retries); attempts cut short (a
-        cancel, a killed process) count as attempts only. Idempotent: a second call finds nothing left
-        to fold."""
-        if self.attempts and self.status in (StepStatus.SUCCEEDED, StepStatus.FAILED) and not self.manual_by:
-            self.earlier_executions += 1
-            self.earlier_failures += self.status == StepStatus.FAILED
-            self.earlier_retries += self.attempts - 1
-        self.earlier_attempts += self.attempts
-        self.attempts = 0
 
-    def to_run_again(self) -> None:
-        """Fold the last execution and wait to run again, with no earlier error, timing or settling
-        by hand shown (the audit log keeps who skipped or marked it)."""
-        self.fold_execution()
-        self.status, self.started_at, self.finished_at, self.duration_ms = StepStatus.PENDING, None, None, None
-        self.error_category = self.error_message = self.manual_by = self.manual_reason = None
+# How a step's last execution is folded into its `earlier_*` counters, before it runs again or a
+# person settles it by hand: one rule, as column values of an UPDATE of step rows, for the services
+# (a retry, skip or mark: engine/services/runs.py) and the claim path (a parked or killed run:
+# engine/run_store.py). An execution is a run of the step by the runner to SUCCEEDED or FAILED (its
+# attempts past the first are retries); attempts cut short (a cancel, a killed process) count as
+# attempts only. Idempotent: a second fold finds no attempts left.
+_EXECUTED = ((StepRun.attempts > 0) & StepRun.status.in_((StepStatus.SUCCEEDED, StepStatus.FAILED))
+             & StepRun.manual_by.is_(None))
+FOLD_EXECUTION: dict[str, Any] = {
+    'earlier_executions': StepRun.earlier_executions + sa.case((_EXECUTED, 1), else_=0),
+    'earlier_failures': StepRun.earlier_failures + sa.case((_EXECUTED & (StepRun.status == StepStatus.FAILED), 1),
+                                                            else_=0),
+    'earlier_retries': StepRun.earlier_retries + sa.case((_EXECUTED, StepRun.attempts - 1), else_=0),
+    'earlier_attempts': StepRun.earlier_attempts + StepRun.attempts,
+    'attempts': 0}
+# ...and the step waits to run again, with no earlier error, timing or settling by hand shown (the
+# audit log keeps who skipped or marked it).
+RUN_AGAIN: dict[str, Any] = {
+    **FOLD_EXECUTION, 'status': StepStatus.PENDING, 'started_at': None, 'finished_at': None, 'duration_ms': None,
+    'error_category': None, 'error_message': None, 'manual_by': None, 'manual_reason': None}
 
 
 class AuditEvent(SQLModel, table=True):

@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engine import tenant_status
 from engine.services import engines
@@ -26,6 +27,8 @@ from storage.queries import runs as queries
 from storage.queries import tenants as tenant_queries
 from storage.tables import (
     ACTIVE_RUN_STATUSES,
+    FOLD_EXECUTION,
+    RUN_AGAIN,
     AuditEvent,
     Run,
     RunMode,
@@ -120,8 +123,7 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
     skipped), this one included."""
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='retry')
-        step.to_run_again()
-        session.add(step)
+        _update_step(session, step, RUN_AGAIN)
         audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                          step_key=step_key, correlation_id=run.correlation_id)
         requeue(session, run, RunTrigger.RETRY, actor=actor)
@@ -220,10 +222,8 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
     the run's metadata (`retried_by`; `requested_by` keeps who asked for the run). The steps that
     run again keep what their last execution did in their `earlier_*` counters: the runner counts
     afresh."""
-    for step in queries.steps_of_run(session, run.id):
-        if step.status not in (StepStatus.SUCCEEDED, StepStatus.SKIPPED):
-            step.to_run_again()
-            session.add(step)
+    session.execute(update(StepRun).where(StepRun.run_id == run.id, col(StepRun.status).not_in(
+        (StepStatus.SUCCEEDED, StepStatus.SKIPPED))).values(RUN_AGAIN))
     if actor is not None and trigger != RunTrigger.AUTO_RETRY:
         run.meta = {**(run.meta or {}), run_meta.RETRIED_BY: actor}
     run.status, run.trigger, run.attempt = RunStatus.QUEUED, trigger, run.attempt + 1
@@ -244,11 +244,10 @@ def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, rea
         step = _idle_step(session, run, step_key, action='skip' if status == StepStatus.SKIPPED else 'mark')
         if status == StepStatus.SUCCEEDED and step.status == StepStatus.FAILED and not step.critical:
             run.warnings = max(0, run.warnings - 1)  # its failure was the run's warning: done by hand now
-        step.fold_execution()
-        step.status, step.manual_by, step.manual_reason = status, actor, reason[:MAX_REASON]
         # settled now: the time of its last execution no longer describes it (QA pass 7)
-        step.finished_at, step.duration_ms, step.output = utcnow(), None, {}
-        session.add(step)
+        _update_step(session, step, {**FOLD_EXECUTION, 'status': status, 'manual_by': actor,
+                                     'manual_reason': reason[:MAX_REASON], 'finished_at': utcnow(),
+                                     'duration_ms': None, 'output': {}})
         action = 'step.skipped' if status == StepStatus.SKIPPED else 'step.marked_succeeded'
         audit_log.record(session, actor=actor, action=action, tenant_id=run.tenant_id, run_id=run.id,
                          step_key=step_key, correlation_id=run.correlation_id, details={'reason': reason[:MAX_REASON]})
@@ -328,6 +327,13 @@ def _refuse_unless_current(session: Session, run: Run) -> None:
     current = queries.current_run_for_tenant(session, run.tenant_id)
     if current is not None and current.id != run.id:
         raise Conflict(f'Run #{run.id} is not the tenant\'s current run (run #{current.id} is): act on that one.')
+
+
+def _update_step(session: Session, step: StepRun, values: dict[str, Any]) -> None:
+    """One step row's UPDATE with column expressions (storage/tables.py FOLD_EXECUTION); the loaded
+    step is read again."""
+    session.execute(update(StepRun).where(StepRun.id == step.id).values(values))
+    session.refresh(step)
 
 
 def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> StepRun:
