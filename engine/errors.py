@@ -60,8 +60,9 @@ class RunCancelledError(CriticalProvisioningError):
 class VerificationProblem:
     """One thing verification found wrong, and what puts it right: `step_title`, the provisioning step
     that fixes it when it runs again (`step_does`: how, when worth saying), or `by_hand`, what a person
-    does in ERPNext because no step does it. A run's error says which step to retry (`for_run`); a
-    drift check, on a PROVISIONED tenant whose page offers Repair, says Repair (`for_drift`)."""
+    does in ERPNext because no step does it (both: the step fixes it in some cases, a person in the
+    others). A run's error says which step to retry (`for_run`); a drift check, on a PROVISIONED
+    tenant whose page offers Repair, says Repair (`for_drift`)."""
 
     text: str  # "warehouse 'Store 1 - AR' is disabled"
     step_title: str | None = None
@@ -70,13 +71,18 @@ class VerificationProblem:
 
     def for_run(self) -> str:
         if self.step_title:
-            return f"{self.text}: retry '{self.step_title}'" + (f' ({self.step_does})' if self.step_does else '')
+            return (f"{self.text}: retry '{self.step_title}'" + (f' ({self.step_does})' if self.step_does else '')
+                    + self._unless_it_cannot())
         return f'{self.text}: {self.by_hand}, then retry the run' if self.by_hand else self.text
 
     def for_drift(self) -> str:
         if self.step_title:
-            return f"{self.text}: Repair fixes it (step '{self.step_title}')"
+            return f"{self.text}: Repair fixes it (step '{self.step_title}')" + self._unless_it_cannot()
         return f'{self.text}: Repair leaves it as it is, so {self.by_hand}' if self.by_hand else self.text
+
+    def _unless_it_cannot(self) -> str:
+        """A step that fixes it only in some cases, with `by_hand` for the others."""
+        return f'; if it cannot, {self.by_hand}' if self.step_title and self.by_hand else ''
 
 
 class VerificationFailedError(CriticalProvisioningError):

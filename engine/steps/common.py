@@ -166,15 +166,15 @@ def plan_enable(doctype: str, rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {'enable': names, 'note': f"would enable again (disabled in ERPNext): {', '.join(names)}"}
 
 
-def plan_stays_disabled(doctype: str, names: Iterable[str]) -> dict[str, Any]:
-    """A plan's note on documents a run would use as they are although they are disabled (no step
-    enables them): verification would fail on them."""
+def plan_stays_disabled(doctype: str, names: Iterable[str], *, fails: str = 'Verify provisioning') -> dict[str, Any]:
+    """A plan's note on disabled documents a run needs as they are (no step enables them): the
+    step `fails` would fail on them."""
     found = [f'{doctype} {name}' for name in names]
     if not found:
         return {}
     it = 'it' if len(found) == 1 else 'them'
     return {'note': f"disabled in ERPNext, and no step enables {it}: {', '.join(found)}. Enable {it} there, or "
-                    "'Verify provisioning' fails."}
+                    f"'{fails}' fails."}
 
 
 async def rows_by_name(ctx: StepContext, doctype: str, names: Iterable[str], fields: list[str]) -> dict[str, dict]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_document
+from engine.steps.common import ensure_document, plan_stays_disabled
 
 FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled', 'owner']
 
@@ -42,7 +42,8 @@ class EnsureCostCenter(Step):
         centers = await _cost_centers(ctx)
         if name in centers:
             return {'cost_center': name, 'exists': [f'Cost Center {name}'], 'create': [],
-                    **(_plan_note(name) if centers[name].get('disabled') else {})}
+                    **plan_stays_disabled('Cost Center', [name] if centers[name].get('disabled') else [],
+                                          fails=self.title)}
         return {'cost_center': name, 'exists': [], 'create': [f'Cost Center {name}']}
 
 
@@ -70,9 +71,3 @@ def _disabled_error(ctx: StepContext, name: str) -> CriticalProvisioningError:
         f"Cost Center '{name}'{ours}, the main cost center of company '{ctx.company}', is disabled in ERPNext, "
         "and no step enables it (the POS profiles book to it). Enable it in ERPNext (Accounting > Cost Center: "
         f"open '{name}', untick Disabled), then retry 'Ensure cost center'.")
-
-
-def _plan_note(name: str) -> dict[str, str]:
-    """What the plan says of a disabled main cost center: a run fails on it (nothing enables it)."""
-    return {'note': f"disabled in ERPNext, and no step enables it: Cost Center {name}. Enable it there, or "
-                    "'Ensure cost center' fails."}

@@ -15,7 +15,7 @@ from typing import Any
 from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import create_document
+from engine.steps.common import create_document, plan_stays_disabled
 
 ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled',
                   'parent_account']
@@ -223,12 +223,8 @@ def _disabled_sentence(ctx: StepContext, blocked: dict[str, list[str]]) -> str:
 
 
 def _plan_note(blocked: dict[str, list[str]]) -> dict[str, Any]:
-    names = [f'Account {name}' for found in blocked.values() for name in found]
-    if not names:
-        return {}
-    it = 'it' if len(names) == 1 else 'them'
-    return {'note': f"disabled in ERPNext, and no step enables {it}: {', '.join(names)}. Enable {it} there, or "
-                    "'Resolve accounts' fails."}
+    return plan_stays_disabled('Account', [name for found in blocked.values() for name in found],
+                               fails=ResolveAccounts.title)
 
 
 def _label(purpose: str) -> str:

@@ -55,12 +55,20 @@ async def _company(ctx: StepContext) -> Check:
 async def _accounts(ctx: StepContext) -> Check:
     accounts = ctx.output('resolve_accounts')['accounts']
     rows = await rows_by_name(ctx, 'Account', accounts.values(), ['name', 'company', 'is_group', 'disabled'])
-    problems = [Problem(f"{purpose} account '{name}' is missing, disabled or not a ledger of the company",
-                        step_title='Resolve accounts')  # it resolves the purpose again, to a usable ledger
-                for purpose, name in accounts.items()
+    problems = [_account_problem(purpose, name, row) for purpose, name in accounts.items()
                 if (row := rows.get(name)) is None or row.get('disabled') or row.get('is_group')
                 or row.get('company') != ctx.company]
     return problems, {'accounts': len(accounts)}
+
+
+def _account_problem(purpose: str, name: str, row: dict | None) -> Problem:
+    """'Resolve accounts' resolves the purpose again, to a usable ledger; for a disabled one it can
+    only take another enabled ledger of the company (no step enables an account)."""
+    if row is not None and row.get('disabled'):
+        return Problem(f"{purpose} account '{name}' is disabled", step_title='Resolve accounts',
+                       by_hand='enable it in ERPNext (Accounting > Chart of Accounts)')
+    return Problem(f"{purpose} account '{name}' is missing or not a ledger of the company",
+                   step_title='Resolve accounts')
 
 
 async def _cost_center(ctx: StepContext) -> Check:
@@ -68,7 +76,7 @@ async def _cost_center(ctx: StepContext) -> Check:
     row = (await rows_by_name(ctx, 'Cost Center', [name], ['name', 'disabled'])).get(name)
     if row is None:
         return [Problem(f"cost center '{name}' is missing", step_title='Ensure cost center')], {}
-    if row.get('disabled'):  # the step takes the company's cost center as it finds it
+    if row.get('disabled'):  # no step enables it ('Ensure cost center' fails on it)
         return [Problem(f"cost center '{name}' is disabled",
                         by_hand='enable it in ERPNext (Accounting > Cost Center)')], {}
     return [], {'cost_center': name}

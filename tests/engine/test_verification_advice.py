@@ -107,3 +107,20 @@ async def test_a_plan_warns_of_a_disabled_cost_center_or_mode_of_payment_no_step
                                                 "Cash. Enable it there, or 'Verify provisioning' fails.")
     assert "Mode of Payment 'Cash' is disabled: Repair leaves it as it is, so enable it in ERPNext (Accounting > " \
            'Mode of Payment)' in (await drift.check_tenant(db, clients.get, acme.id)).detail.split('; ')
+
+
+async def test_a_disabled_account_is_for_resolve_accounts_unless_only_enabling_it_helps(
+        db, runner, clients, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail', stores=1)
+    provisioned = await provision(db, runner, acme.id)
+    accounts = steps(provisioned)['resolve_accounts']['output']['accounts']
+    purpose = next(purpose for purpose, name in accounts.items() if name == 'Bank - AR')
+    await disable(sandbox, 'Account', 'Bank - AR')
+
+    detail = (await drift.check_tenant(db, clients.get, acme.id)).detail
+
+    assert detail == (f"{purpose} account 'Bank - AR' is disabled: Repair fixes it (step 'Resolve accounts'); if it "
+                      'cannot, enable it in ERPNext (Accounting > Chart of Accounts)')
+    repaired = await provision(db, runner, acme.id)  # the company has no other bank ledger: it cannot
+    assert repaired['status'] == 'FAILED' and repaired['error_step'] == 'resolve_accounts'
+    assert 'Enable it in ERPNext (Accounting > Chart of Accounts' in steps(repaired)['resolve_accounts']['error']
