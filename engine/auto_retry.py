@@ -5,14 +5,17 @@ automatic retry (exponential backoff: 30 s, 60 s, 120 s, ... up to 15 minutes) w
 retries left (PROVISIONER_AUTO_RETRY_LIMIT). The UI shows that moment. A periodic job,
 `AutoRetry.tick`, queues every due run again: it resumes at the failed step, counts
 `auto_retries` and is audited as `run.auto_retried`. Critical failures (validation, conflicts,
-credentials) get no stamp: a person must look at them first.
+credentials) get no stamp: a person must look at them first. `retry_hint` says so when a transient
+failure gets no further automatic retry (the retries are used up, or automatic retry is off).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +51,18 @@ class AutoRetryPolicy:
         retries, is retried by itself; None when it is not."""
         eligible = mode == RunMode.PROVISION and category == ErrorCategory.TRANSIENT and auto_retries < self.limit
         return now + self.delay(auto_retries) if eligible else None
+
+
+def retry_hint(run: Mapping[str, Any]) -> str | None:
+    """What to do about a provisioning run that failed for a transient reason and will not be retried by
+    itself (no `next_retry_at`): its automatic retries are used up, or automatic retry is off. None for
+    any other run (one with an automatic retry coming says when, in `next_retry_at`)."""
+    if (run.get('status') != RunStatus.FAILED or run.get('mode') != RunMode.PROVISION
+            or run.get('error_category') != ErrorCategory.TRANSIENT or run.get('next_retry_at') is not None):
+        return None
+    used = run.get('auto_retries') or 0
+    left = f'No automatic retries left ({used} used)' if used else 'No automatic retry for this run'
+    return f'{left}: click Retry run once ERPNext is back.'
 
 
 class AutoRetry:

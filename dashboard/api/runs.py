@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 
 from dashboard import state
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, ProvisioningUser, SettingsDep, SupportPlus
+from engine import auto_retry
 from engine.services import runs
 from engine.validation import MAX_ID, WholeNumber
 
@@ -84,6 +85,13 @@ class RunPublic(BaseModel):
     queued_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @computed_field(description='what to do about a run that failed for a temporary reason and will not be '
+                                'retried by itself, e.g. "No automatic retries left (3 used): click Retry run '
+                                'once ERPNext is back."; null otherwise (`next_retry_at` says when a retry comes)')
+    @property
+    def retry_hint(self) -> str | None:
+        return auto_retry.retry_hint(self.__dict__)
 
 
 class RunResumed(BaseModel):

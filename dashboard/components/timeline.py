@@ -22,6 +22,7 @@ from dashboard.components.formatting import (
     without_title,
 )
 from dashboard.components.status import run_badge, status_badge, status_icon
+from engine import auto_retry
 from engine.services.tenant_view import PlannedStep
 from engine.steps import STEPS
 from storage.tables import utcnow
@@ -224,6 +225,8 @@ def _run_facts(run: dict[str, Any]) -> None:
             .mark('run-next-retry')
     if run.get('error_message'):
         ui.label(_run_error(run)).classes('text-red-800 break-words').mark('run-error')
+    if hint := auto_retry.retry_hint(run):  # a temporary failure no automatic retry will take up
+        ui.label(hint).classes('text-red-800 font-medium').mark('run-retry-hint')
 
 
 def _progress(run: dict[str, Any]) -> None:
@@ -311,4 +314,4 @@ def _run_signature(run: dict[str, Any] | None) -> tuple | None:
 
 RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'retried_by',
                     'correlation_id', 'queued_at', 'started_at', 'finished_at', 'warnings', 'next_retry_at', 'stuck',
-                    'error_category', 'error_step', 'error_message')
+                    'error_category', 'error_step', 'error_message', 'auto_retries')
