@@ -31,7 +31,9 @@ from pydantic import (
     StringConstraints,
     ValidationError,
     WithJsonSchema,
+    field_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails
 
 from storage.name_keys import single_spaces
@@ -145,11 +147,55 @@ def currency_code(value: str) -> str:
 
 
 def email_address(value: str) -> str:
-    """A syntactically valid address (no DNS lookups), lower-cased as ERPNext names its Users."""
+    """A syntactically valid address (no DNS lookups) that ERPNext accepts for a User, lower-cased as
+    ERPNext names its Users. One rule for the New tenant form, the REST API, the CSV import and Edit."""
     try:
-        return validate_email(value.strip(), check_deliverability=False).normalized.lower()
+        checked = validate_email(value.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f'not a valid email address: {exc}') from None
+    # A domain typed in its ASCII form ('xn--bcher-kva.de') stays so: email_validator gives it back in
+    # Unicode ('bücher.de'), which ERPNext refuses.
+    typed_ascii = value.strip().rpartition('@')[2].isascii()
+    address = f'{checked.local_part}@{checked.ascii_domain if typed_ascii else checked.domain}'.lower()
+    refusal = erpnext_email_refusal(address, ascii_domain=checked.ascii_domain)
+    if refusal is not None:
+        raise ValueError(refusal)
+    return address
+
+
+# frappe.utils.validate_email_address (EMAIL_MATCH_PATTERN, case-insensitive): ERPNext runs it on a
+# User's e-mail (and on every Email field), so the admin's invite fails with "<address> is not a valid
+# Email Address" for anything else. Frappe only anchors it at the start (`re.match`); the sandbox, and
+# this rule, take the whole address, which refuses nothing a person would type (ASCII only, both sides).
+ERPNEXT_EMAIL = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                           r'@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?', re.IGNORECASE)
+MAX_EMAIL_LENGTH = 140  # ERPNext keeps a User's e-mail, and its name (the address), in 140 characters
+_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]")
+_DOMAIN = re.compile(r'[A-Za-z0-9.-]')
+
+
+def erpnext_email_refusal(address: str, *, ascii_domain: str | None = None) -> str | None:
+    """Why ERPNext would refuse `address` as a User's e-mail, naming what to change; None if it accepts
+    it. `ascii_domain`: the domain's ASCII (IDNA) form, offered when the domain is not ASCII."""
+    if ERPNEXT_EMAIL.fullmatch(address):
+        return None
+    local, _, domain = address.rpartition('@')
+    problems = []
+    if odd := _odd_characters(local, _LOCAL_PART):
+        problems.append(f"only ASCII letters, digits and . ! # $ % & ' * + / = ? ^ _ ` {{ | }} ~ - before the @ "
+                        f'(not {odd})')
+    if _odd_characters(domain, _DOMAIN):
+        ascii_form = f" (write '{domain}' as '{ascii_domain}')" if ascii_domain and ascii_domain != domain else ''
+        problems.append(f'only ASCII letters, digits, hyphens and dots after the @{ascii_form}')
+    use = ', and '.join(problems) or 'an address of the form name@example.com'
+    return (f"ERPNext would refuse it ('{address} is not a valid Email Address') and the admin's invite would "
+            f'fail: use {use}')
+
+
+def _odd_characters(text: str, allowed: re.Pattern[str]) -> str:
+    """The characters of `text` that `allowed` does not match, quoted, in order of appearance."""
+    odd = dict.fromkeys(char for char in text if not allowed.fullmatch(char))
+    return ' or '.join(f"'{char}'" for char in odd)
 
 
 def username(value: str) -> str:
@@ -254,7 +300,7 @@ Name = Annotated[str, _text(140), AfterValidator(single_spaces), AfterValidator(
 EngineName = Annotated[str, _text(140), AfterValidator(single_spaces), AfterValidator(printable)]
 Country = Annotated[str, StringConstraints(max_length=140), AfterValidator(country_name)]
 Currency = Annotated[str, StringConstraints(max_length=16), AfterValidator(currency_code)]
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(email_address)]
+Email = Annotated[str, StringConstraints(max_length=MAX_EMAIL_LENGTH), AfterValidator(email_address)]
 Username = Annotated[str, StringConstraints(max_length=64), AfterValidator(username)]
 Password = Annotated[str, StringConstraints(max_length=MAX_PASSWORD_LENGTH), AfterValidator(password)]
 Url = Annotated[str, StringConstraints(max_length=500), AfterValidator(http_url)]
@@ -280,6 +326,43 @@ class TenantCreate(_Input):
     admin_email: Email
     engine: EngineRef = Field(description='engine id or name')
     stores: WholeNumber = Field(default=1, ge=1, le=20, description='number of POS outlets')
+
+
+class TenantUpdate(_Input):
+    """A correction of a tenant (PATCH): only the fields given change, each checked as on creation.
+    Which fields may still change depends on what the tenant's runs made in ERPNext
+    (engine/services/tenant_edit.py)."""
+
+    name: Name | None = None
+    company_name: Name | None = Field(None, description="the ERPNext Company's name (the tenant's name by default)")
+    country: Country | None = None
+    currency: Currency | None = None
+    admin_email: Email | None = None
+    engine: EngineRef | None = Field(None, description='engine id or name')
+    stores: WholeNumber | None = Field(default=None, ge=1, le=20, description='number of POS outlets')
+    abbr: SkipJsonSchema[Any] = Field(None, exclude=True)  # refused with the reason, never stored
+
+    @field_validator('name', 'company_name', 'country', 'currency', 'admin_email', 'engine', 'stores',
+                     mode='before')
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError('must not be null (leave the field out to keep its value)')
+        return value
+
+    @field_validator('abbr')
+    @classmethod
+    def _abbr_is_chosen_by_the_company_step(cls, value: Any) -> None:
+        raise ValueError(ABBR_NOT_EDITABLE)
+
+    def given(self) -> dict[str, Any]:
+        """The fields the request gave, with their checked values."""
+        return {field: getattr(self, field) for field in self.model_fields_set if field != 'abbr'}
+
+
+ABBR_NOT_EDITABLE = ("is chosen by the company step (the company name's initials, then digits when another "
+                     'company has them) and ERPNext never changes it: change company_name before the company '
+                     'exists instead')
 
 
 REQUESTS_PER_SECOND_HELP = ('outbound ERPNext requests a second from one Provisioner process '

@@ -1,18 +1,19 @@
-"""Tenants: list and read (anyone), create (support+). Provisioning routes live in runs.py."""
+"""Tenants: list and read (anyone), create and correct (support+), delete (admin). Provisioning routes
+live in runs.py, the lifecycle (deprovision, drift, repair) in lifecycle.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from dashboard.api.deps import AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
+from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
 from dashboard.api.query import OptionalId, blank_is, optional_text
 from dashboard.api.runs import EngineWait, RunDetail
-from engine.services import runs, tenants
-from engine.validation import MAX_ID, TenantCreate
+from engine.services import runs, tenant_edit, tenant_removal, tenants
+from engine.validation import MAX_ID, TenantCreate, TenantUpdate
 from storage.tables import Tenant, TenantStatus
 
 router = APIRouter(prefix='/tenants', tags=['tenants'])
@@ -100,3 +101,24 @@ def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) 
                         latest_run=RunDetail(**latest) if latest else None,
                         current_run=RunDetail(**current) if current else None,
                         waiting_for_engine=current and current['waiting_for_engine'])
+
+
+@router.patch('/{tenant_id}', responses={404: {'description': 'no tenant with this id'}})
+def update_tenant(tenant_id: IdPath, body: TenantUpdate, user: SupportPlus, db: DbDep) -> TenantPublic:
+    """Correct a tenant: only the fields given change, each checked as on creation. A field may change
+    while ERPNext holds nothing made from it: name, company_name, country and currency until a run
+    created the company; admin_email until the admin was invited; engine while no run recorded any
+    document; stores up at any time (Provision, or Repair, then makes the new ones), down only while
+    the dropped stores have no documents. 409 naming what blocks a field, or while a run is active;
+    audited as `tenant.updated` (field: old → new)."""
+    return TenantPublic.of(tenant_edit.update_tenant(db, tenant_id, body, actor=user.username))
+
+
+@router.delete('/{tenant_id}', status_code=status.HTTP_204_NO_CONTENT,
+               responses={404: {'description': 'no tenant with this id'}})
+def delete_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep) -> Response:
+    """Delete a tenant that has nothing in ERPNext (no run recorded a document) or was deprovisioned,
+    with its runs; 409 otherwise (deprovision it first) or while a run is active. The audit log keeps
+    its events and a `tenant.deleted` one with its name."""
+    tenant_removal.delete_tenant(db, tenant_id, actor=user.username)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -29,6 +29,7 @@ from dashboard.components.confirm import confirm
 from dashboard.components.formatting import requester_text, step_title
 from dashboard.components.notify import notify
 from dashboard.components.status import run_badge, status_badge
+from dashboard.components.tenant_edit_dialog import delete_tenant, edit_tenant
 from dashboard.components.timeline import (
     RunPanel,
     StepAction,
@@ -38,7 +39,7 @@ from dashboard.components.timeline import (
     plan_report,
 )
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
-from engine.services import deprovision, drift_checks, runs, tenant_view
+from engine.services import deprovision, drift_checks, runs, tenant_removal, tenant_view
 from engine.validation import MAX_ID, NotFound, ServiceError
 from storage.db import Database
 from storage.tables import User
@@ -169,6 +170,8 @@ class TenantPage:
         first = self.history if self.history_offset == 0 else await _off_loop(
             tenant_view.run_history, db, self.tenant_id, limit=1)
         self.newest = first.items[0] if first.items else None
+        self.deletable = may(self.user, ADMIN_ONLY) and await _off_loop(
+            tenant_removal.removal_refusal, db, self.tenant_id) is None
 
     async def _reload_header(self) -> None:
         """A step of the live run ended: the header and the documents may have news."""
@@ -231,9 +234,15 @@ class TenantPage:
                     .mark('action-check-drift')
                 if self.header.drifted:
                     ui.button('Repair', icon='build', on_click=self._repair).mark('action-repair')
-            if may(self.user, ADMIN_ONLY) and not active and status in deprovision.DEPROVISIONABLE:
+            if may(self.user, ADMIN_ONLY) and not active and status in deprovision.DEPROVISIONABLE \
+                    and not self.deletable:  # nothing of it in ERPNext: Delete instead
                 ui.button('Deprovision', icon='delete_sweep', color='negative', on_click=self._deprovision) \
                     .props('outline').mark('action-deprovision')
+            if may(self.user, SUPPORT_PLUS) and not active:
+                ui.button('Edit', icon='edit', on_click=self._edit).props('outline').mark('action-edit')
+            if self.deletable and not active:
+                ui.button('Delete', icon='delete', color='negative', on_click=self._delete).props('outline') \
+                    .mark('action-delete')
 
     def _run_title(self) -> None:
         if self.selected_run_id is None:
@@ -397,6 +406,17 @@ class TenantPage:
                         'Deprovisioning run queued.',
                         lambda _: deprovision.request(database(), self.tenant_id, actor=self.user.username),
                         danger=True)
+
+    async def _edit(self) -> None:
+        with self.root:  # the button may be redrawn away meanwhile
+            if await edit_tenant(database(), self.tenant_id, actor=self.user.username):
+                await self.refresh(everything=True)
+
+    async def _delete(self) -> None:
+        with self.root:
+            if await delete_tenant(database(), self.tenant_id, self.header.name, actor=self.user.username):
+                self.timer.cancel()
+                ui.navigate.to('/tenants')
 
     async def _retry_run(self, run_id: int) -> None:
         await self._act('Retry run', f'Queue run #{run_id} again? It resumes at its first unfinished step.',

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from engine import tenant_status
+from engine.services.erpnext_footprint import footprint
 from engine.services.runs import (
     already_active,
     new_run,
@@ -63,6 +64,7 @@ def plan(db: Database, tenant_id: int) -> dict[str, Any]:
     with db.session() as session:
         tenant = tenant_in(session, tenant_id)
         refuse_while_stopping(session, tenant_id)  # what its steps in flight create is not on record yet
+        _refuse_when_nothing_to_tear_down(session, tenant)
         record, unconfirmed = _teardown_record(session, tenant)
     previews = [step.preview(record) for step in TEARDOWN_STEPS]
     never = [{'doctype': doctype, 'name': name, 'reason': 'no step confirmed creating it'}
@@ -93,6 +95,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             if tenant.status not in DEPROVISIONABLE:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "
                                'can be deprovisioned.')
+            _refuse_when_nothing_to_tear_down(session, tenant)
             refuse_while_admin_shared_with(session, tenant, RunMode.PROVISION)
             run = new_run(session, tenant, mode=RunMode.DEPROVISION, actor=actor, trigger=RunTrigger.MANUAL)
             _settle_intents(session, tenant.id)
@@ -107,6 +110,17 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None
+
+
+def _refuse_when_nothing_to_tear_down(session: Session, tenant: Tenant) -> None:
+    """Conflict for a tenant none of whose runs recorded a document (or got a writing step done): a
+    teardown would delete nothing, yet wait for the engine, for ever while it is offline. Unless the
+    tenant takes over an admin user another tenant's teardown kept for it."""
+    if footprint(session, tenant).anything or _admin_kept_for_others(session, tenant) is not None:
+        return
+    raise Conflict(f"Nothing of tenant '{tenant.name}' is in ERPNext: none of its runs recorded creating or "
+                   'adopting a document, so there is nothing to deprovision. Delete the tenant instead (an admin '
+                   f'can, on its page or with DELETE /api/v1/tenants/{tenant.id}), or provision it.')
 
 
 def _admin_kept_for_others(session: Session, tenant: Tenant) -> tuple[str, str] | None:

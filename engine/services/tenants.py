@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from engine.services import runs
 from engine.services.engines import find_engine
+from engine.services.tenant_edit import company_holder
 from engine.services.tenant_lookup import tenant_in
 from engine.validation import MAX_ID, Conflict, InvalidInput, Page, TenantCreate
 from storage import audit_log
@@ -39,6 +40,10 @@ def create_tenant(db: Database, data: TenantCreate, *, actor: str, correlation_i
             if engine is None:
                 raise InvalidInput('engine', f"no engine with id or name '{data.engine}'")
             _refuse_taken_name(session, data.name)
+            holder = company_holder(session, data.name, engine.id)
+            if holder is not None:  # its company was renamed to this name (engine/services/tenant_edit.py)
+                raise Conflict(f"tenant '{holder.name}' already has a company named '{holder.company_name}' on "
+                               f"engine '{engine.name}' (ERPNext holds one company of a name)")
             tenant = _new_tenant(data, engine.id, actor)
             session.add(tenant)
             session.flush()
