@@ -5,3 +5,4 @@ INTENTS = 'intents'  # DocType → names a step is about to insert (the write-ah
 UNCONFIRMED = 'unconfirmed_intents'  # DocType → names no succeeded step ever confirmed
 CLAIMS = 'claims'  # the dispatcher's claims of the run, newest last (engine/dispatcher.py)
 RETRIED_BY = 'retried_by'  # who last retried the run or one of its steps (engine/services/runs.py)
+REPAIR = 'repair'  # True: a Repair asked for this provisioning run (engine/services/runs.py request_provision)

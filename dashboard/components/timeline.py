@@ -25,6 +25,7 @@ from dashboard.components.status import run_badge, status_badge, status_icon
 from engine import auto_retry
 from engine.services.tenant_view import PlannedStep
 from engine.steps import STEPS
+from storage import run_meta
 from storage.tables import utcnow
 
 __all__ = ['RunPanel', 'StepAction', 'StepTimeline', 'fmt_seconds', 'fmt_time', 'plan_report', 'run_duration']
@@ -193,7 +194,7 @@ def _run_facts(run: dict[str, Any]) -> None:
     with ui.row().classes('items-center gap-3'):
         ui.label(f"Run #{run['id']}").classes('text-lg font-semibold').mark('run-id')
         run_badge(run['status'], run.get('warnings')).mark('run-status')
-        ui.label(MODE_LABELS.get(run.get('mode'), str(run.get('mode')))).classes('text-sm')
+        ui.label(_mode_label(run)).classes('text-sm').mark('run-mode')
         if run.get('stuck'):
             with ui.row().classes('items-center gap-1 text-red-800').mark('run-stuck'):
                 ui.icon('report')
@@ -302,6 +303,12 @@ def _step_signature(step: dict[str, Any]) -> tuple:
     return (*fields, tuple(_output_warnings(step)))
 
 
+def _mode_label(run: dict[str, Any]) -> str:
+    if (run.get('metadata') or {}).get(run_meta.REPAIR):
+        return 'repair (provisioning again: creates only what is missing)'
+    return MODE_LABELS.get(run.get('mode'), str(run.get('mode')))
+
+
 def _run_signature(run: dict[str, Any] | None) -> tuple | None:
     if run is None:
         return None
@@ -309,7 +316,7 @@ def _run_signature(run: dict[str, Any] | None) -> tuple | None:
     elapsed = int(run_duration(run) or 0) if run.get('status') == 'RUNNING' else None  # a live clock
     resumed = tuple((item['at'], item['step']) for item in run.get('resumed') or [])
     waiting = (run.get('waiting_for_engine') or {}).get('message')
-    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed, resumed, waiting)
+    return (*(run.get(key) for key in RUN_FIELDS_SHOWN), progress, elapsed, resumed, waiting, _mode_label(run))
 
 
 RUN_FIELDS_SHOWN = ('id', 'status', 'mode', 'trigger', 'attempt', 'requested_by', 'retried_by',

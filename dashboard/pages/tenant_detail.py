@@ -294,7 +294,7 @@ class TenantPage:
                     run_badge(item.status, item.warnings).classes('shrink-0 whitespace-nowrap') \
                         .mark(f'history-status-{item.id}')
                     who = requester_text(item.requested_by, item.retried_by)
-                    ui.label(f'{item.mode} · {item.trigger} · attempt {item.attempt} · by {who}') \
+                    ui.label(f'{item.kind} · {item.trigger} · attempt {item.attempt} · by {who}') \
                         .classes('md:w-64 shrink-0').mark(f'history-facts-{item.id}')
                     ui.label(f'started {fmt_time(item.started_at)} · took {fmt_seconds(item.duration_s)}') \
                         .classes('text-gray-600 md:w-80 shrink-0')

@@ -59,8 +59,9 @@ class BulkResult:
 
 
 def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = False,
-                      trigger: str = RunTrigger.MANUAL) -> Run:
-    """Queue a new run of every step for the tenant (409 when one is already active)."""
+                      trigger: str = RunTrigger.MANUAL, repair: bool = False) -> Run:
+    """Queue a new run of every step for the tenant (409 when one is already active). `repair`: a
+    Repair asked for it (its trigger stays DESIGN's; the audit event and the run's metadata say so)."""
     try:
         with db.session() as session:
             tenant = tenant_in(session, tenant_id)
@@ -69,11 +70,13 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
                 refuse_while_admin_shared_with(session, tenant, RunMode.DEPROVISION)
             run = new_run(session, tenant, mode=RunMode.PLAN if plan else RunMode.PROVISION, actor=actor,
                           trigger=trigger)
+            if repair:
+                run.meta = {**(run.meta or {}), run_meta.REPAIR: True}
             if not plan:
                 tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.PROVISION].queued)
             audit_log.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                              tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
-                             details={'trigger': trigger})
+                             details={'trigger': trigger, **({'repair': True} if repair else {})})
             return run
     except IntegrityError:
         raise already_active(db, tenant_id) from None

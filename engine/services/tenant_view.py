@@ -73,6 +73,12 @@ class RunSummary:
     error_step: str | None
     error_category: str | None
     error_message: str | None
+    repair: bool = False  # a Repair asked for it (its trigger stays manual)
+
+    @property
+    def kind(self) -> str:
+        """What the history calls the run: its mode, or 'repair'."""
+        return 'repair' if self.repair else self.mode
 
 
 @dataclass(frozen=True)
@@ -386,7 +392,7 @@ def _summary(run: Run) -> RunSummary:
                       queued_at=run.queued_at, started_at=run.started_at,
                       finished_at=run.finished_at, duration_s=duration, warnings=run.warnings,
                       error_step=run.error_step, error_category=run.error_category,
-                      error_message=run.error_message)
+                      error_message=run.error_message, repair=bool((run.meta or {}).get(run_meta.REPAIR)))
 
 
 def _entry(event, engines: dict[int, str]) -> AuditEntry:

@@ -98,7 +98,7 @@ def repair(db: Database, tenant_id: int, *, actor: str) -> Run:
     why = NOT_REPAIRABLE.get(TenantStatus(tenant.status))
     if why is not None:
         raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: {why}.")
-    return runs.request_provision(db, tenant_id, actor=actor)
+    return runs.request_provision(db, tenant_id, actor=actor, repair=True)
 
 
 # ---- helpers -----------------------------------------------------------------------------------
