@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import JSON, Connection, Text, bindparam, cast, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import col
 
 from engine import tenant_status
@@ -87,6 +88,7 @@ class StepFailure:
 class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._set_intents = _SET_INTENTS_POSTGRES if is_postgres(db.engine) else _SET_INTENTS_SQLITE
 
     def start(self, run_id: int, owner: str | None = None) -> RunSnapshot | None:
         """Mark the run RUNNING and reset unfinished steps; None when it is no longer runnable
@@ -137,10 +139,8 @@ class RunStore:
     def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
         """Record the intents before the writes they announce; RunCancelledError (nothing recorded)
         once the run was cancelled: the step that was about to write stops (no extra statement)."""
-        with self.db.transaction() as connection:
-            meta = connection.execute(_RUN_META, {'b_run': run_id}).scalar_one()
-            saved = connection.execute(_SET_RUN_META, {'b_run': run_id, 'b_meta': {**meta, run_meta.INTENTS: intents}})
-            if saved.rowcount == 0:
+        with self.db.statement() as connection:  # one UPDATE: the rest of the metadata is not read
+            if connection.execute(self._set_intents, {'b_run': run_id, 'b_intents': intents}).rowcount == 0:
                 raise RunCancelledError()
 
     def finish(self, run_id: int, *, failed: StepFailure | None, warnings: int,
@@ -211,9 +211,14 @@ _MARK_RUN_STARTED = update(Run).where(Run.id == _RUN).values(
     error_step=None)
 _LEASE = select(Run.status, Run.lease_owner).where(Run.id == _RUN)
 _LEASE_LOCKED = _LEASE.with_for_update()
-_RUN_META = select(Run.meta).where(Run.id == _RUN)
-_SET_RUN_META = update(Run).where(Run.id == _RUN, Run.status == RunStatus.RUNNING).values(
-    {Run.meta: bindparam('b_meta', type_=Run.meta.type)})
+# The run's metadata with its intents replaced in the database (its other keys, such as the claims,
+# as they are): one statement, no read first.
+_INTENTS = bindparam('b_intents', type_=JSON)
+_SET_INTENTS = update(Run).where(Run.id == _RUN, Run.status == RunStatus.RUNNING)
+_SET_INTENTS_POSTGRES = _SET_INTENTS.values({Run.meta: cast(func.jsonb_set(
+    cast(Run.meta, JSONB), literal([run_meta.INTENTS], ARRAY(Text)), cast(_INTENTS, JSONB)), JSON)})
+_SET_INTENTS_SQLITE = _SET_INTENTS.values(
+    {Run.meta: func.json_set(Run.meta, f'$.{run_meta.INTENTS}', func.json(_INTENTS))})
 _RUN_TO_FINISH = select(Run.status, Run.lease_owner, Run.mode, Run.tenant_id, Run.started_at, Run.finished_at,
                         Run.auto_retries).where(Run.id == _RUN).with_for_update()
 _CLOSE_CANCELLED_RUN = update(Run).where(Run.id == _RUN).values(  # it ends when its last step has

@@ -1,7 +1,8 @@
 """What the database costs a run on PostgreSQL in round trips (issue 7, figure 3: each one is CPU of
 this process, the driver's and the server's). A pooled connection is checked out without a round
-trip of its own (no `pool_pre_ping`), yet one the server closed is replaced before it is used.
-Counted from libpq's own trace of what this process sends to the server, on a pool of one connection."""
+trip of its own (no `pool_pre_ping`), yet one the server closed is replaced before it is used; an
+intent save is a single statement that commits by itself. Counted from libpq's own trace of what
+this process sends to the server, on a pool of one connection."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ import pytest
 from psycopg import pq
 from sqlalchemy import text
 
+from engine.errors import RunCancelledError
+from engine.run_store import RunStore
 from storage.db import Database, make_engine
+from storage.tables import Engine, Run, RunStatus, Tenant
 
 
 @pytest.fixture
@@ -41,9 +45,9 @@ def round_trips(db: Database, tmp_path: Path) -> Iterator[list[str]]:
         finally:
             driver_connection.pgconn.untrace()
     for line in (tmp_path / 'libpq.trace').read_text().splitlines():
-        direction, _length, message, *rest = line.split('\t')
-        if direction == 'F' and message in ('Query', 'Sync'):
-            sent.append(f'{message} {rest[0].strip()}' if rest else message)
+        fields = line.split('\t')  # direction (F: to the server), length, message, its content
+        if len(fields) >= 3 and fields[0] == 'F' and fields[2] in ('Query', 'Sync'):
+            sent.append(f'{fields[2]} {fields[3].strip()}' if len(fields) > 3 else fields[2])
 
 
 def backend_pid(db: Database) -> int:
@@ -69,3 +73,58 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_it_is_used(db,
             time.sleep(0.05)
     second = backend_pid(db)  # no OperationalError: the pool connected anew
     assert second != first
+
+
+def test_an_intent_save_is_one_round_trip(db, tmp_path) -> None:
+    run_id = running_run(db)
+    with round_trips(db, tmp_path) as sent:
+        RunStore(db).save_intents(run_id, {'Company': ['Acme Stores']})
+    assert sent == ['Sync']  # one UPDATE: no BEGIN, no read of the metadata first, no COMMIT
+    with db.session() as session:
+        assert session.get(Run, run_id).meta['intents'] == {'Company': ['Acme Stores']}
+
+
+@pytest.mark.parametrize('db_kind', ['sqlite', 'postgresql'])
+def test_an_intent_save_replaces_the_intents_keeps_the_rest_and_stops_a_cancelled_run(db_kind, tmp_path,
+                                                                                       request) -> None:
+    url = f'sqlite:///{tmp_path / "intents.db"}' if db_kind == 'sqlite' else request.getfixturevalue('pg_url')
+    database = Database.from_url(url)
+    try:
+        claims = [{'owner': 'host:1:abc', 'at': '2026-12-01T10:00:00+00:00'}]
+        run_id = running_run(database, meta={'claims': claims, 'retried_by': 'jane', 'intents': {'User': ['a@x.test']}})
+        store = RunStore(database)
+        store.save_intents(run_id, {'Company': ['Acme Stores'], 'Warehouse': ['Main - AS', 'Stores - AS']})
+        assert meta_of(database, run_id) == {
+            'claims': claims, 'retried_by': 'jane',
+            'intents': {'Company': ['Acme Stores'], 'Warehouse': ['Main - AS', 'Stores - AS']}}
+        with database.session() as session:
+            run = session.get(Run, run_id)
+            run.status = RunStatus.CANCELLED
+            session.add(run)
+        with pytest.raises(RunCancelledError):
+            store.save_intents(run_id, {'Company': ['Acme Stores'], 'Customer': ['Acme Walk-in']})
+        assert meta_of(database, run_id)['intents'] == {'Company': ['Acme Stores'],
+                                                          'Warehouse': ['Main - AS', 'Stores - AS']}
+    finally:
+        database.dispose()
+
+
+def running_run(db: Database, *, meta: dict | None = None) -> int:
+    with db.session() as session:
+        engine = Engine(name='ERPNext', base_url='http://erp.test', api_key='k', api_secret_encrypted='x')
+        session.add(engine)
+        session.flush()
+        tenant = Tenant(name='Acme Stores', company_name='Acme Stores', country='United States', currency='USD',
+                        admin_email='admin@acme.test', stores=1, engine_id=engine.id, created_by='tests')
+        session.add(tenant)
+        session.flush()
+        run = Run(tenant_id=tenant.id, engine_id=engine.id, status=RunStatus.RUNNING, lease_owner='me',
+                  correlation_id='c1', requested_by='tests', meta=meta or {})
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def meta_of(db: Database, run_id: int) -> dict:
+    with db.session() as session:
+        return session.get(Run, run_id).meta
