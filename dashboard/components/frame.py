@@ -158,5 +158,4 @@ def _alert_row(alert: Alert) -> None:
 
 
 def _log_out() -> None:
-    session.log_out()
-    ui.navigate.to('/login')
+    ui.navigate.to('/logout')  # an HTTP request: it deletes the session's cookie and renews its id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
@@ -27,7 +29,7 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
             error.set_text('Enter your username and password.')
             return
         try:  # the same service and limiter as POST /api/v1/auth/token
-            session.log_in(username.value, password.value, client=client)
+            code = session.log_in(username.value, password.value, client=client)
         except TooManyAttempts as exc:
             error.set_text(wait_message('sign-in attempts', exc.retry_after_seconds))
             return
@@ -44,7 +46,7 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
                 raise
             error.set_text(database_outage.SIGN_IN_LATER)
             return
-        ui.navigate.to(target)
+        ui.navigate.to(session.finish_url(code, target))  # an HTTP request: it can set the cookies
 
     with ui.card().classes('absolute-center w-96'):
         ui.label('Provisioner').classes('text-2xl font-bold')
@@ -56,7 +58,18 @@ def login_page(request: Request, next: str = '/') -> RedirectResponse | None:  #
     return None
 
 
+@ui.page(session.FINISH_PATH)
+def finish_sign_in_page(request: Request, code: str = '', next: str = '/') -> RedirectResponse:  # noqa: A002
+    """The end of a sign-in (see dashboard.session): new cookies, then the page asked for."""
+    target = safe_next(next)
+    response = RedirectResponse(target, status_code=303)
+    if session.finish_sign_in(request, code, response) or session.current_user() is not None:
+        return response  # (a browser signed in already may open the link again: Back)
+    return RedirectResponse(f'/login?next={quote(target, safe="")}', status_code=303)
+
+
 @ui.page('/logout')
-def logout_page() -> RedirectResponse:
-    session.log_out()
-    return RedirectResponse('/login')
+def logout_page(request: Request) -> RedirectResponse:
+    response = RedirectResponse('/login', status_code=303)
+    session.log_out(request, response)
+    return response

@@ -8,6 +8,7 @@ from nicegui import app
 from nicegui.testing import User
 
 from dashboard.security_headers import CONTENT_SECURITY_POLICY
+from dashboard.session import SESSION_COOKIE
 from engine.services import users
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
@@ -66,7 +67,7 @@ async def test_logging_out_ends_the_session_on_the_server(user: User):
     user.find('Password').type(ADMIN_PASSWORD)
     user.find('Sign in').click()
     await user.should_see('admin (admin)')
-    token = app.storage.user['token']
+    token = user.http_client.cookies[SESSION_COOKIE]
     assert users.user_for_token(app.state.db, token) is not None
     await user.open('/logout')
     await user.should_see('Sign in')
