@@ -11,13 +11,22 @@ from nicegui import events, run, ui
 
 from dashboard.components.notify import notify
 from engine.services import tenant_import
-from engine.services.tenant_import import ImportFileError, ImportPreview, ImportResult, RowOutcome
+from engine.services.tenant_import import (
+    ImportFileError,
+    ImportPreview,
+    ImportResult,
+    LineOutcome,
+    RowOutcome,
+    RowProblem,
+)
 from engine.validation import ServiceError
 from storage.db import Database
 from storage.tables import Engine
 
 OUTCOME_TEXT = {RowOutcome.NEW: 'will be created', RowOutcome.EXISTS: 'already exists: skipped',
                 RowOutcome.INVALID: 'has errors: skipped'}
+LINE_TEXT = {LineOutcome.CREATED: 'created', LineOutcome.EXISTED: 'already existed: skipped',
+             LineOutcome.ERROR: 'has errors: skipped'}
 PREVIEW_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'right'},
                    *({'name': name, 'label': name, 'field': name, 'align': 'left'}
                      for name in tenant_import.COLUMNS),
@@ -88,8 +97,8 @@ class CsvImport:
         if result is None:  # the app is shutting down
             return
         notify(_result_text(result), type='positive' if result.created else 'info', multi_line=True)
-        await self._preview()  # now every row of the file shows as already existing (or invalid)
-        self.summary.set_text(f'Imported: {_result_text(result)}')
+        self._show_result(result)  # what the import did with each line (a new preview would call the
+        # tenants it just created "already exists")
         await self.on_imported()
 
     # ---- helpers --------------------------------------------------------------------------------
@@ -129,18 +138,29 @@ class CsvImport:
     def _show(self, preview: ImportPreview | None) -> None:
         rows = preview.rows if preview else []
         self.message.set_text('')
-        self.preview_table.rows = [{**{name: row.values.get(name, '') for name in tenant_import.COLUMNS},
-                                    'row': row.row, 'outcome': OUTCOME_TEXT[row.outcome]} for row in rows]
-        problems = preview.problems if preview else []
-        self.problem_table.rows = [{'key': f'{p.row}:{p.field}:{i}', 'row': p.row, 'field': p.field,
-                                    'message': p.message} for i, p in enumerate(problems)]
-        self.preview_table.set_visibility(bool(rows))
-        self.problem_table.set_visibility(bool(problems))
+        self._fill([(row.row, row.values, OUTCOME_TEXT[row.outcome]) for row in rows],
+                   preview.problems if preview else [])
         new = preview.count(RowOutcome.NEW) if preview else 0
         self.summary.set_text(
             f'{len(rows)} rows: {new} will be created, {preview.count(RowOutcome.EXISTS)} already exist, '
             f'{preview.count(RowOutcome.INVALID)} have errors.' if preview else '')
         self.import_button.set_enabled(new > 0)
+
+
+    def _show_result(self, result: ImportResult) -> None:
+        """The file's lines as the import left them: created, already existed or skipped with errors."""
+        self._fill([(line.row, line.values, LINE_TEXT[line.outcome]) for line in result.lines],
+                   [problem for line in result.lines for problem in line.problems])
+        self.summary.set_text(f'Imported: {_result_text(result)}')
+        self.import_button.disable()  # done: loading the file again shows what a new import would do
+
+    def _fill(self, lines: list[tuple[int, dict[str, str], str]], problems: list[RowProblem]) -> None:
+        self.preview_table.rows = [{**{name: values.get(name, '') for name in tenant_import.COLUMNS},
+                                    'row': row, 'outcome': outcome} for row, values, outcome in lines]
+        self.problem_table.rows = [{'key': f'{p.row}:{p.field}:{i}', 'row': p.row, 'field': p.field,
+                                    'message': p.message} for i, p in enumerate(problems)]
+        self.preview_table.set_visibility(bool(lines))
+        self.problem_table.set_visibility(bool(problems))
 
 
 def size_text(size: int) -> str:
@@ -156,8 +176,6 @@ def _sentence(text: str) -> str:
 
 
 def _result_text(result: ImportResult) -> str:
-    parts = [f'{len(result.created)} tenants created', f'{len(result.already_existing)} already existed',
-             f'{result.invalid_rows} rows with errors skipped']
-    if result.failed:
-        parts.append('; '.join(f'line {row}: {message}' for row, message in sorted(result.failed.items())))
-    return ', '.join(parts) + '.'
+    """The counts of the result's lines (the table shows the same lines), and why a creation failed."""
+    failed = ' '.join(f'Line {row}: {message}.' for row, message in sorted(result.failed.items()))
+    return f'{result.summary} {failed}'.strip()

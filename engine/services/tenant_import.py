@@ -78,6 +78,22 @@ class ImportPreview:
         return [problem for row in self.rows for problem in row.problems]
 
 
+class LineOutcome(StrEnum):
+    """What an import did with one line of the file."""
+
+    CREATED = 'created'
+    EXISTED = 'already existed'  # skipped: a tenant of that name exists (made before, or meanwhile)
+    ERROR = 'error'              # skipped: the row has problems, or creating it failed
+
+
+@dataclass(frozen=True)
+class ImportedLine:
+    row: int
+    values: dict[str, str]
+    outcome: LineOutcome
+    problems: list[RowProblem] = field(default_factory=list)  # why an ERROR line was skipped
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: list[Tenant]
@@ -85,6 +101,17 @@ class ImportResult:
     invalid_rows: int
     failed: dict[int, str]  # row → why creating it failed (e.g. the engine vanished meanwhile)
     correlation_id: str  # on the `tenant.imported` event and on each created tenant's `tenant.created`
+    lines: list[ImportedLine] = field(default_factory=list)  # every line of the file, in order
+
+    def count(self, outcome: LineOutcome) -> int:
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def summary(self) -> str:
+        """The counts of `lines`, in words: '1 tenant created, 1 already existed, 3 rows with errors skipped.'"""
+        created, existed, errors = (self.count(outcome) for outcome in LineOutcome)
+        return (f'{created} {_plural(created, "tenant")} created, {existed} already existed, '
+                f'{errors} {_plural(errors, "row")} with errors skipped.')
 
 
 def preview_csv(db: Database, content: bytes, *, default_engine: int | str | None = None) -> ImportPreview:
@@ -108,20 +135,32 @@ def import_csv(db: Database, content: bytes, *, actor: str,
     created: list[Tenant] = []
     existing = [row.values.get('name', '') for row in preview.rows if row.outcome == RowOutcome.EXISTS]
     failed: dict[int, str] = {}
+    lines: list[ImportedLine] = []
     for row in preview.rows:
-        if row.outcome != RowOutcome.NEW:
-            continue
-        try:
-            created.append(tenants.create_tenant(db, row.data, actor=actor, correlation_id=correlation_id))
-        except Conflict:  # created by someone else since the preview
-            existing.append(row.data.name)
-        except ServiceError as exc:
-            failed[row.row] = exc.message
+        outcome, problems = PREVIEW_TO_LINE.get(row.outcome), row.problems
+        if row.outcome == RowOutcome.NEW:
+            try:
+                created.append(tenants.create_tenant(db, row.data, actor=actor, correlation_id=correlation_id))
+                outcome = LineOutcome.CREATED
+            except Conflict:  # created by someone else since the preview
+                existing.append(row.data.name)
+                outcome = LineOutcome.EXISTED
+            except ServiceError as exc:
+                failed[row.row] = exc.message
+                outcome, problems = LineOutcome.ERROR, [RowProblem(row.row, 'tenant', exc.message)]
+        lines.append(ImportedLine(row.row, row.values, outcome, problems))
     result = ImportResult(created=created, already_existing=existing,
                           invalid_rows=preview.count(RowOutcome.INVALID), failed=failed,
-                          correlation_id=correlation_id)
+                          correlation_id=correlation_id, lines=lines)
     _audit(db, actor, len(preview.rows), result)
     return result
+
+
+PREVIEW_TO_LINE = {RowOutcome.EXISTS: LineOutcome.EXISTED, RowOutcome.INVALID: LineOutcome.ERROR}
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f'{noun}s'
 
 
 # ---- reading the file --------------------------------------------------------------------------

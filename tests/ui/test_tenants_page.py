@@ -226,7 +226,7 @@ async def test_csv_import_previews_imports_and_a_second_import_creates_nothing(u
 
     user.find(marker='import-run').click()
 
-    await user.should_see('2 tenants created, 0 already existed, 1 rows with errors skipped.')
+    await user.should_see('2 tenants created, 0 already existed, 1 row with errors skipped.')
     assert sorted(t.name for t in tenants.list_tenants(app.state.db).items) == ['Acme Retail', 'Corner Store']
     await wait_for_rows(user, lambda rows: len(rows) == 2)
 
