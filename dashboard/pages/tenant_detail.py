@@ -170,8 +170,8 @@ class TenantPage:
         first = self.history if self.history_offset == 0 else await _off_loop(
             tenant_view.run_history, db, self.tenant_id, limit=1)
         self.newest = first.items[0] if first.items else None
-        self.deletable = may(self.user, ADMIN_ONLY) and await _off_loop(
-            tenant_removal.removal_refusal, db, self.tenant_id) is None
+        self.deletable = (may(self.user, ADMIN_ONLY) and self.header.status not in tenant_removal.NEVER_DELETABLE
+                          and await _off_loop(tenant_removal.removal_refusal, db, self.tenant_id) is None)
 
     async def _reload_header(self) -> None:
         """A step of the live run ended: the header and the documents may have news."""

@@ -31,6 +31,11 @@ from storage.queries import runs as run_queries
 from storage.queries import tenants as tenant_queries
 from storage.tables import Run, RunMode, StepRun, StepStatus, Tenant, TenantStatus
 
+# Statuses in which a tenant is never deletable (a provisioned one has its company; the others a run):
+# a page need not ask.
+NEVER_DELETABLE = frozenset({TenantStatus.PROVISIONED, TenantStatus.QUEUED, TenantStatus.PROVISIONING})
+
+
 def removal_refusal(db: Database, tenant_id: int) -> str | None:
     """Why the tenant cannot be deleted now, or None when it can (NotFound for an unknown id)."""
     with db.session() as session:
