@@ -122,7 +122,16 @@ class TenantPage:
         every few seconds otherwise."""
         moving = _active(self.detail) or _active(self.plan) or _steps_running(self.detail)
         if moving or time.monotonic() - self._read_at >= SLOW_POLL_S:
-            await self.refresh()
+            try:
+                await self.refresh()
+            except NotFound:  # an admin deleted the tenant meanwhile
+                self._deleted()
+
+    def _deleted(self) -> None:
+        self.timer.cancel()
+        self.root.clear()
+        with self.root:
+            _no_such_tenant(str(self.tenant_id), deleted=True)
 
     async def refresh(self, *, everything: bool = False) -> None:
         """Re-read the run and plan on show (small reads); redraw the rest only when they moved on.
@@ -580,9 +589,10 @@ def _read_plan(db: Database, wanted: Wanted, detail: dict[str, Any] | None, *,
 
 # -- helpers -----------------------------------------------------------------------------------------
 
-def _no_such_tenant(tenant_id: str) -> None:
+def _no_such_tenant(tenant_id: str, *, deleted: bool = False) -> None:
     with ui.card().classes('bg-orange-50'):
-        ui.label(f'No such tenant: there is no tenant with id {tenant_id[:40]}.').mark('no-such-tenant')
+        ui.label(f'Tenant {tenant_id} was deleted (the audit log keeps its events).' if deleted else
+                 f'No such tenant: there is no tenant with id {tenant_id[:40]}.').mark('no-such-tenant')
         ui.link('Back to the tenants', '/tenants')
 
 

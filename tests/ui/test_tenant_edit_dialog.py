@@ -8,7 +8,7 @@ from nicegui.testing import User
 from test_tenant_detail import WAIT, new_tenant, see_status
 from ui_helpers import sign_in
 
-from engine.services import audit, runs, tenants
+from engine.services import audit, runs, tenant_removal, tenants
 from engine.validation import NotFound
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
@@ -80,3 +80,16 @@ async def test_an_admin_deletes_a_tenant_never_provisioned_after_a_confirmation(
         tenants.get_tenant(app.state.db, tenant_id)
     [event] = audit.list_events(app.state.db, action='tenant.deleted').items
     assert (event.actor, event.details['name']) == ('admin', 'Typo Shop')
+
+
+async def test_a_page_open_on_a_tenant_another_admin_deletes_says_so(user: User) -> None:
+    tenant_id = new_tenant('Typo Shop')
+    run = runs.request_provision(app.state.db, tenant_id, actor='tests')
+    runs.cancel_run(app.state.db, run.id, actor='tests')  # FAILED, nothing made in ERPNext
+    await sign_in(user, 'support', next_path=f'/tenants/{tenant_id}')
+    await see_status(user, 'tenant-status', 'FAILED')
+
+    tenant_removal.delete_tenant(app.state.db, tenant_id, actor='admin')
+
+    await user.should_see(marker='no-such-tenant', content=f'Tenant {tenant_id} was deleted', retries=WAIT)
+    await user.should_not_see(marker='tenant-header')
