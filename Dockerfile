@@ -1,11 +1,15 @@
 # Provisioner: one process serving the UI, the REST API and the metrics, and running the jobs.
 #   docker build -t provisioner .
 #   docker run -p 8080:8080 -v provisioner-data:/data -e PROVISIONER_ADMIN_PASSWORD=… provisioner
+# The embedded sandbox is off: it has no sign-in, and the container listens on every address, so
+# it would be anyone's (the service refuses to start that way). Register your ERPNext under Engines.
+# A demo with the sandbox, published on this machine's loopback only:
+#   docker run -p 127.0.0.1:8080:8080 -e PROVISIONER_SANDBOX=on -e PROVISIONER_SANDBOX_PUBLIC=on … provisioner
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     UV_PYTHON_DOWNLOADS=never UV_PROJECT_ENVIRONMENT=/app/.venv UV_COMPILE_BYTECODE=1 \
-    PROVISIONER_HOST=0.0.0.0 PROVISIONER_PORT=8080 \
+    PROVISIONER_HOST=0.0.0.0 PROVISIONER_PORT=8080 PROVISIONER_SANDBOX=off \
     PROVISIONER_DATA_DIR=/data \
     NICEGUI_STORAGE_PATH=/data/.nicegui
 

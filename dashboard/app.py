@@ -3,8 +3,11 @@ sandbox, pages, and the start/stop of the background jobs."""
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import sys
 
+import structlog
 from nicegui import App
 
 import sandbox
@@ -21,9 +24,21 @@ SANDBOX_PATH = '/sandbox'
 API_TITLE, API_VERSION = 'Provisioner', '1'  # the OpenAPI document of /api/v1
 SANDBOX_STATE_FILE = 'sandbox.json'
 
+log = structlog.get_logger('app')
+
+
+class SandboxExposed(RuntimeError):
+    """The embedded sandbox would be served beyond loopback without PROVISIONER_SANDBOX_PUBLIC=on."""
+
 
 def setup(app: App, settings: Settings) -> Process:
-    """Build the process objects, register routes and lifecycle hooks; returns the Process."""
+    """Build the process objects, register routes and lifecycle hooks; returns the Process.
+    SandboxExposed, before anything starts, when the embedded sandbox would be open to the network."""
+    if problem := sandbox_exposure(settings):
+        raise SandboxExposed(problem)
+    if settings.sandbox and not is_loopback(settings.host):  # allowed by PROVISIONER_SANDBOX_PUBLIC=on
+        log.warning('sandbox.public', host=settings.host, path=SANDBOX_PATH,
+                    note='anyone who reaches this address can reset the embedded sandbox and inject faults')
     # The embedded sandbox keeps its documents next to the database, as a real ERPNext would.
     sandbox_app = sandbox.create_app(state_file=settings.data_dir / SANDBOX_STATE_FILE) if settings.sandbox else None
     sandbox_url = f'http://{_reachable_host(settings.host)}:{settings.port}{SANDBOX_PATH}'
@@ -59,6 +74,30 @@ async def _started(process: Process) -> None:
               f'{process.generated_admin_password}\n(set PROVISIONER_ADMIN_PASSWORD to choose it)\n',
               file=sys.stderr, flush=True)
         process.generated_admin_password = None
+
+
+def sandbox_exposure(settings: Settings) -> str | None:
+    """Why the embedded sandbox must not be served with these settings, or None.
+
+    The sandbox has no sign-in of ours (it also runs alone, `python -m sandbox`): its control API
+    resets it, adds API keys and injects faults, and its API takes the published key sandbox/sandbox.
+    So it is served only on a loopback address, unless PROVISIONER_SANDBOX_PUBLIC=on says otherwise.
+    (A reverse proxy on the same machine makes a loopback address public too: see docs/RUNBOOK.md.)"""
+    if not settings.sandbox or settings.sandbox_public or is_loopback(settings.host):
+        return None
+    return (f'the embedded sandbox (PROVISIONER_SANDBOX=on) would be open to anyone who reaches '
+            f'{settings.host}:{settings.port}: no sign-in guards its control API (reset, API keys, faults) '
+            'and its API key sandbox/sandbox is published. Set PROVISIONER_SANDBOX=off and register a real '
+            'ERPNext, or PROVISIONER_HOST=127.0.0.1, or PROVISIONER_SANDBOX_PUBLIC=on to serve it anyway')
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address `host` stands for is a loopback one (127.0.0.0/8, ::1)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split('%')[0]).is_loopback for a in addresses)
 
 
 def _reachable_host(host: str) -> str:

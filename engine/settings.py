@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     admin_password: SecretStr | None = None
     secret_key: SecretStr | None = None
     sandbox: bool = True
+    sandbox_public: bool = False  # on: serve the embedded sandbox on a host beyond loopback (no sign-in guards it)
     secure_cookies: bool = False  # on behind HTTPS: the session cookie gets the Secure flag
     max_concurrent_runs: int = 8
     stuck_after_minutes: int = 30
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
                              f'must be a whole number of at least 0 (0 disables auto-retry) '
                              f'and at most {MAX_AUTO_RETRY_LIMIT}')
 
-    @field_validator('sandbox', 'secure_cookies', mode='before')
+    @field_validator('sandbox', 'sandbox_public', 'secure_cookies', mode='before')
     @classmethod
     def _on_off(cls, value: Any) -> bool:
         return _switch(value)
