@@ -51,11 +51,19 @@ def _replace_if_closed_by_server(dbapi_conn, _record, _proxy) -> None:
     idle_session_timeout) its socket holds the server's last message or the end of the stream.
     DisconnectionError makes the pool discard it and connect anew."""
     try:
-        closed = dbapi_conn.closed or bool(select.select([dbapi_conn.fileno()], [], [], 0)[0])
+        closed = dbapi_conn.closed or _readable(dbapi_conn.fileno())
     except (OSError, ValueError, psycopg.Error) as error:
         raise exc.DisconnectionError(str(error)) from error
     if closed:
         raise exc.DisconnectionError('the server closed this pooled connection')
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket has something to read (or is at its end) now. poll, not select: select
+    cannot watch a descriptor numbered 1024 or more, which a busy process may well hand out."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _sqlite_on_connect(dbapi_conn, _record) -> None:
