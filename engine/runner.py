@@ -45,6 +45,7 @@ from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepFailure, Step
 from engine.steps import STEPS, Step, StepContext
 from engine.steps.base import IntentLog
 from engine.workflows import WORKFLOWS
+from storage.availability import database_unreachable
 from storage.db import Database
 from storage.tables import ErrorCategory, RunMode, StepStatus, utcnow
 
@@ -364,6 +365,8 @@ class _Execution:
         except erp.ERPNextError as exc:
             raise _from_erpnext(step, exc) from exc
         except Exception as exc:  # a bug of ours or an answer of a shape we did not expect
+            if database_unreachable(exc):  # (an intent save): the run stops, as when its process dies
+                raise
             log.exception('step.crashed')
             raise _for_step(step, CriticalProvisioningError(
                 f'Unexpected {type(exc).__name__} in this step. This is a Provisioner bug: report it with the '
