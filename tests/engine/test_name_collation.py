@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from engine.erpnext.collation import fold as engine_fold
 from engine.services import deprovision, runs
+from engine.validation import Conflict
 from sandbox.store import fold as sandbox_fold
 from tests.engine.helpers import documents, fault, names, provision, resume, steps
 
@@ -35,11 +36,14 @@ async def test_a_lookalike_made_by_hand_is_a_conflict_not_ours(db, runner, make_
     assert f"{doctype} '{shown}' already exists" in step['error'] and 'not created by Provisioner' in step['error']
     assert 'mark this step succeeded' not in step['error']  # that advice led to a loop of failures
     assert shown not in detail['metadata'].get('intents', {}).get(doctype, [])
-    plan = deprovision.plan(db, acme.id)
-    assert all(item['doctype'] != doctype for item in plan['delete']), plan['delete']
-    if key == 'create_company':  # nothing was built inside the hand-made company
+    if key == 'create_company':  # nothing was built inside the hand-made company, and nothing is to tear down
         assert detail['status'] == 'FAILED'
         assert await names(sandbox, 'Warehouse', warehouse_name='Store 1') == []
+        with pytest.raises(Conflict, match="Nothing of tenant 'Acme Retail' is in ERPNext"):
+            deprovision.plan(db, acme.id)
+    else:
+        plan = deprovision.plan(db, acme.id)
+        assert all(item['doctype'] != doctype for item in plan['delete']), plan['delete']
 
 
 async def test_a_duplicate_answer_is_not_ours_when_no_earlier_attempt_recorded_it(db, runner, make_tenant, sandbox):
