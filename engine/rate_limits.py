@@ -142,5 +142,9 @@ class ProvisionLimiter:
 
 def wait_message(action: str, seconds: int) -> str:
     """The polite sentence shown in the UI and returned by the API."""
-    unit = 'second' if seconds == 1 else 'seconds'
-    return f'Too many {action} in a short time: please wait {seconds} {unit} and try again.'
+    return f'Too many {action} in a short time: please wait {seconds_text(seconds)} and try again.'
+
+
+def seconds_text(seconds: int) -> str:
+    """'1 second', '30 seconds'."""
+    return f"{seconds} {'second' if seconds == 1 else 'seconds'}"

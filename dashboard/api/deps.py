@@ -16,7 +16,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dashboard import state
-from engine.rate_limits import LoginLimiter, ProvisionLimiter
+from engine.rate_limits import LoginLimiter, ProvisionLimiter, seconds_text
 from engine.security import SecretBox
 from engine.services import users
 from engine.settings import Settings
@@ -109,7 +109,7 @@ def provision_rate_limit(user: Annotated[User, Depends(require_roles(Role.SUPPOR
     wait = limiter.hit(user.username)
     if wait is not None:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f'too many provision requests: try again in {wait} seconds',
+                            f'too many provision requests: try again in {seconds_text(wait)}',
                             headers={'Retry-After': str(wait)})
     return user
 

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dashboard.api.body_limit import MAX_BODY_BYTES, ApiBodyLimitMiddleware, size_in_words
 from dashboard.api.client_gone import ClientGoneMiddleware
 from dashboard.api.json_body import JsonBodyCheckMiddleware, UnreadableBody
+from dashboard.not_found import not_found
 from engine.services.users import AccountLocked, AuthenticationFailed
 from engine.validation import (
     Conflict,
@@ -67,6 +68,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
                                              'seconds'},
 }
 Handler = Callable[[Request, Exception], Awaitable[Response]]
+PagesHandler = Callable[[Request, Exception, Handler | None], Awaitable[Response]]
 
 STATUS_BY_ERROR: tuple[tuple[type[ServiceError], int], ...] = (
     (AccountLocked, status.HTTP_429_TOO_MANY_REQUESTS),
@@ -91,7 +93,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error_handler)
     _install_for_api(app, RequestValidationError, validation_error_handler,
                      request_validation_exception_handler)
-    _install_for_api(app, 404, http_error_handler, http_exception_handler)
+    _install_for_api(app, 404, http_error_handler, http_exception_handler, pages=not_found)
     _install_for_api(app, StarletteHTTPException, http_error_handler, http_exception_handler)
     _install_for_api(app, DBAPIError, database_error_handler, None)
     _install_for_api(app, Exception, internal_error_handler, None)
@@ -149,14 +151,17 @@ async def internal_error_handler(request: Request, exc: Exception) -> Response:
 
 
 def _install_for_api(app: FastAPI, key: int | type[Exception], api_handler: Handler,
-                     default: Handler | None) -> None:
-    """Use `api_handler` under /api/, and whatever handled `key` before everywhere else."""
+                     default: Handler | None, *, pages: PagesHandler | None = None) -> None:
+    """Use `api_handler` under /api/, and whatever handled `key` before everywhere else (or `pages`,
+    given that previous handler to fall back on)."""
     previous = app.exception_handlers.get(key)
     previous = getattr(previous, 'provisioner_previous', previous) or default
 
     async def handler(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(API_PREFIX):
             return await api_handler(request, exc)
+        if pages is not None:
+            return await pages(request, exc, previous)
         if previous is None:
             raise exc
         answer = previous(request, exc)

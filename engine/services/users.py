@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy.exc import IntegrityError
 
 from engine import security
-from engine.rate_limits import LoginLimiter
+from engine.rate_limits import LoginLimiter, seconds_text
 from engine.validation import USERNAME_PATTERN, Conflict, NotFound, ServiceError, UserCreate, UserUpdate
 from storage import audit_log
 from storage.db import Database
@@ -53,7 +53,7 @@ class AccountLocked(ServiceError):
     """Too many failed logins: the username takes no password (from this address) until the lock ends."""
 
     def __init__(self, retry_after_seconds: int, message: str = 'too many failed logins') -> None:
-        super().__init__(f'{message}: try again in {retry_after_seconds} seconds')
+        super().__init__(f'{message}: try again in {seconds_text(retry_after_seconds)}')
         self.retry_after_seconds = retry_after_seconds
 
 
