@@ -141,9 +141,7 @@ class CsvImport:
         self._fill([(row.row, row.values, OUTCOME_TEXT[row.outcome]) for row in rows],
                    preview.problems if preview else [])
         new = preview.count(RowOutcome.NEW) if preview else 0
-        self.summary.set_text(
-            f'{len(rows)} rows: {new} will be created, {preview.count(RowOutcome.EXISTS)} already exist, '
-            f'{preview.count(RowOutcome.INVALID)} have errors.' if preview else '')
+        self.summary.set_text(_preview_text(preview) if preview else '')
         self.import_button.set_enabled(new > 0)
 
 
@@ -173,6 +171,14 @@ def size_text(size: int) -> str:
 def _sentence(text: str) -> str:
     """A message as a sentence: its first letter capitalised (the service's start in lower case)."""
     return text[:1].upper() + text[1:]
+
+
+def _preview_text(preview: ImportPreview) -> str:
+    """'5 rows: 1 will be created, 1 already exists, 3 have errors.' (each verb agreeing with its count)."""
+    exist, errors = preview.count(RowOutcome.EXISTS), preview.count(RowOutcome.INVALID)
+    return (f'{len(preview.rows)} {"row" if len(preview.rows) == 1 else "rows"}: '
+            f'{preview.count(RowOutcome.NEW)} will be created, {exist} already {"exists" if exist == 1 else "exist"}, '
+            f'{errors} {"has" if errors == 1 else "have"} errors.')
 
 
 def _result_text(result: ImportResult) -> str:

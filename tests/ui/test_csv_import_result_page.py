@@ -28,7 +28,7 @@ async def test_the_notice_and_the_table_agree_line_by_line(user: User) -> None:
     await open_list(user, '/tenants', role='support')
     user.find('Import CSV').click()
     await upload(user, CSV.encode())
-    await user.should_see('5 rows: 1 will be created, 1 already exist, 3 have errors.')
+    await user.should_see('5 rows: 1 will be created, 1 already exists, 3 have errors.')
 
     user.find(marker='import-run').click()
 

@@ -218,7 +218,7 @@ async def test_csv_import_previews_imports_and_a_second_import_creates_nothing(u
 
     await upload(user, CSV.encode())
 
-    await user.should_see('3 rows: 2 will be created, 0 already exist, 1 have errors.')
+    await user.should_see('3 rows: 2 will be created, 0 already exist, 1 has errors.')
     (problems,) = user.find(marker='import-problems').elements
     assert [(p['row'], p['field']) for p in problems.rows] == [(3, 'country')]
     assert "unknown country 'Narnia'" in problems.rows[0]['message']
@@ -232,7 +232,7 @@ async def test_csv_import_previews_imports_and_a_second_import_creates_nothing(u
 
     await upload(user, CSV.encode())
 
-    await user.should_see('3 rows: 0 will be created, 2 already exist, 1 have errors.')
+    await user.should_see('3 rows: 0 will be created, 2 already exist, 1 has errors.')
     (preview,) = user.find(marker='import-preview').elements
     assert [row['outcome'] for row in preview.rows] == [
         'already exists: skipped', 'has errors: skipped', 'already exists: skipped']
