@@ -230,7 +230,7 @@ async def test_history_shows_an_earlier_runs_timeline(user: User) -> None:
 
     user.find(marker=f'history-run-{failed}').click()
 
-    await user.should_see(f'Run #{failed} (an earlier run)')
+    await user.should_see(f'Run #{failed} (an earlier run)', retries=WAIT)  # a read off the event loop
     await see_status(user, 'status-create_pos_profiles', 'FAILED')
     await user.should_not_see(marker='retry-step-create_pos_profiles')  # actions only on the newest run
     user.find(marker='show-latest').click()

@@ -40,7 +40,7 @@ async def test_a_click_during_a_held_up_read_of_a_vanished_run_is_kept(user: Use
     await sign_in(user, 'admin', next_path=f'/tenants/{tenant_id}')
     await user.should_see(marker='run-id', content=f'Run #{newest}')
     user.find(marker=f'history-run-{vanishing}').click()
-    await user.should_see(f'Run #{vanishing} (an earlier run)')
+    await user.should_see(f'Run #{vanishing} (an earlier run)', retries=WAIT)
 
     with held_write_lock() as connection:
         connection.execute('DELETE FROM steprun WHERE run_id = ?', (vanishing,))
