@@ -154,7 +154,8 @@ def _name_key_of_row(context: Any) -> str:
 
 
 class Engine(SQLModel, table=True):
-    __table_args__ = (sa.Index('uq_engine_name_key', 'name_key', unique=True),)
+    # sqlite_autoincrement: an id is never handed out again after its engine is deleted (migration 0010).
+    __table_args__ = (sa.Index('uq_engine_name_key', 'name_key', unique=True), {'sqlite_autoincrement': True})
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=140, sa_column_kwargs={'unique': True}, nullable=False)
     name_key: str = name_key_col()
@@ -176,6 +177,7 @@ class Tenant(SQLModel, table=True):
         sa.Index('ix_tenant_status_engine', 'status', 'engine_id'),
         sa.Index('ix_tenant_created', 'created_at'),
         sa.Index('uq_tenant_name_key', 'name_key', unique=True),
+        {'sqlite_autoincrement': True},  # an id is never handed out again after its tenant is deleted (0010)
     )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=140, sa_column_kwargs={'unique': True}, nullable=False)
