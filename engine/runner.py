@@ -333,7 +333,7 @@ class _Execution:
             except RunCancelledError:
                 # A later checkpoint found the run cancelled: the step stopped before its next write.
                 # Not an execution that failed: it waits (PENDING) with the attempts it made, which a
-                # retry counts as attempts only (StepRun.fold_execution).
+                # retry counts as attempts only (storage/tables.py FOLD_EXECUTION).
                 outcome = StepOutcome(StepStatus.PENDING, attempts, started_at, _ms(started), {})
             except ProvisioningError as exc:
                 category = exc.category if step.critical else 'non_critical'
@@ -352,6 +352,7 @@ class _Execution:
         ctx = StepContext(tenant=self.snap.tenant, erp=client, outputs=self.snap.outputs, skipped=self.snap.skipped,
                           intents=self.intents, plan=self.snap.plan, before_write=before_write,
                           vouched=step.key in self.vouched)
+        client.take_cut_off()  # what an earlier attempt's end cut off is not this attempt's
         try:
             async with asyncio.timeout(self.runner.policy.attempt_timeout_s):
                 output = await (step.plan(ctx) if self.snap.plan else step.run(ctx))

@@ -234,8 +234,12 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
     run.error_category = run.error_message = run.error_step = None
     if trigger != RunTrigger.AUTO_RETRY:
         run.auto_retries = 0
+    tenant = session.get(Tenant, run.tenant_id)
+    # on the tenant's engine: an edit may have moved it since (only while none of its runs recorded a
+    # document, engine/services/tenant_edit.py), and the run must not write to the old one
+    run.engine_id = tenant.engine_id
     if statuses := tenant_status.lifecycle(run.mode):
-        tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.queued)
+        tenant_status.set_status(tenant, statuses.queued)
 
 
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:

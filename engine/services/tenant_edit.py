@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 from engine.services.engines import find_engine
 from engine.services.erpnext_footprint import Footprint, footprint
 from engine.services.runs import refuse_while_stopping
+from engine.services.tenant_removal import admin_user_kept
 from engine.services.tenant_lookup import tenant_in
 from engine.validation import Conflict, InvalidInput, TenantUpdate
 from storage import audit_log
@@ -105,11 +106,15 @@ def _rules(session: Session, tenant: Tenant) -> EditRules:
     if (company := made.company()) and not gone:
         why = _company_reason(*company)
         locked.update({key: why for key in COMPANY_FIELDS})
-    if (invited := made.admin_invited()) and not gone:
+    if (invited_by := _admin_invited_by(made, tenant)) and not gone:
         locked['admin_email'] = (
-            f"run #{invited.run_id} invited {tenant.admin_email} as the tenant's admin: ERPNext holds that user "
+            f"run #{invited_by} invited {tenant.admin_email} as the tenant's admin: ERPNext holds that user "
             '(named after the address, with a permission on the company), which a new address would leave '
             'behind. Add the new admin in ERPNext, or deprovision the tenant first, then change it')
+    elif gone and (kept := admin_user_kept(session, tenant)):
+        locked['admin_email'] = (
+            f'the teardown kept ERPNext user {kept} for the other tenants it is the admin of; the last of their '
+            'teardowns deletes it, which needs this address to find it')
     if made.anything:
         locked['engine'] = (
             f"this tenant's runs recorded documents on engine '{engine_name}' (a deprovision deletes them there): "
@@ -118,6 +123,14 @@ def _rules(session: Session, tenant: Tenant) -> EditRules:
     min_stores, reason = (1, None) if gone else _fewest_stores(made, tenant)
     return EditRules(tenant=tenant, engine_name=engine_name, blocked=blocked, locked=locked,
                      min_stores=min_stores, min_stores_reason=reason)
+
+
+def _admin_invited_by(made: Footprint, tenant: Tenant) -> int | None:
+    """The run that invited the admin, or that recorded inviting it (its answer may not have come:
+    ERPNext may hold the user all the same)."""
+    if invited := made.admin_invited():
+        return invited.run_id
+    return made.recorded.get('User', {}).get(tenant.admin_email.strip().lower())
 
 
 def _active_run(session: Session, tenant: Tenant) -> str | None:

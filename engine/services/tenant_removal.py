@@ -100,7 +100,7 @@ def _refuse_while_admin_kept_for_others(session: Session, tenant: Tenant) -> Non
     """Conflict when this tenant's teardown kept the admin user it had created because other tenants
     still had it as their admin, and one of those is still live: its teardown takes the user over from
     this tenant's runs (engine/services/deprovision.py `_admin_kept_for_others`)."""
-    kept = _admin_user_kept(session, tenant)
+    kept = admin_user_kept(session, tenant)
     if kept is None:
         return
     live = [other.name for other in tenant_queries.tenants_sharing_admin(session, tenant)
@@ -113,7 +113,7 @@ def _refuse_while_admin_kept_for_others(session: Session, tenant: Tenant) -> Non
                        'then delete this tenant.')
 
 
-def _admin_user_kept(session: Session, tenant: Tenant) -> str | None:
+def admin_user_kept(session: Session, tenant: Tenant) -> str | None:
     """The admin user the tenant's newest finished teardown kept for other tenants, or None."""
     output: dict[str, Any] | None = session.exec(
         select(StepRun.output).join(Run, col(Run.id) == col(StepRun.run_id))

@@ -140,7 +140,7 @@ def step_aggregates(session: Session, *, since: datetime) -> list[StepAggregate]
 
     An execution is a run of the step by the runner to an end (SUCCEEDED or FAILED, at least one
     attempt) in a provision run that finished since `since`: the step row's last one, and the earlier
-    ones a retry or a person's skip folded into its `earlier_*` counters (StepRun.fold_execution).
+    ones a retry or a person's skip folded into its `earlier_*` counters (storage/tables.py FOLD_EXECUTION).
     Extra attempts are the attempts past the first of each execution (attempts cut short by a cancel or
     a stopped process are not part of one). Steps settled by hand are not executions.
     The percentiles come from the duration histogram of the last executions (see the module docstring

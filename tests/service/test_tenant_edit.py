@@ -274,3 +274,38 @@ async def test_after_a_deprovision_the_company_fields_change_again_but_not_the_e
     assert (corrected.json()['company_name'], corrected.json()['stores']) == ('Acme GmbH', 1)
     assert moved.status_code == 409
     assert moved.json()['detail'].endswith('For another engine, create a new tenant and delete this one.')
+
+
+# ---- review 4: what an edit must not leave behind -----------------------------------------------------
+
+async def test_a_retry_after_the_engine_was_changed_runs_on_the_new_engine(
+        api, admin, provisioning, sandbox_engine) -> None:
+    await api.post('/api/v1/engines', headers=admin, json={  # the sandbox refuses its key pair
+        'name': 'Second ERP', 'base_url': 'https://erp2.example.com', 'api_key': 'k', 'api_secret': 's'})
+    tenant_id = (await api.post('/api/v1/tenants', headers=admin, json=tenant_body(engine='Second ERP'))).json()['id']
+    run_id = (await api.post(f'/api/v1/tenants/{tenant_id}/provision', headers=admin)).json()['id']
+    failed = await wait_for_run(api, admin, run_id)
+    assert (failed['status'], failed['error_step']) == ('FAILED', 'check_engine'), failed
+
+    moved = await api.patch(f'/api/v1/tenants/{tenant_id}', headers=admin, json={'engine': 'Sandbox'})
+    assert moved.status_code == 200, moved.text
+    assert (await api.post(f'/api/v1/runs/{run_id}/retry', headers=admin)).status_code == 202
+    retried = await wait_for_run(api, admin, run_id)
+
+    assert retried['status'] == 'SUCCEEDED', retried  # not on the engine the tenant left
+
+
+async def test_a_deprovisioned_admin_kept_for_another_tenant_keeps_its_address(
+        api, admin, provisioning, sandbox_engine) -> None:
+    acme = await new_tenant(api, admin, admin_email='boss@example.com')
+    beta = await new_tenant(api, admin, name='Beta Shops', admin_email='boss@example.com')
+    for tenant_id in (acme, beta):  # one after the other: Acme's run creates the user
+        run_id = (await api.post(f'/api/v1/tenants/{tenant_id}/provision', headers=admin)).json()['id']
+        assert (await wait_for_run(api, admin, run_id))['status'] == 'SUCCEEDED'
+    teardown = (await api.post(f'/api/v1/tenants/{acme}/deprovision', headers=admin)).json()
+    assert (await wait_for_run(api, admin, teardown['id']))['status'] == 'SUCCEEDED'
+
+    answer = await api.patch(f'/api/v1/tenants/{acme}', headers=admin, json={'admin_email': 'new@example.com'})
+
+    assert answer.status_code == 409, answer.text  # Beta's teardown finds the user it takes over by it
+    assert 'the teardown kept ERPNext user boss@example.com' in answer.json()['detail']
