@@ -3,11 +3,10 @@ but not one of the decided runs the success rate is computed from, and both say 
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from nicegui import app
 from nicegui.testing import User
+from test_metrics_page import provision
 from ui_helpers import sign_in
 
 from engine.services import engines, runs, tenants
@@ -24,21 +23,8 @@ def make_tenant(name: str) -> int:
     return tenants.create_tenant(app.state.db, data, actor='tests').id
 
 
-async def provision_to_the_end(tenant_id: int) -> str:
-    db = app.state.db
-    run = runs.request_provision(db, tenant_id, actor='tests')
-    for _ in range(300):
-        await app.state.dispatcher.tick()
-        await asyncio.gather(*app.state.dispatcher.tasks.values())
-        status = runs.run_detail(db, run.id)['status']
-        if status not in ('QUEUED', 'RUNNING'):
-            return status
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'run {run.id} did not finish')
-
-
 async def one_succeeded_one_cancelled() -> None:
-    assert await provision_to_the_end(make_tenant('Acme Retail')) == 'SUCCEEDED'
+    assert await provision('Acme Retail') == 'SUCCEEDED'
     cancelled = runs.request_provision(app.state.db, make_tenant('Beta Shops'), actor='tests')
     runs.cancel_run(app.state.db, cancelled.id, actor='tests')
 
