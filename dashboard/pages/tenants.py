@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from nicegui import app, events, run, ui
 
 from dashboard import session, state
+from dashboard.components import tenant_rows
 from dashboard.components.confirm import confirm
 from dashboard.components.csv_import import CsvImport
 from dashboard.components.notify import notify
@@ -26,6 +27,7 @@ from storage.tables import ACTIVE_RUN_STATUSES, Engine, TenantStatus, User
 
 PAGE_SIZES = (25, 50, 100)
 REFRESH_S = 3.0
+PAGER_BUTTONS = 7
 ALL = ''
 
 
@@ -97,8 +99,10 @@ class TenantList:
             ui.select(list(PAGE_SIZES), value=view.size, label='Per page',
                       on_change=lambda e: self.change(size=e.value, page=1)) \
                 .classes('w-24').mark('tenants-size')
-            self.pager = ui.pagination(1, 1, direction_links=True, value=view.page,
-                                       on_change=self._page_changed).mark('tenants-pager')
+            # At most PAGER_BUTTONS page numbers, the first and last always among them (400 pages of
+            # 10,000 tenants would otherwise be 400 buttons).
+            self.pager = ui.pagination(1, 1, direction_links=True, value=view.page, on_change=self._page_changed) \
+                .props(f'max-pages={PAGER_BUTTONS} boundary-numbers ellipses').mark('tenants-pager')
         ui.timer(REFRESH_S, self.load)
 
     async def change(self, **changes: Any) -> None:
@@ -174,46 +178,14 @@ class TenantList:
     def _table(self) -> ui.table:
         # Name, company and abbreviation share one column, the action is an icon and the run's kind a
         # second line: the table fits a 1366 px window. Status comes right after the name: on a phone
-        # it is in view without scrolling the table sideways.
-        columns = [_column('name', 'Tenant'), _column('status', 'Status'), _column('last_run', 'Last run'),
-                   _column('last_error', 'Last error'), _column('engine', 'Engine'),
-                   _column('stores', 'Stores', align='right'), _column('updated', 'Updated (UTC)')]
-        if self.can_act:
-            columns.append(_column('actions', ''))
-        selection = 'multiple' if self.can_act else None
-        table = ui.table(rows=[], columns=columns, row_key='id', selection=selection) \
+        # it is in view without scrolling the table sideways. Rows are data drawn by one template.
+        table = ui.table(rows=[], columns=tenant_rows.columns(actions=self.can_act), row_key='id',
+                         selection='multiple' if self.can_act else None) \
             .classes('w-full').props('flat bordered dense').mark('tenants-table')
-        # Vue's {{ }} writes text, never HTML: a tenant named <script>…</script> shows as those characters.
-        # A long name without spaces wraps anywhere instead of pushing the other columns out of view; on a
-        # phone the name gets a narrower column, so that the status beside it stays in view.
-        table.add_slot('body-cell-name', '''<q-td :props="props"
-            style="white-space: normal; overflow-wrap: anywhere; min-width: min(14rem, 30vw); max-width: 24rem">
-            <a :href="'/tenants/' + props.row.id" class="text-primary text-weight-medium">
-              {{ props.row.name }}</a>
-            <div class="text-grey-7 text-caption">
-              <span v-if="props.row.company_name !== props.row.name">{{ props.row.company_name }} · </span>
-              <span>{{ props.row.abbr ? 'abbr. ' + props.row.abbr : 'not in ERPNext yet' }}</span></div></q-td>''')
+        table.add_slot('body', tenant_rows.row_template(selectable=self.can_act, actions=self.can_act))
         table.add_slot('no-data', '''<div class="full-width row items-center no-wrap q-gutter-sm text-grey-8">
             <q-icon name="info" size="sm" /><span>{{ props.message }}</span></div>''')
-        table.add_slot('body-cell-status', '''<q-td :props="props">
-            <q-badge :color="props.row.status_color" class="px-2 py-1">{{ props.value }}</q-badge>
-            <q-badge v-if="props.row.drifted" color="orange-8" class="px-2 py-1 q-ml-xs">DRIFTED</q-badge>
-            <div v-if="props.row.waiting_for" class="text-orange-9 text-caption">
-              waiting for engine {{ props.row.waiting_for }} (offline)</div></q-td>''')
-        table.add_slot('body-cell-last_run', '''<q-td :props="props">
-            <q-badge v-if="props.value" :color="props.row.last_run_color" class="px-2 py-1">
-              {{ props.row.last_run_outcome }}</q-badge>
-            <div v-if="props.row.last_run_kind" class="text-grey-7 text-caption">{{ props.row.last_run_kind }}</div>
-            </q-td>''')
-        table.add_slot('body-cell-last_error', '''<q-td :props="props">
-            <div class="text-red-9 ellipsis" style="max-width: 14rem" :title="props.value">
-            {{ props.value }}</div></q-td>''')
         if self.can_act:
-            table.add_slot('body-cell-actions', '''<q-td :props="props" auto-width class="no-wrap">
-                <q-btn dense flat round color="primary" icon="play_arrow" aria-label="Provision"
-                       :disable="props.row.active" @click="() => $parent.$emit('provision', props.row)">
-                  <q-tooltip>Provision</q-tooltip></q-btn>
-                </q-td>''')
             table.on('provision', self.provision_one)
         return table
 
@@ -315,9 +287,3 @@ class TenantList:
                    type='negative')
             return None
         return user.username
-
-
-
-def _column(name: str, label: str, *, align: str = 'left') -> dict[str, Any]:
-    return {'name': name, 'label': label, 'field': name, 'align': align}
-

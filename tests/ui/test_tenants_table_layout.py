@@ -17,6 +17,6 @@ async def test_status_follows_the_tenant_and_the_action_is_an_icon(user: User) -
 
     tenants = table(user)
     assert [column['name'] for column in tenants.columns][:3] == ['name', 'status', 'last_run']
-    action = tenants.slots['body-cell-actions'].template
+    action = tenants.slots['body'].template
     assert 'aria-label="Provision"' in action and '<q-tooltip>Provision</q-tooltip>' in action
     assert 'label="Provision"' not in action.replace('aria-label="Provision"', '')

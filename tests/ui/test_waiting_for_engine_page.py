@@ -46,7 +46,7 @@ async def test_the_tenant_page_and_the_list_say_the_run_waits_for_its_offline_en
     rows = await wait_for_rows(user, lambda rows: len(rows) == 1)
     assert (rows[0]['status'], rows[0]['waiting_for']) == ('QUEUED', 'SB Bad')
     (table,) = user.find(marker='tenants-table').elements
-    assert 'waiting for engine {{ props.row.waiting_for }} (offline)' in table.slots['body-cell-status'].template
+    assert 'waiting for engine {{ props.row.waiting_for }} (offline)' in table.slots['body'].template
 
 
 async def test_a_run_on_an_online_engine_shows_no_wait(user: User) -> None:
