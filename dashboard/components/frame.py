@@ -36,7 +36,7 @@ def frame(title: str, user: User) -> Iterator[None]:
     """Header with the navigation `user` may use, open alerts, then the page's own content."""
     ui.colors(primary='#2f5d8a')
     _header(user)
-    _alert_banner()
+    _alert_banner(user)
     with ui.column().classes('w-full max-w-screen-xl mx-auto p-2 sm:p-4 gap-4'):
         ui.label(title).classes('text-2xl font-semibold')
         yield
@@ -97,7 +97,7 @@ def _current_section() -> str:
     return next((section for section in sections if path == section or path.startswith(section + '/')), path)
 
 
-def _alert_banner() -> None:
+def _alert_banner(user: User) -> None:
     """Open alerts under the header, re-read every few seconds (alerts open and close on their own).
 
     However many are open, the banner is ONE line ("3 open alerts: Engine offline: A, …", cut to the
@@ -120,13 +120,13 @@ def _alert_banner() -> None:
         banner.clear()
         if rows:
             with banner:
-                _alert_summary(rows, total, expanded=shown['open'], on_change=remember)
+                _alert_summary(rows, total, expanded=shown['open'], on_change=remember, user=user)
 
     fill()
     ui.timer(ALERT_REFRESH_S, fill)
 
 
-def _alert_summary(rows: list[Alert], total: int, *, expanded: bool, on_change: Any) -> None:
+def _alert_summary(rows: list[Alert], total: int, *, expanded: bool, on_change: Any, user: User) -> None:
     critical = any(alert.severity == 'critical' for alert in rows)
     colours = 'bg-red-100 text-red-900' if critical else 'bg-orange-100 text-orange-900'
     titles = ', '.join(alert_title(alert.rule, alert.subject) for alert in rows)
@@ -140,13 +140,13 @@ def _alert_summary(rows: list[Alert], total: int, *, expanded: bool, on_change: 
                 ui.label(titles).classes('text-sm truncate min-w-0').mark('alert-titles')
         with ui.column().classes('w-full gap-2 pb-1'):
             for alert in rows:
-                _alert_row(alert)
+                _alert_row(alert, user)
             if total > len(rows):
                 ui.label(f'… and {total - len(rows)} older alerts.').classes('text-sm') \
                     .mark('alert-more')
 
 
-def _alert_row(alert: Alert) -> None:
+def _alert_row(alert: Alert, user: User) -> None:
     with ui.column().classes('w-full gap-0 min-w-0').mark(f'alert-{alert.id}'):
         with ui.row().classes('items-baseline gap-x-2 gap-y-0'):
             ui.label(alert_title(alert.rule, alert.subject)).classes('font-semibold break-words') \
@@ -155,6 +155,18 @@ def _alert_row(alert: Alert) -> None:
         if alert.message:
             ui.label(alert.message).classes('text-sm whitespace-normal') \
                 .style('overflow-wrap: anywhere').mark('alert-message')
+        if alert.rule == 'engine_offline':
+            _engine_offline_action(alert.subject, user)
+
+
+def _engine_offline_action(engine_name: str, user: User) -> None:
+    """What the reader can do about an offline engine: an admin fixes it on Engines; the others cannot
+    open that page, so they are told whom to ask."""
+    if user.role in ADMIN_ONLY:
+        ui.link('Fix it on Engines', '/engines').classes('text-sm').mark('alert-action')
+    else:
+        ui.label(f"Ask an admin to fix engine '{engine_name}' (on Engines, a page for admins); its queued runs "
+                 'start by themselves once it answers.').classes('text-sm').mark('alert-action')
 
 
 def _log_out() -> None:

@@ -20,7 +20,7 @@ from engine.validation import (
     describe_errors,
 )
 from storage.db import Database
-from storage.tables import Engine, Tenant
+from storage.tables import Engine, EngineHealth, Tenant
 
 COUNTRIES = sorted({ERPNEXT_COUNTRY_NAMES.get(c.alpha_2, c.name) for c in pycountry.countries})
 CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
@@ -42,14 +42,17 @@ class TenantForm:
                 .mark('tenant-currency'),
                 'admin_email': ui.input('Admin e-mail', placeholder='ops@acme.com')
                 .mark('tenant-admin-email'),
-                'stores': ui.number('Stores (POS outlets, 1–20)', value=1, min=1, max=20, precision=0)
+                # No min/max: ui.number would clamp 200 to 20 without a word; the model's error says why.
+                'stores': ui.number('Stores (POS outlets, 1–20)', value=1)
                 .mark('tenant-stores'),
                 'engine': ui.select({e.id: e.name for e in engines}, label='Engine',
-                                    value=engines[0].id if len(engines) == 1 else None).mark('tenant-engine'),
+                                    value=default_engine(engines)).mark('tenant-engine'),
             }
-            for element in self.fields.values():
+            for key, element in self.fields.items():
                 element.classes('w-full').props('error=false')  # keeps room for the message under the field
                 element.on_value_change(lambda _e, element=element: self._clear_error(element))
+                if key != 'engine':  # Enter in the select picks an option
+                    element.on('keydown.enter', self.submit)
             with ui.row().classes('w-full justify-end'):
                 ui.button('Cancel', on_click=self.dialog.close).props('flat')
                 self.submit_button = ui.button('Create tenant', on_click=self.submit).mark('tenant-create')
@@ -58,6 +61,8 @@ class TenantForm:
         self.dialog.open()
 
     async def submit(self) -> None:
+        if not self.submit_button.enabled:  # Enter pressed again while the first one is being saved
+            return
         data = self._validated()
         actor = self.actor()
         if data is None or actor is None:
@@ -113,6 +118,13 @@ class TenantForm:
             self.fields[key].value = ''
         for element in self.fields.values():
             element.error = None
+
+
+def default_engine(engines: list[Engine]) -> int | None:
+    """The engine a new tenant starts with: the first online one (often the only one), else the first."""
+    online = [engine for engine in engines if engine.health == EngineHealth.ONLINE]
+    chosen = (online or engines)[:1]
+    return chosen[0].id if chosen else None
 
 
 def _required(field: str, value: Any) -> str | None:

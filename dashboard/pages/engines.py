@@ -15,6 +15,7 @@ from dashboard.components.confirm import confirm
 from dashboard.components.notify import notify
 from dashboard.components.status import status_badge
 from dashboard.session import ADMIN_ONLY, guarded_page
+from engine.process import HEALTH_EVERY_SECONDS, OFFLINE_RECHECK_SECONDS
 from engine.services import engines
 from engine.services.engines import EngineCheck
 from engine.validation import (
@@ -31,6 +32,9 @@ from storage.db import Database
 from storage.tables import Engine, User
 
 REFRESH_S = 10.0
+HEALTH_TEXT = (f'ERPNext sites the runs provision into. Health is checked every {HEALTH_EVERY_SECONDS:g} seconds, '
+               f'and every {OFFLINE_RECHECK_SECONDS:g} seconds while an engine is offline (its waiting runs '
+               'start soon after it answers again).')
 
 
 @guarded_page('/engines', title='Engines', roles=ADMIN_ONLY)
@@ -46,8 +50,7 @@ class EngineList:
         self.results: dict[int, EngineCheck] = {}
         self.form = EngineForm(self.db, actor=self.actor, on_saved=self.load)
         with ui.row().classes('w-full items-center'):
-            ui.label('ERPNext sites the runs provision into. Health is checked every 30 seconds.') \
-                .classes('text-grey-7')
+            ui.label(HEALTH_TEXT).classes('text-grey-7').mark('engines-health-text')
             ui.space()
             ui.button('Add engine', icon='add', on_click=lambda: self.form.open(None)).mark('engine-add')
         self.list = ui.column().classes('w-full gap-3')
@@ -141,10 +144,10 @@ class EngineForm:
                 'api_key': ui.input('API key').mark('engine-key'),
                 'api_secret': ui.input('API secret', password=True, password_toggle_button=False)
                 .props('autocomplete=new-password').mark('engine-secret'),
-                'max_concurrent_runs': ui.number('Max concurrent runs', value=4, min=1, max=64, precision=0)
-                .mark('engine-max-runs'),
-                'requests_per_second': ui.number('Requests per second', value=DEFAULT_REQUESTS_PER_SECOND,
-                                                 min=1, max=MAX_REQUESTS_PER_SECOND, precision=0)
+                # No min/max: ui.number would clamp 100000 to 64 without a word; the model's error says why.
+                'max_concurrent_runs': ui.number('Max concurrent runs (1–64)', value=4).mark('engine-max-runs'),
+                'requests_per_second': ui.number(f'Requests per second (1–{MAX_REQUESTS_PER_SECOND})',
+                                                 value=DEFAULT_REQUESTS_PER_SECOND)
                 .tooltip('Outbound ERPNext requests a second from each Provisioner process '
                          "(ERPNext's own 429 Retry-After pauses the engine on top)")
                 .mark('engine-rps'),

@@ -24,7 +24,10 @@ ROLE_POWERS = {
     Role.SUPPORT.value: 'Support staff create and provision tenants and retry runs.',
     Role.MANAGER.value: 'Managers read the charts and are read-only elsewhere.',
 }
-COLUMNS = ('Username', 'Role', 'Active', 'Locked until', 'Created', '')
+COLUMNS = ('Username', 'Role', 'Active', 'Sign-in lock', 'Created', '')
+# Locks per client address live in each process's limiter, which cannot list them: said, not shown.
+ADDRESS_LOCKS = ('Five wrong passwords from one address lock the name for that address only, for five minutes '
+                 '(not listed here). Reset password lifts every lock.')
 
 
 @session.guarded_page('/users', title='Users', roles=session.ADMIN_ONLY)
@@ -62,8 +65,7 @@ class UserList:
             .props('dense').mark(f'user-role-{row.username}')
         ui.label('active' if row.active else 'inactive') \
             .classes('text-green-8' if row.active else 'text-grey-6').mark(f'user-active-{row.username}')
-        locked = row.locked_until is not None and row.locked_until > utcnow()
-        ui.label(f'{row.locked_until:%Y-%m-%d %H:%M} UTC' if locked else '—')
+        ui.label(lock_text(row)).classes('text-sm').tooltip(ADDRESS_LOCKS).mark(f'user-lock-{row.username}')
         ui.label(f'{row.created_at:%Y-%m-%d %H:%M} UTC')
         with ui.row().classes('gap-1 no-wrap'):
             if row.active:
@@ -197,6 +199,13 @@ class PasswordForm:
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+
+def lock_text(user: User) -> str:
+    """'not locked', or until when the name is locked for sign-ins from every address."""
+    if user.locked_until is not None and user.locked_until > utcnow():
+        return f'locked for sign-ins from every address until {user.locked_until:%Y-%m-%d %H:%M} UTC'
+    return 'not locked'
+
 
 def _validated(model: type[UserCreate] | type[UserUpdate], fields: dict[str, Any]) -> Any:
     """The form as `model`, or None after showing each error under its field."""

@@ -30,4 +30,5 @@ class CheckEngine(Step):
 
     async def plan(self, ctx: StepContext) -> dict[str, Any]:
         output = await self.run(ctx)
-        return {**output, 'exists': [f"ERPNext as {output['user']}"], 'create': []}
+        # Shown as 'exists: an API key that acts as Administrator'.
+        return {**output, 'exists': [f"an API key that acts as {output['user']}"], 'create': []}
