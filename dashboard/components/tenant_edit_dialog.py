@@ -17,6 +17,7 @@ from nicegui import run, ui
 from pydantic import ValidationError
 
 from dashboard.components.confirm import confirm
+from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
 from dashboard.components.tenant_form import COUNTRIES, CURRENCIES
 from engine.services import engines, tenant_edit, tenant_removal
@@ -115,7 +116,7 @@ class TenantEditDialog(ui.dialog):
         }
         for key, element in fields.items():
             element.classes('w-full').props('error=false').mark(f'edit-{key.replace("_", "-")}')
-            element.on_value_change(lambda _e, element=element: _clear_error(element))
+            clear_error_on_change(element)
             if key in self.rules.locked:
                 element.disable()
         return fields
@@ -154,7 +155,7 @@ class TenantEditDialog(ui.dialog):
     def _changes(self) -> TenantUpdate | None:
         """The fields that differ from the tenant's, checked; None after showing every error by its field."""
         values = {key: element.value for key, element in self.fields.items()}
-        values['stores'] = _whole_number(values['stores'])
+        values['stores'] = whole_number(values['stores'])
         changed = {key: value for key, value in values.items()
                    if key not in self.rules.locked and _differs(value, self.current[key])}
         try:
@@ -194,15 +195,3 @@ def _differs(value: Any, current: Any) -> bool:
     if isinstance(value, str) and isinstance(current, str):
         return value.strip() != current
     return value != current
-
-
-def _clear_error(element: Any) -> None:
-    if element.error:
-        element.error = None
-
-
-def _whole_number(value: Any) -> Any:
-    """ui.number gives floats: 2.0 → 2; anything else is left for the model to refuse."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

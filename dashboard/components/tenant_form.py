@@ -9,6 +9,7 @@ import pycountry
 from nicegui import run, ui
 from pydantic import ValidationError
 
+from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
 from engine.services import tenants
 from engine.validation import (
@@ -50,7 +51,7 @@ class TenantForm:
             }
             for key, element in self.fields.items():
                 element.classes('w-full').props('error=false')  # keeps room for the message under the field
-                element.on_value_change(lambda _e, element=element: self._clear_error(element))
+                clear_error_on_change(element)
                 if key != 'engine':  # Enter in the select picks an option
                     element.on('keydown.enter', self.submit)
             with ui.row().classes('w-full justify-end'):
@@ -91,7 +92,7 @@ class TenantForm:
         """The form as a TenantCreate, or None after showing every error next to its field."""
         values = {key: element.value for key, element in self.fields.items()}
         try:
-            return TenantCreate.model_validate({**values, 'stores': _whole_number(values['stores'])})
+            return TenantCreate.model_validate({**values, 'stores': whole_number(values['stores'])})
         except ValidationError as exc:
             for field, message in describe_errors(exc):
                 element = self.fields.get(field.split('.')[0])
@@ -108,10 +109,6 @@ class TenantForm:
             self.fields[field].error = message
         else:
             notify(exc.message, type='negative')
-
-    def _clear_error(self, element: Any) -> None:
-        if element.error:
-            element.error = None
 
     def _reset(self) -> None:
         for key in ('name', 'admin_email'):
@@ -132,10 +129,3 @@ def _required(field: str, value: Any) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return 'choose an engine' if field == 'engine' else 'required'
     return None
-
-
-def _whole_number(value: Any) -> Any:
-    """ui.number gives floats: 2.0 → 2; anything else is left for the model to refuse."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from dashboard import session, state
 from dashboard.components.confirm import confirm
+from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
 from dashboard.components.status import status_badge
 from dashboard.session import ADMIN_ONLY, guarded_page
@@ -154,7 +155,7 @@ class EngineForm:
             }
             for element in self.fields.values():
                 element.classes('w-full').props('error=false')
-                element.on_value_change(lambda _e, element=element: _clear_error(element))
+                clear_error_on_change(element)
             self.secret_hint = ui.label('Leave the secret empty to keep the stored one.') \
                 .classes('text-xs text-grey-7')
             with ui.row().classes('w-full justify-end'):
@@ -204,7 +205,7 @@ class EngineForm:
     def _validated(self) -> EngineCreate | EngineUpdate | None:
         values = {key: element.value for key, element in self.fields.items()}
         for key in ('max_concurrent_runs', 'requests_per_second'):
-            values[key] = _whole_number(values[key])
+            values[key] = whole_number(values[key])
         if self.engine is not None and not (values['api_secret'] or '').strip():
             values.pop('api_secret')  # empty on edit: keep the stored secret
         model = EngineCreate if self.engine is None else EngineUpdate
@@ -250,14 +251,3 @@ def _check_text(name: str, result: EngineCheck) -> str:
     if not result.sent:
         return f"'{name}' was not checked ({when}): {result.error}"
     return f"Connection to '{name}' failed ({when}): {result.error}"
-
-
-def _clear_error(element: Any) -> None:
-    if element.error:
-        element.error = None
-
-
-def _whole_number(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
