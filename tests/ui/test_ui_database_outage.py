@@ -59,8 +59,11 @@ async def test_a_page_load_is_a_plain_503_that_reloads_itself(outage, user: User
     assert 'The database cannot be reached' in answer.text and 'Nothing was lost' in answer.text
     assert '<meta http-equiv="refresh" content="5">' in answer.text and 'Try again now' in answer.text
     assert 'Traceback' not in answer.text and 'sqlite' not in answer.text.lower()
-    assert [(w['path'], w['level']) for w in warnings(caplog)] == [('/tenants', 'warning')]
-    assert 'unable to open database file' in warnings(caplog)[0]['error']
+    # one warning line for the page load (the overview left open by the sign-in may log its own, if its
+    # refresh timer fires during the outage on a busy machine: the next test covers that page)
+    logged = [w for w in warnings(caplog) if w['path'] == '/tenants']
+    assert [w['level'] for w in logged] == ['warning'] and {w['level'] for w in warnings(caplog)} == {'warning'}
+    assert 'unable to open database file' in logged[0]['error']
     assert (await user.http_client.get('/tenants')).status_code == 200  # back
 
 
