@@ -30,6 +30,7 @@ async def test_drift_is_shown_and_repair_recreates_what_is_missing(user: User) -
                                        headers={'Authorization': 'token sandbox:sandbox'})
         assert deleted.status_code == 202
 
+    await user.should_see(marker='action-check-drift')  # the actions row is redrawn as the run ends
     user.find(marker='action-check-drift').click()
 
     await user.should_see(marker='tenant-drift', content='AR Store 2')
@@ -45,6 +46,7 @@ async def test_drift_is_shown_and_repair_recreates_what_is_missing(user: User) -
 async def test_deprovision_lists_the_plan_then_tears_down(user: User) -> None:
     await provisioned(user, 'admin')
 
+    await user.should_see(marker='action-deprovision')
     user.find(marker='action-deprovision').click()
     await user.should_see('delete Company Acme Retail')
     await user.should_see('delete POS Profile AR Store 2')
