@@ -178,7 +178,8 @@ async def test_runs_that_arrive_together_share_one_request(db, runner, make_tena
     await provision(db, runner, make_tenant('Acme Retail').id)  # every mode exists: no creation race
     tenants = [make_tenant(name) for name in OTHERS[:4]]
     before = len((await sandbox.get('/__sandbox__/requests')).json())
-    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=1500, count=1)  # long enough for the others to arrive on a busy machine
+    # the first batch is held long enough for the other runs to arrive while it is out, on a busy machine
+    await fault(sandbox, method='POST', doctype='frappe.client.insert_many', latency_ms=1500, count=1)
 
     details = await asyncio.gather(*(provision(db, runner, tenant.id) for tenant in tenants))
 
