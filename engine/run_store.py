@@ -88,7 +88,9 @@ class StepFailure:
 class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._set_intents = _SET_INTENTS_POSTGRES if is_postgres(db.engine) else _SET_INTENTS_SQLITE
+        set_intents = _SET_INTENTS_POSTGRES if is_postgres(db.engine) else _SET_INTENTS_SQLITE
+        # by whether the save names a lease owner (a dispatcher's run): then only while it holds the run
+        self._set_intents = {False: set_intents, True: set_intents.where(Run.lease_owner == bindparam('b_owner'))}
 
     def start(self, run_id: int, owner: str | None = None) -> RunSnapshot | None:
         """Mark the run RUNNING and reset unfinished steps; None when it is no longer runnable
@@ -136,12 +138,18 @@ class RunStore:
             raise LeaseLost(run_id)
         return row.status
 
-    def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
-        """Record the intents before the writes they announce; RunCancelledError (nothing recorded)
-        once the run was cancelled: the step that was about to write stops (no extra statement)."""
+    def save_intents(self, run_id: int, intents: dict[str, list[str]], owner: str | None = None) -> None:
+        """Record the intents before the writes they announce. Nothing is recorded, and the step that
+        was about to write stops, once the run was cancelled (RunCancelledError) or, with an `owner`,
+        taken over by another process (LeaseLost): the write it announces must not happen twice."""
+        parameters = {'b_run': run_id, 'b_intents': intents, **({'b_owner': owner} if owner is not None else {})}
         with self.db.statement() as connection:  # one UPDATE: the rest of the metadata is not read
-            if connection.execute(self._set_intents, {'b_run': run_id, 'b_intents': intents}).rowcount == 0:
-                raise RunCancelledError()
+            if connection.execute(self._set_intents[owner is not None], parameters).rowcount:
+                return
+            row = connection.execute(_LEASE, {'b_run': run_id}).one_or_none()  # why not (rare)
+        if row is not None and _taken_over(row.status, row.lease_owner, owner):
+            raise LeaseLost(run_id)
+        raise RunCancelledError()
 
     def finish(self, run_id: int, *, failed: StepFailure | None, warnings: int,
                abbr: str | None, owner: str | None = None, auto_retry: AutoRetryPolicy | None = None,

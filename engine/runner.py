@@ -128,8 +128,8 @@ class Runner:
             finally:
                 metrics.RUNS_EXECUTING.dec()
 
-    async def save_intents(self, run_id: int, intents: dict[str, list[str]]) -> None:
-        await asyncio.to_thread(self.store.save_intents, run_id, intents)
+    async def save_intents(self, run_id: int, intents: dict[str, list[str]], owner: str | None = None) -> None:
+        await asyncio.to_thread(self.store.save_intents, run_id, intents, owner)
 
 
 class _Execution:
@@ -142,7 +142,7 @@ class _Execution:
         self.steps, self.order = runner.workflows.get(snapshot.mode, runner.workflows[RunMode.PROVISION])
         self.status = dict(snapshot.steps)
         self.failure: StepFailure | None = None
-        self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i))
+        self.intents = IntentLog(snapshot.intents, lambda i: runner.save_intents(snapshot.run_id, i, owner))
         self.cancelled = False  # a checkpoint found the run cancelled: start no new step
         # Steps a person marked succeeded whose output a later step needs: they run again, looking
         # only, taking what they find in ERPNext as the tenant's (the person vouched for it).

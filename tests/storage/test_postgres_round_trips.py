@@ -17,7 +17,7 @@ from psycopg import pq
 from sqlalchemy import text
 
 from engine.errors import RunCancelledError
-from engine.run_store import RunStore
+from engine.run_store import LeaseLost, RunStore
 from storage.db import Database, make_engine
 from storage.tables import Engine, Run, RunStatus, Tenant
 
@@ -78,7 +78,7 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_it_is_used(db,
 def test_an_intent_save_is_one_round_trip(db, tmp_path) -> None:
     run_id = running_run(db)
     with round_trips(db, tmp_path) as sent:
-        RunStore(db).save_intents(run_id, {'Company': ['Acme Stores']})
+        RunStore(db).save_intents(run_id, {'Company': ['Acme Stores']}, owner='me')
     assert sent == ['Sync']  # one UPDATE: no BEGIN, no read of the metadata first, no COMMIT
     with db.session() as session:
         assert session.get(Run, run_id).meta['intents'] == {'Company': ['Acme Stores']}
@@ -105,6 +105,28 @@ def test_an_intent_save_replaces_the_intents_keeps_the_rest_and_stops_a_cancelle
             store.save_intents(run_id, {'Company': ['Acme Stores'], 'Customer': ['Acme Walk-in']})
         assert meta_of(database, run_id)['intents'] == {'Company': ['Acme Stores'],
                                                           'Warehouse': ['Main - AS', 'Stores - AS']}
+    finally:
+        database.dispose()
+
+
+@pytest.mark.parametrize('db_kind', ['sqlite', 'postgresql'])
+def test_an_intent_save_of_a_process_whose_lease_was_taken_over_records_nothing(db_kind, tmp_path, request) -> None:
+    # Review 4, #8: the process that lost the run must not announce (and then make) a write the new
+    # holder will make too.
+    url = f'sqlite:///{tmp_path / "intents.db"}' if db_kind == 'sqlite' else request.getfixturevalue('pg_url')
+    database = Database.from_url(url)
+    try:
+        run_id = running_run(database, meta={'intents': {'Company': ['Acme Stores']}})
+        store = RunStore(database)
+        with database.session() as session:
+            run = session.get(Run, run_id)
+            run.lease_owner = 'another process'
+            session.add(run)
+        with pytest.raises(LeaseLost):
+            store.save_intents(run_id, {'Company': ['Acme Stores'], 'Customer': ['Acme Walk-in']}, owner='me')
+        assert meta_of(database, run_id)['intents'] == {'Company': ['Acme Stores']}
+        store.save_intents(run_id, {'Company': ['Acme Stores'], 'Price List': ['Acme']}, owner='another process')
+        assert meta_of(database, run_id)['intents'] == {'Company': ['Acme Stores'], 'Price List': ['Acme']}
     finally:
         database.dispose()
 
