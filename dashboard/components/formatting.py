@@ -11,8 +11,9 @@ ALERT_TITLES = {'success_rate_low': 'Success rate below target', 'run_stuck': 'R
                 'engine_offline': 'Engine offline', 'queue_depth_high': 'Queue too long',
                 'step_failure_rate_high': 'Step failing often', 'tenant_drifted': 'Tenant drifted'}
 # What an error's category means for the run, in the words of the person reading the page.
+# A temporary problem's words also say how often the step retried it (`category_text`).
 CATEGORY_TEXT = {'critical': 'Critical, the run stopped here',
-                 'transient': 'Temporary ERPNext problem (retried automatically)',
+                 'transient': 'Temporary ERPNext problem, the run stopped here',
                  'non_critical': 'Warning, optional step: the run went on without it'}
 
 
@@ -54,9 +55,17 @@ def step_title(key: str | None) -> str:
 RUN_STOP_TEXT = {'critical': 'Stopped', 'transient': 'Stopped by a temporary ERPNext problem'}
 
 
-def category_text(category: str | None) -> str:
-    """What a step's error means for its run."""
-    return CATEGORY_TEXT.get(category or '', 'Error')
+def category_text(category: str | None, attempts: int | None = None) -> str:
+    """What a step's error means for its run; for a temporary problem, what the step's own retries did
+    ('… after 3 automatic retries of the step': `attempts` of its last execution, as the API gives them).
+    Whether the run is retried is the run's to say (`next_retry_at`, `retry_hint`), not the step's."""
+    text = CATEGORY_TEXT.get(category or '', 'Error')
+    if category != 'transient' or attempts is None:
+        return text
+    retries = attempts - 1
+    if retries < 1:
+        return f'{text} (the step was not retried)'
+    return f"{text} after {retries} automatic {'retry' if retries == 1 else 'retries'} of the step"
 
 
 def run_stop_text(category: str | None) -> str:

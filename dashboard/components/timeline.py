@@ -119,7 +119,8 @@ class StepTimeline:
                     text = without_title(step['error'], step['title'])
                     # a step settled by hand keeps the error it failed with: it no longer stops the run
                     failed = step['status'] == 'FAILED'
-                    prefix = category_text(step.get('error_category')) if failed else 'It had failed'
+                    prefix = (category_text(step.get('error_category'), step.get('attempts')) if failed
+                              else 'It had failed')
                     ui.label(f'{prefix}: {text}') \
                         .classes(f'text-sm {colour} break-words').mark(f"error-{step['key']}")
                 for text in warnings:

@@ -51,3 +51,9 @@ async def test_the_run_page_says_no_automatic_retries_are_left(user: User) -> No
     await user.should_see(marker='run-retry-hint', retries=WAIT,
                           content=f'No automatic retries left ({limit} used): click Retry run once ERPNext is back.')
     await user.should_not_see(marker='run-next-retry')
+    # The failed step says what its own retries did, in the numbers the API gives (no '(retried
+    # automatically)' beside a run that no longer is).
+    step = next(step for step in detail['steps'] if step['key'] == 'create_company')
+    assert (step['status'], step['error_category'], step['attempts']) == ('FAILED', 'transient', 4)
+    await user.should_see(marker='error-create_company', content='Temporary ERPNext problem, the run stopped here '
+                                                                 'after 3 automatic retries of the step: ')
