@@ -172,7 +172,7 @@ def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
 def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]]) -> list[DocumentLink]:
     """The documents as a teardown that succeeded left them (`teardown`: its outputs by step key):
     deleted, deleted with the company, already gone (ERPNext no longer had it: nothing was deleted),
-    kept (and why), or only this company's row removed."""
+    kept (and why), or only this company's row removed (or found gone already)."""
     fates: dict[tuple[str, str], str] = {}
     for key, output in teardown.items():
         doctype = TEARDOWN_DOCTYPES.get(key)
@@ -191,6 +191,9 @@ def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]
     went_with_company = ('deleted with the company' if _texts(company.get('deleted'))
                          else 'already gone with the company' if _texts(company.get('already_gone')) else None)
     went_with_user = _went_with_user(documents, fates)
+    # The payment-mode step looked up every row of the company: a configured mode it found no row in
+    # (the mode gone, or only this company's row) had lost that row before the teardown.
+    rows_looked_up = 'rows_removed' in (teardown.get('release_payment_modes') or {})  # none: marked done by hand
     result = []
     for doc in documents:
         fate = fates.get((doc.doctype, doc.name))
@@ -198,6 +201,8 @@ def with_fates(documents: list[DocumentLink], teardown: dict[str, dict[str, Any]
             fate = went_with_company
         if fate is None and went_with_user and doc.doctype == 'User Permission':
             fate = went_with_user
+        if fate is None and rows_looked_up and doc.doctype == 'Mode of Payment':
+            fate = ROW_ALREADY_GONE
         result.append(replace(doc, fate=fate or ('left in ERPNext' if doc.created
                                                  else "left in ERPNext (not this tenant's to delete)")))
     return result
@@ -260,6 +265,7 @@ UNFINISHED_NOTE = 'creation recorded, but its step did not finish: it may not ex
 TEARDOWN_DOCTYPES = {step.key: step.doctype for step in TEARDOWN_STEPS}  # what each deletes
 DELETED = 'deleted by the teardown'
 ALREADY_GONE = 'already gone before the teardown'  # a teardown step's `already_gone`: ERPNext had no such document
+ROW_ALREADY_GONE = "shared: this company's row was already gone before the teardown"
 
 
 def _company(out: dict[str, Any]) -> Named:

@@ -22,7 +22,7 @@ from engine.teardown.common import our_company, refused
 class ReleasePaymentModes(TeardownStep):
     key = 'release_payment_modes'
     title = 'Release payment modes'
-    doctype = 'Mode of Payment'  # what its output's deleted / rows_removed name
+    doctype = 'Mode of Payment'  # what its output's deleted / already_gone / kept / rows_removed name
     critical = True
     after = ('delete_pos_profiles',)
 
@@ -33,23 +33,28 @@ class ReleasePaymentModes(TeardownStep):
             for mode, row in (await _our_rows(ctx, company)).items():
                 await _drop_row(ctx, mode, row, company, self.title)
                 released.append(mode)
-        deleted = []
+        deleted, gone, kept = [], [], []
         for mode in ctx.recorded('Mode of Payment'):
             doc = await ctx.erp.find_doc('Mode of Payment', mode)
-            if doc is None or doc.get('accounts'):
-                continue  # gone already, or another company uses it now: it stays
+            if doc is None:
+                gone.append(mode)
+                continue
+            if doc.get('accounts'):
+                continue  # another company uses it now: it stays
             if doc.get('owner') != (user := await ctx.api_user()):  # made by somebody after our insert got no answer
                 ctx.warn(f"Mode of Payment '{mode}' was left in ERPNext: it was created by {doc.get('owner')}, not by "
                          f"Provisioner's API user {user}.")
+                if mode not in released:  # (one whose row went reads so)
+                    kept.append(mode)
                 continue
             try:
                 await ctx.erp.delete('Mode of Payment', mode)
                 deleted.append(mode)
             except erp.NotFoundError:
-                continue
+                gone.append(mode)
             except erp.ValidationError as exc:
                 raise refused('Mode of Payment', mode, exc, self.title) from exc
-        return {'rows_removed': released, 'deleted': deleted}
+        return {'rows_removed': released, 'deleted': deleted, 'already_gone': gone, 'kept': kept}
 
     @classmethod
     def preview(cls, record: TeardownRecord) -> Preview:
