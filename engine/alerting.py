@@ -13,9 +13,12 @@ transaction-level advisory lock, so evaluators of several processes take turns):
 After the commit the claimed notifications go to the webhook (engine/notify.py, with retries); a
 notification that still fails is handed back (its stamp undone) and tried at the next evaluation.
 
+A decided run succeeded or failed; a cancelled run is finished but not decided, so the success rate
+leaves it out (as the Overview and the metrics summary's `runs.decided` do).
+
 | rule | subject | fires when |
 | --- | --- | --- |
-| `success_rate_low` | `all` | < 95 % of the provisioning runs ended in the last hour succeeded (>= 5 ended) |
+| `success_rate_low` | `all` | < 95 % of the provisioning runs decided in the last hour succeeded (>= 5 decided) |
 | `run_stuck` | `run <id>` | a run has been RUNNING longer than PROVISIONER_STUCK_AFTER_MINUTES |
 | `engine_offline` | engine name | the engine's last health check found it offline |
 | `queue_depth_high` | `queue` | more than 100 runs are QUEUED |
@@ -116,7 +119,7 @@ def success_rate_low(session: Session, now: datetime, limits: Thresholds) -> lis
         return []
     return [Condition('success_rate_low', 'all', CRITICAL,
                       f'Only {_percent(succeeded / total)} of provisioning runs succeeded in the last '
-                      f'{_span(limits.window)} ({succeeded} of {total}; '
+                      f'{_span(limits.window)} ({succeeded} of {total} decided runs: cancelled runs are not counted; '
                       f'the floor is {limits.success_rate_min:.0%}). '
                       'Open the failed runs to see which step fails and why.')]
 

@@ -25,7 +25,8 @@ async def test_the_success_rate_alert_rounds_to_one_decimal_like_the_cards(db, m
 
     [alert] = open_alerts(db)
     assert alert.rule == 'success_rate_low'
-    assert alert.message.startswith('Only 84.6% of provisioning runs succeeded in the last 1 hour (11 of 13; ')
+    assert alert.message.startswith('Only 84.6% of provisioning runs succeeded in the last 1 hour (11 of 13 decided '
+                                    'runs: cancelled runs are not counted; ')
     assert 'the floor is 95%' in alert.message
 
 
@@ -36,3 +37,14 @@ async def test_a_whole_rate_keeps_its_decimal_too(db, make_tenant) -> None:
 
     [alert] = open_alerts(db)
     assert alert.message.startswith('Only 80.0% of provisioning runs succeeded')  # as the card: 80.0%
+
+
+async def test_the_success_rate_alert_counts_decided_runs_and_says_so(db, make_tenant) -> None:
+    """A cancelled run is finished but not decided: 4 of 5 decided runs is 80%, whatever was cancelled."""
+    finished_runs(db, make_tenant(), [RunStatus.SUCCEEDED] * 4 + [RunStatus.FAILED] + [RunStatus.CANCELLED] * 3)
+
+    await Alerting(db).evaluate()
+
+    [alert] = open_alerts(db)
+    assert alert.message.startswith('Only 80.0% of provisioning runs succeeded in the last 1 hour (4 of 5 decided '
+                                    'runs: cancelled runs are not counted; the floor is 95%). ')
