@@ -22,6 +22,7 @@ from engine.logging import configure_logging
 from storage.db import Database
 
 SECTIONS = ('overhead', 'throughput', 'dashboard', 'memory')
+CPUS = len(os.sched_getaffinity(0))  # the CPUs this process (and the sandbox it starts) may use
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ def overhead_rows(o: engine_overhead.Overhead) -> list[Row]:
         Row('1', f'critical path of its requests ({o.samples[-1].chain} round trips)', ms(o.median('critical_path'))),
         Row('1', 'wall ÷ critical path', x(o.ratio_to_critical_path), '≤ 1.10', x(o.ratio_to_critical_path),
             o.ratio_to_critical_path <= 1.10),
-        Row('1', 'all its requests end to end', ms(o.median('end_to_end')), '', f'wall ÷ it {x(o.ratio_to_end_to_end)}'),
+        Row('1', 'all its requests end to end', ms(o.median('end_to_end')), '',
+            f'wall ÷ it {x(o.ratio_to_end_to_end)}'),
         Row('6', 'floor: the same requests, plain sequential script', ms(o.median('floor')), '',
             f'wall ÷ floor {x(o.ratio_to_floor)}'),
         Row('1', 're-run over the provisioned tenant: wall time', ms(o.median('rerun_wall')), '',
@@ -176,6 +178,11 @@ def throughput_rows(results: list[throughput.Throughput], single_wall: float, si
                             f'ours ÷ floor {x(r.per_minute / r.floor_per_minute)}'))
         rows.append(Row('3', '  CPU per tenant: ours / ERPNext sandbox; request median',
                         f'{ours:.0f} / {theirs:.0f} ms; {r.request_median * 1000:.0f} ms'))
+        if ours + theirs:  # what this machine's CPUs could do at best: both processes on them, nothing idle
+            ceiling = CPUS * 60_000 / (ours + theirs)
+            budget = CPUS * 60_000 / (0.8 * ideal) - theirs  # our CPU per tenant at which 0.8 of ideal fits
+            rows.append(Row('3', f'  ceiling of {CPUS} CPUs at that CPU per tenant', f'{ceiling:.0f}/min',
+                            f'0.8 fits if ours ≤ {budget:.0f} ms', f'÷ ideal {x(ceiling / ideal)}'))
         if r.traffic_first:
             rows.append(Row('3', '  ERPNext traffic per tenant: first / last tenth of the queue',
                             f'{r.traffic_first / 1024:.1f} / {r.traffic_last / 1024:.1f} KiB', '',
