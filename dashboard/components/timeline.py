@@ -22,7 +22,9 @@ from dashboard.components.formatting import (
     without_title,
 )
 from dashboard.components.status import run_badge, status_badge, status_icon
+from dashboard.session import ADMIN_ONLY, current_user, may
 from engine import auto_retry
+from engine.services import engines
 from engine.services.tenant_view import PlannedStep
 from engine.steps import STEPS
 from storage import run_meta
@@ -49,11 +51,15 @@ StepActions = Callable[[dict[str, Any]], list[StepAction]]
 
 
 class RunPanel:
-    """The run's identity and progress: status, correlation id, trigger, attempt, who, when, errors."""
+    """The run's identity and progress: status, correlation id, trigger, attempt, who, when, errors.
 
-    def __init__(self) -> None:
+    `can_manage_engines`: whether the reader may fix an offline engine (an admin); None: ask the
+    page's signed-in user. The others read whom to ask instead of a link to Engines."""
+
+    def __init__(self, *, can_manage_engines: bool | None = None) -> None:
         self.container = ui.column().classes('w-full gap-1').mark('run-panel')
         self._shown: object = _NOTHING_YET
+        self.admin = may(current_user(), ADMIN_ONLY) if can_manage_engines is None else can_manage_engines
 
     def update(self, run: dict[str, Any] | None) -> None:
         signature = _run_signature(run)
@@ -65,7 +71,7 @@ class RunPanel:
             if run is None:
                 ui.label('This tenant has not been provisioned yet.').classes('text-gray-600')
                 return
-            _run_facts(run)
+            _run_facts(run, admin=self.admin)
 
 
 class StepTimeline:
@@ -191,7 +197,7 @@ def run_duration(run: dict[str, Any]) -> float | None:
     return None
 
 
-def _run_facts(run: dict[str, Any]) -> None:
+def _run_facts(run: dict[str, Any], *, admin: bool) -> None:
     with ui.row().classes('items-center gap-3'):
         ui.label(f"Run #{run['id']}").classes('text-lg font-semibold').mark('run-id')
         run_badge(run['status'], run.get('warnings')).mark('run-status')
@@ -217,11 +223,13 @@ def _run_facts(run: dict[str, Any]) -> None:
                 ui.label(str(value)).classes('break-all').mark(f"run-{label.split(' ')[0]}")
     for resumed in run.get('resumed') or []:
         ui.label(_resumed_text(run, resumed)).classes('text-blue-900').mark('run-resumed')
-    if run.get('waiting_for_engine'):
+    if wait := run.get('waiting_for_engine'):
         with ui.row().classes('w-full items-center gap-2 bg-orange-100 text-orange-900 p-2 rounded flex-nowrap'):
             ui.icon('hourglass_top').classes('shrink-0')
-            ui.label(run['waiting_for_engine']['message']).classes('break-words min-w-0').mark('run-waiting')
-            ui.link('Engines', '/engines').classes('shrink-0')
+            message = engines.waiting_message(wait['engine'], wait.get('reason'), admin=admin)
+            ui.label(message).classes('break-words min-w-0').mark('run-waiting')
+            if admin:  # the others cannot open Engines
+                ui.link('Engines', '/engines').classes('shrink-0')
     if run.get('next_retry_at'):
         ui.label(f"Next automatic retry at {fmt_time(run['next_retry_at'])}").classes('text-blue-900') \
             .mark('run-next-retry')

@@ -211,10 +211,13 @@ def engine_wait(engine: Engine) -> dict[str, Any]:
             'reason': engine.last_error, 'message': waiting_message(engine.name, engine.last_error)}
 
 
-def waiting_message(engine_name: str, reason: str | None) -> str:
+def waiting_message(engine_name: str, reason: str | None, *, admin: bool = True) -> str:
+    """Why the run waits and what to do: an admin fixes the engine on Engines; anyone else (who cannot
+    open that page) is told to ask an admin, in the words of the offline-engine alert."""
     why = f': {reason.rstrip(". ")}' if reason else ''
-    return (f"Waiting: engine '{engine_name}' is offline{why}. Fix it on Engines; the run starts by itself "
-            'once the engine answers.')
+    action = 'Fix it on Engines' if admin else 'Ask an admin to fix it (on Engines, a page for admins)'
+    return (f"Waiting: engine '{engine_name}' is offline{why}. {action}; the run starts by itself once the engine "
+            'answers.')
 
 
 # ---- helpers -----------------------------------------------------------------------------------

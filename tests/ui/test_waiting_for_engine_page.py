@@ -4,7 +4,7 @@ tenants list (QA pass 2, finding 5): here the engine's ERPNext refuses its API k
 from __future__ import annotations
 
 import pytest
-from nicegui import app
+from nicegui import app, ui
 from nicegui.testing import User
 from test_tenant_detail import new_tenant, see_status
 from test_tenants_page import wait_for_rows
@@ -47,6 +47,27 @@ async def test_the_tenant_page_and_the_list_say_the_run_waits_for_its_offline_en
     assert (rows[0]['status'], rows[0]['waiting_for']) == ('QUEUED', 'SB Bad')
     (table,) = user.find(marker='tenants-table').elements
     assert 'waiting for engine {{ props.row.waiting_for }} (offline)' in table.slots['body'].template
+
+
+@pytest.mark.parametrize(('role', 'action'), [
+    ('support', 'Ask an admin to fix it (on Engines, a page for admins); the run starts by itself'),
+    ('manager', 'Ask an admin to fix it (on Engines, a page for admins); the run starts by itself'),
+    ('admin', 'Fix it on Engines; the run starts by itself'),
+])
+async def test_the_wait_says_what_this_role_can_do_as_the_offline_engine_alert_does(user: User, role: str,
+                                                                                    action: str) -> None:
+    """Only admins may manage engines: the others read whom to ask, and get no link to a page they cannot open."""
+    tenant_id = new_tenant(engine=await offline_engine())
+    runs.request_provision(app.state.db, tenant_id, actor='tests')
+    await app.state.dispatcher.tick()
+
+    await sign_in(user, role, next_path=f'/tenants/{tenant_id}')
+
+    await user.should_see(marker='run-waiting', content=action)
+    if role != 'admin':
+        await user.should_not_see('Fix it on Engines')
+        (panel,) = user.find(marker='run-panel').elements
+        assert not [link for link in panel.descendants() if isinstance(link, ui.link)]
 
 
 async def test_a_run_on_an_online_engine_shows_no_wait(user: User) -> None:
