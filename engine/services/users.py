@@ -306,7 +306,12 @@ def _apply_changes(user: User, data: UserUpdate, new_hash: str | None) -> dict[s
         changes['password'] = 'changed'  # never the password or its hash
         user.password_hash = new_hash
     if (new_hash is not None or data.active) and (user.locked_until or user.failed_logins):
-        changes['unlocked'] = True  # an admin's password reset or re-activation lifts a lockout
+        # An admin's password reset or re-activation lifts a lockout, audited as [before, after] like the
+        # other changes: 'locked_until: 2026-12-01 23:50:00 UTC → not locked', 'failed_logins: 3 → 0'.
+        if user.locked_until:
+            changes['locked_until'] = [user.locked_until.isoformat(), 'not locked']
+        if user.failed_logins:
+            changes['failed_logins'] = [user.failed_logins, 0]
         user.failed_logins, user.locked_until = 0, None
     return changes
 
