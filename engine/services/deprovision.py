@@ -35,6 +35,7 @@ from engine.services.runs import (
     refuse_while_admin_shared_with,
     refuse_while_stopping,
 )
+from engine.services.tenant_locks import tenant_to_run
 from engine.services.tenant_lookup import tenant_in
 from engine.teardown import TEARDOWN_STEPS
 from engine.teardown.base import TeardownRecord
@@ -90,7 +91,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
     """Queue a teardown run (409 when a run is active, or when there is nothing to tear down)."""
     try:
         with db.session() as session:
-            tenant = tenant_in(session, tenant_id)
+            tenant = tenant_to_run(session, tenant_id)  # an edit or delete in progress ends first
             refuse_while_stopping(session, tenant_id)  # a cancelled run's step may still create something
             if tenant.status not in DEPROVISIONABLE:
                 raise Conflict(f"Tenant '{tenant.name}' is {tenant.status}: only a provisioned (or failed) tenant "

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from engine import tenant_status
 from engine.services import engines
-from engine.services.tenant_lookup import tenant_in
+from engine.services.tenant_locks import tenant_to_run
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.validation import Conflict, InvalidInput, NotFound
 from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
@@ -64,7 +64,7 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
     Repair asked for it (its trigger stays DESIGN's; the audit event and the run's metadata say so)."""
     try:
         with db.session() as session:
-            tenant = tenant_in(session, tenant_id)
+            tenant = tenant_to_run(session, tenant_id)  # an edit or delete in progress ends first
             refuse_while_stopping(session, tenant_id)
             if not plan:
                 refuse_while_admin_shared_with(session, tenant, RunMode.DEPROVISION)
@@ -234,7 +234,7 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
     run.error_category = run.error_message = run.error_step = None
     if trigger != RunTrigger.AUTO_RETRY:
         run.auto_retries = 0
-    tenant = session.get(Tenant, run.tenant_id)
+    tenant = tenant_to_run(session, run.tenant_id)  # an edit in progress ends first (the automatic retry's path)
     # on the tenant's engine: an edit may have moved it since (only while none of its runs recorded a
     # document, engine/services/tenant_edit.py), and the run must not write to the old one
     run.engine_id = tenant.engine_id
@@ -306,6 +306,10 @@ def _change_run(db: Database, run_id: int, change, *, on_plan: str | None,
             run = session.get(Run, run_id)
             if run is None:
                 raise NotFound(f'Run {run_id} does not exist.')
+            try:  # an edit or delete of the tenant in progress ends first
+                tenant_to_run(session, run.tenant_id)
+            except NotFound:  # deleted with its tenant meanwhile
+                raise NotFound(f'Run {run_id} does not exist.') from None
             refuse_while_stopping(session, run.tenant_id)
             if on_plan is not None and run.mode == RunMode.PLAN:
                 raise Conflict(_plan_is_read_only(run, on_plan))

@@ -28,6 +28,7 @@ from engine.services.engines import find_engine
 from engine.services.erpnext_footprint import Footprint, footprint
 from engine.services.runs import refuse_while_stopping
 from engine.services.tenant_removal import admin_user_kept
+from engine.services.tenant_locks import tenant_to_change
 from engine.services.tenant_lookup import tenant_in
 from engine.validation import Conflict, InvalidInput, TenantUpdate
 from storage import audit_log
@@ -69,7 +70,7 @@ def update_tenant(db: Database, tenant_id: int, data: TenantUpdate, *, actor: st
     no longer change (each reason named) or a name is taken; InvalidInput for an unknown engine."""
     try:
         with db.session() as session:
-            tenant = tenant_in(session, tenant_id)
+            tenant = tenant_to_change(session, tenant_id)  # a run request waits until the change is saved
             rules = _rules(session, tenant)
             if rules.blocked:
                 raise Conflict(rules.blocked)

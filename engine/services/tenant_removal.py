@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 
 from engine.services.erpnext_footprint import WRITES_NOTHING, Footprint, footprint
 from engine.services.runs import refuse_while_stopping
+from engine.services.tenant_locks import tenant_to_change
 from engine.services.tenant_lookup import tenant_in
 from engine.validation import Conflict
 from storage import audit_log
@@ -51,7 +52,7 @@ def delete_tenant(db: Database, tenant_id: int, *, actor: str) -> Tenant:
     as it was. Conflict when something of it may be in ERPNext, or a run of it is active."""
     try:
         with db.session() as session:
-            tenant = tenant_in(session, tenant_id)
+            tenant = tenant_to_change(session, tenant_id)  # a run request waits until the delete is saved
             _refuse_removal(session, tenant)
             run_ids = list(session.exec(select(Run.id).where(Run.tenant_id == tenant.id)).all())
             if run_ids:
