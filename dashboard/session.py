@@ -2,10 +2,14 @@
 named "ui session") in an HttpOnly cookie, so logging out or deactivating a user ends the session at once.
 
 A sign-in runs on the login page's websocket, which cannot set a cookie. So it ends on an HTTP
-request: `log_in` checks the password and keeps the new token in NiceGUI's user storage under a
-one-time code that only that browser tab learns; the tab then opens FINISH_PATH with the code, whose
-answer sets the token cookie and a new NiceGUI session id. Nothing is signed in before that, and a
-cookie planted in the browser before the sign-in is worth nothing after it (session fixation)."""
+request: `log_in` checks the password and keeps, in NiceGUI's user storage (a file on the server),
+only what finishing needs: the digest of a one-time code that only that browser tab learns, the
+user's id, the deadline and the page to go to. The tab then posts the code to FINISH_PATH (in the
+body, never in the URL), whose answer creates the token (the user checked again: still there,
+active, not locked), sets its cookie and a new NiceGUI session id. No token exists before that,
+so none is ever in the storage file, and a cookie planted in the browser before the sign-in is worth
+nothing after it (session fixation). Signing out is a POST as well (FINISH_PATH and LOGOUT_PATH
+refuse posts from other sites: dashboard/same_origin.py)."""
 
 from __future__ import annotations
 
@@ -19,20 +23,21 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from nicegui import app, context, ui
 
-from engine.services import users
+from engine.services import sign_in_handoff, users
 from storage.db import Database
 from storage.tables import Role, User
 
 SESSION_TTL = timedelta(hours=12)
 SESSION_COOKIE = 'provisioner_session'  # the sign-in token; NiceGUI's own cookie is `session`
 FINISH_PATH = '/login/finish'
-HANDOFF_SECONDS = 60  # from the password check to FINISH_PATH (one redirect, normally milliseconds)
+LOGOUT_PATH = '/logout'
+HANDOFF_SECONDS = 60  # from the password check to FINISH_PATH (one form post, normally milliseconds)
 _PENDING = 'sign_in'  # the key in app.storage.user of a sign-in waiting for FINISH_PATH
 MAX_CODE_LENGTH = 100
 ANY_ROLE = frozenset(Role)
@@ -48,53 +53,68 @@ def database() -> Database:
 def current_user() -> User | None:
     """The user of the page's browser (its token cookie), or None."""
     request = context.client.request
-    token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+    return user_of(request) if request is not None else None
+
+
+def user_of(request: Request) -> User | None:
+    """The user whose live token the request's cookie holds, or None."""
+    token = request.cookies.get(SESSION_COOKIE)
     return users.user_for_token(database(), token) if token else None
 
 
-def log_in(username: str, password: str, *, client: str | None) -> str:
-    """Check the credentials (AuthenticationFailed / AccountLocked / TooManyAttempts: the same service
-    and the same limiter as the REST token endpoint) and open a session that waits for `finish_sign_in`.
+def log_in(username: str, password: str, *, client: str | None, target: str) -> str:
+    """Check the credentials (AuthenticationFailed / AccountLocked / TooManyAttempts: the same limiter
+    and checks as the REST token endpoint) and keep a sign-in that waits for `finish_sign_in`.
 
-    Returns the one-time code to send this browser tab to (`finish_url`)."""
-    signed_in = users.sign_in(database(), app.state.process.login_limiter, username, password, client=client,
-                              token_name='ui session', ttl=SESSION_TTL)
-    _drop_pending()  # an earlier sign-in of this browser that never finished
+    Returns the one-time code this browser tab is to post to FINISH_PATH; `target` is where the
+    browser goes once signed in (a safe path: dashboard/redirect_target.py)."""
+    user = sign_in_handoff.check_password(database(), app.state.process.login_limiter, username, password,
+                                          client=client)
     code = secrets.token_urlsafe(32)
-    app.storage.user[_PENDING] = {'code': _digest(code), 'token': signed_in.token,
-                                  'until': time.time() + HANDOFF_SECONDS}
+    app.storage.user[_PENDING] = {'code': _digest(code), 'user_id': user.id,
+                                  'until': time.time() + HANDOFF_SECONDS, 'next': target}
     return code
 
 
-def finish_url(code: str, target: str) -> str:
-    return f'{FINISH_PATH}?{urlencode({"code": code, "next": target})}'
-
-
-def finish_sign_in(request: Request, code: str, response: Response) -> bool:
-    """On FINISH_PATH: give the browser the session `log_in` opened (the token cookie on `response`)
-    and a new NiceGUI session id. False, and nothing changes, for a code that is not this browser's
-    pending one; a pending one past HANDOFF_SECONDS is revoked."""
-    pending = app.storage.user.get(_PENDING)
-    if not isinstance(pending, dict) or not code or len(code) > MAX_CODE_LENGTH \
+def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
+    """On FINISH_PATH: the redirect to the sign-in's target that gives the browser a new token (its
+    cookie) and a new NiceGUI session id. None, and nothing signed in, for a code that is not this
+    browser's pending one, one past HANDOFF_SECONDS, or a user deactivated or locked meanwhile; a
+    code is good once only."""
+    pending = _pending()
+    if pending is None or not code or len(code) > MAX_CODE_LENGTH \
             or not hmac.compare_digest(pending['code'], _digest(code)):
-        return False
+        return None
     del app.storage.user[_PENDING]
     if time.time() > pending['until']:
-        _revoke(pending['token'])
-        return False
-    response.set_cookie(SESSION_COOKIE, pending['token'], max_age=int(SESSION_TTL.total_seconds()),
-                        **_cookie_flags())
+        return None
+    client = request.client.host if request.client else None
+    token = sign_in_handoff.open_session(database(), pending['user_id'], client=client, token_name='ui session',
+                                         ttl=SESSION_TTL)
+    if token is None:
+        return None
+    response = RedirectResponse(pending['next'], status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), **_cookie_flags())
     _new_session_id(request)
-    return True
+    return response
 
 
 def log_out(request: Request, response: Response) -> None:
     """End the browser's session: the token is revoked, its cookie deleted, the session id new."""
     if token := request.cookies.get(SESSION_COOKIE):
         _revoke(token)
-    _drop_pending()
+    app.storage.user.pop(_PENDING, None)
     response.delete_cookie(SESSION_COOKIE, **_cookie_flags())
     _new_session_id(request)
+
+
+def _pending() -> dict[str, Any] | None:
+    """This browser's sign-in waiting for FINISH_PATH, or None (also for an entry of another shape)."""
+    pending = app.storage.user.get(_PENDING)
+    shape = {'code': str, 'user_id': int, 'until': (int, float), 'next': str}
+    if not isinstance(pending, dict) or not all(isinstance(pending.get(k), t) for k, t in shape.items()):
+        return None
+    return pending
 
 
 def _cookie_flags() -> dict[str, Any]:
@@ -106,11 +126,6 @@ def _new_session_id(request: Request) -> None:
     holds nothing. NiceGUI's middleware makes the new id's storage on the browser's next request, so
     this request must not use app.storage.user after this."""
     request.session['id'] = str(uuid.uuid4())
-
-
-def _drop_pending() -> None:
-    if isinstance(pending := app.storage.user.pop(_PENDING, None), dict):
-        _revoke(pending['token'])
 
 
 def _revoke(token: str) -> None:

@@ -14,6 +14,7 @@ from nicegui import context, ui
 
 from dashboard import session
 from dashboard.components.formatting import alert_title
+from dashboard.components.post_form import post_form
 from dashboard.session import ADMIN_ONLY, ANY_ROLE, MANAGER_PLUS
 from engine.services import alerts
 from storage.tables import Alert, User
@@ -47,16 +48,17 @@ def _header(user: User) -> None:
     here = _current_section()
     entries = [(label, path, icon) for label, path, icon, roles in NAVIGATION if user.role in roles]
     with ui.header().classes('items-center gap-4 px-4 py-2 bg-primary no-wrap'):
-        _phone_menu(entries, here, user)
+        log_out = post_form(session.LOGOUT_PATH).mark('log-out-form')  # a POST: see dashboard/session.py
+        _phone_menu(entries, here, user, log_out)
         ui.link('Provisioner', '/').classes('text-lg font-bold text-white no-underline')
         _nav_links(entries, here)
         ui.space()
         ui.label(f'{user.username} ({user.role})').classes('text-white text-sm gt-xs')
-        ui.button('Log out', icon='logout', on_click=_log_out).props('flat color=white dense') \
+        ui.button('Log out', icon='logout', on_click=lambda: log_out.submit()).props('flat color=white dense') \
             .classes('gt-sm')
 
 
-def _phone_menu(entries: list[tuple[str, str, str]], here: str, user: User) -> None:
+def _phone_menu(entries: list[tuple[str, str, str]], here: str, user: User, log_out: post_form) -> None:
     """The menu button of narrow screens: every entry (the current one bold), then log out."""
     with ui.button(icon='menu').props('flat round color=white dense aria-label="Menu"') \
             .classes('lt-md').mark('nav-menu'), ui.menu():
@@ -67,7 +69,7 @@ def _phone_menu(entries: list[tuple[str, str, str]], here: str, user: User) -> N
                 ui.icon(icon)
                 ui.label(label)
         ui.separator()
-        ui.menu_item(f'{user.username} ({user.role}): log out', on_click=_log_out)
+        ui.menu_item(f'{user.username} ({user.role}): log out', on_click=lambda: log_out.submit())
 
 
 def _nav_links(entries: list[tuple[str, str, str]], here: str) -> None:
@@ -167,7 +169,3 @@ def _engine_offline_action(engine_name: str, user: User) -> None:
     else:
         ui.label(f"Ask an admin to fix engine '{engine_name}' (on Engines, a page for admins); its queued runs "
                  'start by themselves once it answers.').classes('text-sm').mark('alert-action')
-
-
-def _log_out() -> None:
-    ui.navigate.to('/logout')  # an HTTP request: it deletes the session's cookie and renews its id

@@ -10,6 +10,7 @@ from nicegui.testing import User
 from dashboard.security_headers import CONTENT_SECURITY_POLICY
 from dashboard.session import SESSION_COOKIE
 from engine.services import users
+from tests.ui.ui_helpers import finish_sign_in, log_out
 
 pytestmark = pytest.mark.nicegui_main_file('main.py')
 ADMIN_PASSWORD = 'admin-password-1'
@@ -66,9 +67,10 @@ async def test_logging_out_ends_the_session_on_the_server(user: User):
     user.find('Username').type('admin')
     user.find('Password').type(ADMIN_PASSWORD)
     user.find('Sign in').click()
+    await finish_sign_in(user)
     await user.should_see('admin (admin)')
     token = user.http_client.cookies[SESSION_COOKIE]
     assert users.user_for_token(app.state.db, token) is not None
-    await user.open('/logout')
+    await log_out(user)
     await user.should_see('Sign in')
     assert users.user_for_token(app.state.db, token) is None  # a stolen cookie is worth nothing now

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from nicegui import app
 from nicegui.testing import User
-from ui_helpers import sign_in
+from ui_helpers import log_out, sign_in
 
 from engine.services import audit
 
@@ -34,7 +34,7 @@ async def test_wrong_password_is_refused_and_audited(user: User) -> None:
 async def test_signing_in_lands_on_the_page_asked_for_and_logout_ends_the_session(user: User) -> None:
     await sign_in(user, 'admin', next_path='/users')
     await user.should_see('Log out')
-    user.find('Log out').click()
+    await log_out(user)  # the header's button posts its form to /logout
     await user.should_see('Sign in')
     await user.open('/users')
     await user.should_see('Sign in')  # the session token was revoked on the server

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from nicegui.testing import User
-from ui_helpers import ADMIN_PASSWORD
+from ui_helpers import ADMIN_PASSWORD, finish_sign_in
 
 from dashboard.redirect_target import safe_next
 
@@ -33,6 +33,7 @@ async def sign_in_with_next(user: User, next_query: str) -> None:
     user.find('Username').type('admin')
     user.find('Password').type(ADMIN_PASSWORD)
     user.find('Sign in').click()
+    await finish_sign_in(user)
 
 
 async def test_signing_in_with_a_backslash_next_lands_on_the_overview(user: User) -> None:

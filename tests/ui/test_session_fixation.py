@@ -12,7 +12,7 @@ import httpx
 import pytest
 from nicegui import app
 from nicegui.testing import User
-from ui_helpers import ADMIN_PASSWORD
+from ui_helpers import ADMIN_PASSWORD, SITE, finish_sign_in, form_fields, log_out
 
 from dashboard.session import SESSION_COOKIE
 
@@ -39,6 +39,7 @@ async def sign_in_on_the_form(user: User) -> None:
     user.find('Username').type('admin')
     user.find('Password').type(ADMIN_PASSWORD)
     user.find('Sign in').click()
+    await finish_sign_in(user)
     await user.should_see('admin (admin)', retries=50)
 
 
@@ -61,15 +62,20 @@ async def test_a_cookie_planted_before_the_sign_in_is_not_signed_in_after_it(use
 async def test_the_sign_in_ends_once_only(user: User) -> None:
     await user.open('/login')
     planted = dict(user.http_client.cookies)
-    await sign_in_on_the_form(user)
-    finish = next(path for path in user.back_history if path.startswith('/login/finish?'))
+    user.find('Username').type('admin')
+    user.find('Password').type(ADMIN_PASSWORD)
+    user.find('Sign in').click()
+    finish, fields = await form_fields(user, 'finish-sign-in', wait_for='code')
+    await finish_sign_in(user)
+    await user.should_see('admin (admin)', retries=50)
 
-    async with browser_with(planted) as attacker:
-        again = await attacker.get(finish, follow_redirects=False)  # the same code a second time
-        assert again.status_code == 303 and again.headers['location'].startswith('/login')
+    async with browser_with(planted) as attacker:  # the same code a second time, from the old session
+        again = await attacker.post(finish, data=fields, headers={'Origin': SITE}, follow_redirects=False)
+        assert again.status_code == 303 and again.headers['location'] == '/login'
         assert not await signed_in(attacker)
-        guessed = await attacker.get('/login/finish?code=guess&next=%2Fusers', follow_redirects=False)
-        assert guessed.headers['location'].startswith('/login?')
+        guessed = await attacker.post(finish, data={'code': 'guess'}, headers={'Origin': SITE},
+                                      follow_redirects=False)
+        assert guessed.headers['location'] == '/login'
         assert not await signed_in(attacker)
     assert await signed_in(user.http_client)
 
@@ -78,7 +84,7 @@ async def test_signing_out_gives_a_new_session_id_and_ends_the_old_one(user: Use
     await sign_in_on_the_form(user)
     before = dict(user.http_client.cookies)
 
-    await user.open('/logout')
+    await log_out(user)
     await user.should_see('Sign in')
 
     assert user.http_client.cookies['session'] != before['session']

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from nicegui import app
 from nicegui.testing import User
-from ui_helpers import ADMIN_PASSWORD, sign_in
+from ui_helpers import ADMIN_PASSWORD, finish_sign_in, sign_in
 
 NOTICE = 'The database cannot be reached right now.'
 SIGN_IN_LATER = 'The database cannot be reached right now, so nobody can sign in.'
@@ -95,4 +95,5 @@ async def test_the_sign_in_form_says_why_nobody_can_sign_in(outage, user: User, 
         outage.end()
     assert [w['path'] for w in warnings(caplog)] == ['/login']
     user.find('Sign in').click()
+    await finish_sign_in(user)
     await user.should_see('admin (admin)')
