@@ -7,6 +7,10 @@ and none of whose provisioning steps succeeded (other than the engine check, whi
 has nothing in ERPNext that Provisioner made or took as its own. A name recorded before an insert
 whose answer never came counts as made: ERPNext may hold it. A step a person marked succeeded counts
 as done: it means "ERPNext holds what this step makes".
+
+A teardown that completed deleted what the runs before it made (and listed what it kept, which is
+not ours): only the runs after the tenant's last completed teardown count. That such a teardown
+happened is noted (`torn_down`): the engine keeps the record of those earlier documents.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from storage import run_meta
-from storage.tables import Run, RunMode, StepRun, StepStatus, Tenant
+from storage.tables import Run, RunMode, RunStatus, StepRun, StepStatus, Tenant
 
 WRITES_NOTHING = frozenset({'check_engine', 'verify_provisioning'})
 STORE_DOCTYPES = ('Warehouse', 'POS Profile')
@@ -39,11 +44,13 @@ class Done:
 
 @dataclass(frozen=True)
 class Footprint:
-    """What the tenant's runs recorded: each name by DocType (with the run that recorded it first,
-    confirmed or not), and each provisioning step that succeeded (its newest success)."""
+    """What the tenant's runs since its last completed teardown recorded: each name by DocType (with
+    the run that recorded it first, confirmed or not), and each provisioning step that succeeded (its
+    newest success); `torn_down`: a teardown of the tenant completed (before those runs)."""
 
     recorded: dict[str, dict[str, int]] = field(default_factory=dict)
     done: dict[str, Done] = field(default_factory=dict)
+    torn_down: bool = False
 
     @property
     def anything(self) -> bool:
@@ -81,8 +88,11 @@ class Footprint:
 
 
 def footprint(session: Session, tenant: Tenant) -> Footprint:
-    """What `tenant`'s runs recorded (plans record nothing: they only look)."""
-    runs = session.exec(select(Run.id, Run.meta).where(Run.tenant_id == tenant.id, Run.mode != RunMode.PLAN)
+    """What `tenant`'s runs after its last completed teardown recorded (plans record nothing: they
+    only look)."""
+    teardown = last_completed_teardown(session, tenant.id)
+    since = col(Run.id) > (teardown or 0)
+    runs = session.exec(select(Run.id, Run.meta).where(Run.tenant_id == tenant.id, Run.mode != RunMode.PLAN, since)
                         .order_by(col(Run.id))).all()
     recorded: dict[str, dict[str, int]] = {}
     for run_id, meta in runs:
@@ -93,10 +103,18 @@ def footprint(session: Session, tenant: Tenant) -> Footprint:
     steps = session.exec(
         select(StepRun.step_key, StepRun.run_id, StepRun.manual_by, StepRun.output)
         .join(Run, col(Run.id) == col(StepRun.run_id))
-        .where(Run.tenant_id == tenant.id, Run.mode == RunMode.PROVISION, StepRun.status == StepStatus.SUCCEEDED)
+        .where(Run.tenant_id == tenant.id, Run.mode == RunMode.PROVISION, since,
+               StepRun.status == StepStatus.SUCCEEDED)
         .order_by(col(StepRun.run_id))).all()
     done = {key: Done(run_id, manual_by is not None, output or {}) for key, run_id, manual_by, output in steps}
-    return Footprint(recorded={doctype: names for doctype, names in recorded.items() if names}, done=done)
+    return Footprint(recorded={doctype: names for doctype, names in recorded.items() if names}, done=done,
+                     torn_down=teardown is not None)
+
+
+def last_completed_teardown(session: Session, tenant_id: int) -> int | None:
+    """The id of the tenant's newest teardown run that succeeded, or None."""
+    return session.exec(select(func.max(Run.id)).where(Run.tenant_id == tenant_id, Run.mode == RunMode.DEPROVISION,
+                                                       Run.status == RunStatus.SUCCEEDED)).one()
 
 
 def _strings(value: Any) -> Iterator[str]:

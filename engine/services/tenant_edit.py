@@ -10,7 +10,9 @@ engine/services/erpnext_footprint.py):
   the new number has a warehouse or POS profile on record.
 
 A deprovisioned tenant's company, stores and admin are gone, so those may change again (its engine
-may not: its runs' records name documents there). The abbreviation is not a tenant's input: the
+may not: its runs' records name documents there). So is what the runs before a completed teardown
+made once the tenant is provisioned again: only the runs after it count (its admin stays while that
+teardown kept the admin's user for other tenants). The abbreviation is not a tenant's input: the
 company step derives it from the company name. Nothing changes while a run of the tenant is queued
 or running, or a cancelled one is still stopping (Conflict). The same rules as on creation apply to
 each value (engine/validation.py `TenantUpdate`), and names are unique in the same way.
@@ -112,11 +114,11 @@ def _rules(session: Session, tenant: Tenant) -> EditRules:
             f"run #{invited_by} invited {tenant.admin_email} as the tenant's admin: ERPNext holds that user "
             '(named after the address, with a permission on the company), which a new address would leave '
             'behind. Add the new admin in ERPNext, or deprovision the tenant first, then change it')
-    elif gone and (kept := admin_user_kept(session, tenant)):
+    elif (gone or made.torn_down) and (kept := admin_user_kept(session, tenant)):
         locked['admin_email'] = (
             f'the teardown kept ERPNext user {kept} for the other tenants it is the admin of; the last of their '
             'teardowns deletes it, which needs this address to find it')
-    if made.anything:
+    if made.anything or made.torn_down:
         locked['engine'] = (
             f"this tenant's runs recorded documents on engine '{engine_name}' (a deprovision deletes them there): "
             'it stays on that engine. For another engine, create a new tenant'

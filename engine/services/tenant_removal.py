@@ -2,9 +2,9 @@
 
 A tenant may be deleted when nothing of it is left in ERPNext to account for: none of its runs
 recorded a document or got a writing step done (engine/services/erpnext_footprint.py), or it is
-DEPROVISIONED (its teardown deleted what its runs made and listed what it kept). Never while a run
-of it is queued or running, or a cancelled one is still stopping. Otherwise: Conflict, saying to
-deprovision it first.
+DEPROVISIONED (its teardown deleted what its runs made and listed what it kept); once provisioned
+again, only the runs after its last completed teardown count. Never while a run of it is queued or
+running, or a cancelled one is still stopping. Otherwise: Conflict, saying to deprovision it first.
 
 Its runs and their steps go with it (the foreign keys need it, and a run means nothing without its
 tenant); the audit log keeps every event, the `tenant.deleted` one with its name. An engine that only
@@ -76,13 +76,10 @@ def _refuse_removal(session: Session, tenant: Tenant) -> None:
     if run is not None:
         raise Conflict(f"Tenant '{tenant.name}' has an active run (#{run.id}, {run.status}): wait for it to end "
                        'or cancel it, then delete the tenant.')
-    if tenant.status == TenantStatus.DEPROVISIONED:
-        _refuse_while_admin_kept_for_others(session, tenant)
-        return
-    made = footprint(session, tenant)
-    if made.anything:
+    if tenant.status != TenantStatus.DEPROVISIONED and (made := footprint(session, tenant)).anything:
         raise Conflict(f"Tenant '{tenant.name}' may have documents in ERPNext ({_what(made)}): deprovision it "
                        'first (the teardown deletes what its runs made), then delete it.')
+    _refuse_while_admin_kept_for_others(session, tenant)  # after a teardown, provisioned again or not
 
 
 def _what(made: Footprint) -> str:
