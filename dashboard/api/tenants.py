@@ -106,19 +106,21 @@ def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) 
 @router.patch('/{tenant_id}', responses={404: {'description': 'no tenant with this id'}})
 def update_tenant(tenant_id: IdPath, body: TenantUpdate, user: SupportPlus, db: DbDep) -> TenantPublic:
     """Correct a tenant: only the fields given change, each checked as on creation. A field may change
-    while ERPNext holds nothing made from it: name, company_name, country and currency until a run
-    created the company; admin_email until the admin was invited; engine while no run recorded any
-    document; stores up at any time (Provision, or Repair, then makes the new ones), down only while
-    the dropped stores have no documents. 409 naming what blocks a field, or while a run is active;
-    audited as `tenant.updated` (field: old → new)."""
+    while ERPNext holds nothing made from it: name at any time (the Company is named by company_name,
+    which follows a new name only while it may change itself); company_name, country and currency until
+    a run created the company; admin_email until the admin was invited; engine while no run recorded
+    any document; stores up at any time (Provision, or Repair, then makes the new ones), down only while
+    the dropped stores have no documents. What runs before a completed teardown made no longer counts.
+    409 naming what blocks a field, or while a run is active; audited as `tenant.updated` (field: old →
+    new)."""
     return TenantPublic.of(tenant_edit.update_tenant(db, tenant_id, body, actor=user.username))
 
 
 @router.delete('/{tenant_id}', status_code=status.HTTP_204_NO_CONTENT,
                responses={404: {'description': 'no tenant with this id'}})
 def delete_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep) -> Response:
-    """Delete a tenant that has nothing in ERPNext (no run recorded a document) or was deprovisioned,
-    with its runs; 409 otherwise (deprovision it first) or while a run is active. The audit log keeps
-    its events and a `tenant.deleted` one with its name."""
+    """Delete a tenant that has nothing in ERPNext (no run since its last completed teardown recorded
+    a document) or was deprovisioned, with its runs; 409 otherwise (deprovision it first) or while a run
+    is active. The audit log keeps its events and a `tenant.deleted` one with its name."""
     tenant_removal.delete_tenant(db, tenant_id, actor=user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

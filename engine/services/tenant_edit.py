@@ -3,7 +3,9 @@
 A field may change while ERPNext holds nothing made from it (what the tenant's runs recorded:
 engine/services/erpnext_footprint.py):
 
-- name, company_name, country, currency: while no run created (or took) the tenant's Company;
+- name: at any time (our label: the company step names the Company by company_name, never by it;
+  a renamed tenant's company_name follows its name while that may change, and stays otherwise);
+- company_name, country, currency: while no run created (or took) the tenant's Company;
 - admin_email: until the invite step succeeded (ERPNext then has a user of that address from it);
 - engine: while no run recorded any document (a teardown looks for them on the tenant's engine);
 - stores: up at any time (a provisioning run then makes the new stores), down while no store above
@@ -40,8 +42,8 @@ from storage.queries import runs as run_queries
 from storage.queries import tenants as queries
 from storage.tables import Engine, RunMode, Tenant, TenantStatus, utcnow
 
-COMPANY_FIELDS = ('name', 'company_name', 'country', 'currency')
-FIELDS = (*COMPANY_FIELDS, 'admin_email', 'engine', 'stores')
+COMPANY_FIELDS = ('company_name', 'country', 'currency')  # what the company step makes the Company from
+FIELDS = ('name', *COMPANY_FIELDS, 'admin_email', 'engine', 'stores')
 MAX_NAMED = 4  # documents named in a refusal
 RUN_KINDS = {RunMode.PROVISION: 'provisioning run', RunMode.PLAN: 'plan run', RunMode.DEPROVISION: 'teardown run'}
 
@@ -76,7 +78,7 @@ def update_tenant(db: Database, tenant_id: int, data: TenantUpdate, *, actor: st
             rules = _rules(session, tenant)
             if rules.blocked:
                 raise Conflict(rules.blocked)
-            wanted = _wanted(session, tenant, data)
+            wanted = _wanted(session, tenant, data, rules)
             changes = {key: [_shown(session, key, getattr(tenant, _column(key))), _shown(session, key, value)]
                        for key, value in wanted.items() if value != getattr(tenant, _column(key))}
             if not changes:
@@ -185,16 +187,17 @@ def _refuse_locked(tenant: Tenant, rules: EditRules, wanted: dict[str, Any], cha
 
 # ---- values --------------------------------------------------------------------------------------
 
-def _wanted(session: Session, tenant: Tenant, data: TenantUpdate) -> dict[str, Any]:
+def _wanted(session: Session, tenant: Tenant, data: TenantUpdate, rules: EditRules) -> dict[str, Any]:
     """The given fields as stored values: the engine by id; a renamed tenant's company follows its name
-    unless it was named otherwise (or is given)."""
+    unless it was named otherwise (or is given), or may no longer change."""
     wanted = data.given()
     if 'engine' in wanted:
         engine = find_engine(session, wanted['engine'])
         if engine is None:
             raise InvalidInput('engine', f"no engine with id or name '{wanted['engine']}'")
         wanted['engine'] = engine.id
-    if 'name' in wanted and 'company_name' not in wanted and tenant.company_name == tenant.name:
+    if 'name' in wanted and 'company_name' not in wanted and tenant.company_name == tenant.name \
+            and 'company_name' not in rules.locked:
         wanted['company_name'] = wanted['name']
     return wanted
 

@@ -205,11 +205,15 @@ async def test_the_qa_case_an_admin_erpnext_refused_is_corrected_and_invited(
     fixed = await api.patch(f'/api/v1/tenants/{tenant_id}', headers=admin,
                             json={'admin_email': 'joerg@buecher.example.de'})
     renamed = await api.patch(f'/api/v1/tenants/{tenant_id}', headers=admin, json={'name': 'Acme GmbH'})
+    recompanied = await api.patch(f'/api/v1/tenants/{tenant_id}', headers=admin,
+                                  json={'name': 'Acme AG', 'company_name': 'Acme AG'})
 
     assert fixed.status_code == 200, fixed.text
-    assert renamed.status_code == 409
-    assert renamed.json()['detail'] == (
-        f"Tenant 'Acme Retail' cannot be changed so: name, company_name: run #{run_id} created the Company "
+    assert renamed.status_code == 200, renamed.text  # the name is ours: the Company is named by company_name
+    assert (renamed.json()['name'], renamed.json()['company_name']) == ('Acme GmbH', 'Acme Retail')
+    assert recompanied.status_code == 409
+    assert recompanied.json()['detail'] == (
+        f"Tenant 'Acme GmbH' cannot be changed so: company_name: run #{run_id} created the Company "
         "'Acme Retail' in ERPNext from it, and ERPNext keeps a company's name, country and currency: deprovision "
         'the tenant first (it deletes what its runs made), then correct it.')
     retried = await api.post(f'/api/v1/runs/{run_id}/steps/invite_tenant_admin/retry', headers=admin)
