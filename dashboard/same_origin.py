@@ -2,10 +2,14 @@
 
 The cookies are SameSite=Lax, so a cross-site POST carries none of them; but the answer to such a
 POST (a top-level navigation) may still set or delete them, and a sibling host of the same site is
-not cross-site at all. So these posts must also say, in the `Origin` header every browser sends with
-a POST, that they come from a page of this very host. A post without it, or from elsewhere, changes
-nothing and gets a 403 page.
+not cross-site at all. So these posts must also show that they come from a page of this very host,
+in the headers a browser sets and no page can forge:
 
+- `Sec-Fetch-Site` (Fetch Metadata), when sent, must be `same-origin`;
+- `Origin` must name this host. Our pages' `Referrer-Policy: no-referrer` makes browsers send
+  `Origin: null` with their own form posts; such a post passes only with `Sec-Fetch-Site: same-origin`.
+
+Anything else (no such header at all included) changes nothing and gets a 403 page.
 The host is the request's `Host` header: a reverse proxy in front must pass it on unchanged.
 """
 
@@ -32,8 +36,18 @@ Sign in and out with the dashboard's own buttons.</p>
 
 
 def same_origin(request: Request) -> bool:
-    """Whether the request's Origin is this host (scheme http or https; default ports ignored)."""
-    origin, host = request.headers.get('origin', ''), request.headers.get('host', '')
+    """Whether the browser says the request comes from a page of this host (see above)."""
+    fetch_site = request.headers.get('sec-fetch-site')
+    if fetch_site is not None and fetch_site != 'same-origin':
+        return False
+    origin = request.headers.get('origin', '')
+    if origin in ('', 'null'):
+        return fetch_site == 'same-origin'
+    return _names_host(origin, request.headers.get('host', ''))
+
+
+def _names_host(origin: str, host: str) -> bool:
+    """Whether `origin` is http(s) on `host` (default ports ignored)."""
     try:
         parts = urlsplit(origin)
     except ValueError:
@@ -46,7 +60,8 @@ def same_origin(request: Request) -> bool:
 def refused(request: Request) -> HTMLResponse:
     """The answer to a post `same_origin` said no to (logged as one warning line)."""
     log.warning('ui.cross_site_post_refused', path=request.url.path,
-                origin=request.headers.get('origin', '(none)')[:200])
+                origin=request.headers.get('origin', '(none)')[:200],
+                fetch_site=request.headers.get('sec-fetch-site', '(none)')[:50])
     return HTMLResponse(REFUSED_PAGE, status_code=status.HTTP_403_FORBIDDEN, headers={'Cache-Control': 'no-store'})
 
 

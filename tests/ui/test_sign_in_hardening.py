@@ -158,17 +158,35 @@ async def test_opening_the_logout_address_signs_nothing_out(user: User) -> None:
     assert users.user_for_token(app.state.db, token) is None
 
 
-@pytest.mark.parametrize('origin', [ELSEWHERE, 'http://test.evil.example', 'https://evil.example:443', 'null', None])
-async def test_a_log_out_from_another_site_is_refused(user: User, origin: str | None) -> None:
+@pytest.mark.parametrize('headers', [
+    {'Origin': ELSEWHERE}, {'Origin': 'http://test.evil.example'}, {'Origin': 'https://evil.example:443'},
+    {'Origin': 'http://test:8080'}, {'Origin': 'null'}, {},
+    {'Origin': 'null', 'Sec-Fetch-Site': 'cross-site'}, {'Sec-Fetch-Site': 'same-site'},
+    {'Origin': SITE, 'Sec-Fetch-Site': 'cross-site'},  # a forged Origin cannot hide what the browser says
+])
+async def test_a_log_out_from_another_site_is_refused(user: User, headers: dict[str, str]) -> None:
     await sign_in(user, 'admin')
     token = user.http_client.cookies[SESSION_COOKIE]
-    headers = {'Origin': origin} if origin else {}
 
     answer = await user.http_client.post('/logout', headers=headers, follow_redirects=False)
 
     assert answer.status_code == 403 and 'nothing was done' in answer.text
     assert 'set-cookie' not in answer.headers
     assert users.user_for_token(app.state.db, token) is not None
+
+
+@pytest.mark.parametrize('headers', [
+    {'Origin': SITE}, {'Origin': 'http://test:80'}, {'Origin': SITE, 'Sec-Fetch-Site': 'same-origin'},
+    {'Origin': 'null', 'Sec-Fetch-Site': 'same-origin'},  # Chromium's own post under Referrer-Policy: no-referrer
+])
+async def test_a_log_out_from_this_site_is_done(user: User, headers: dict[str, str]) -> None:
+    await sign_in(user, 'admin')
+    token = user.http_client.cookies[SESSION_COOKIE]
+
+    answer = await user.http_client.post('/logout', headers=headers, follow_redirects=False)
+
+    assert (answer.status_code, answer.headers['location']) == (303, '/login')
+    assert users.user_for_token(app.state.db, token) is None
 
 
 async def test_a_sign_in_finished_from_another_site_is_refused_and_the_code_kept(user: User) -> None:
