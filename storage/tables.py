@@ -218,6 +218,8 @@ class Run(SQLModel, table=True):
         # warnings" filter (storage/queries/tenants.py) reads them without a pass over the history.
         sa.Index('ix_run_warned', 'status', 'tenant_id', 'mode',
                  sqlite_where=sa.text('warnings > 0'), postgresql_where=sa.text('warnings > 0')),
+        # the audit log keeps a deleted run's events by its id: an id is never handed out again (0011)
+        {'sqlite_autoincrement': True},
     )
     id: int | None = Field(default=None, primary_key=True)
     tenant_id: int = Field(foreign_key='tenant.id')
