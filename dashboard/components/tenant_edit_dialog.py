@@ -109,8 +109,10 @@ class TenantEditDialog(ui.dialog):
             'country': ui.input(LABELS['country'], value=values['country'], autocomplete=COUNTRIES),
             'currency': ui.input(LABELS['currency'], value=values['currency'], autocomplete=CURRENCIES),
             'admin_email': ui.input(LABELS['admin_email'], value=values['admin_email']),
+            # No min/max (as on New tenant): ui.number would clamp 200 to 20, or 1 to the fewest stores
+            # ERPNext holds, without a word; the model's or the service's error says why instead.
             'stores': ui.number(f"{LABELS['stores']} (POS outlets, {self.rules.min_stores}–20)", value=values['stores'],
-                                min=self.rules.min_stores, max=20, precision=0),
+                                precision=0),
             'engine': ui.select({engine.id: engine.name for engine in choices}, label=LABELS['engine'],
                                 value=values['engine']),
         }
@@ -137,10 +139,13 @@ class TenantEditDialog(ui.dialog):
             return
         except Conflict as exc:  # a taken name belongs under its field; other refusals name their fields
             field = next((key for key, start in TAKEN.items() if exc.message.startswith(start)), None)
-            if field is None:
-                notify(exc.message, type='negative', multi_line=True)
-            else:
+            too_few = exc.message.removeprefix(f"{_refused(self.rules.tenant)}stores: ")
+            if field is not None:
                 self._show_error(field, exc.message.removeprefix('company_name: '))
+            elif too_few != exc.message and '; ' not in too_few:  # fewer stores than ERPNext holds, alone
+                self._show_error('stores', too_few)
+            else:
+                notify(exc.message, type='negative', multi_line=True)
             return
         except ServiceError as exc:
             notify(exc.message, type='negative', multi_line=True)
@@ -185,6 +190,12 @@ def _saved(before: Tenant, after: Tenant) -> str:
     if in_erpnext and 'admin_email' in fields:
         words += " Retry the step 'Invite tenant admin' (or provision again) to invite the new address."
     return words
+
+
+def _refused(tenant: Tenant) -> str:
+    """How the service's refusal of locked fields (or of too few stores) begins."""
+    # NOTE: the words of engine/services/tenant_edit.py `_refuse_locked`.
+    return f"Tenant '{tenant.name}' cannot be changed so: "
 
 
 def _column(key: str) -> str:
