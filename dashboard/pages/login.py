@@ -78,7 +78,7 @@ async def finish_sign_in(request: Request) -> Response:
 
 
 @ui.page(session.LOGOUT_PATH, title='Log out · Provisioner')
-def logout_page(request: Request) -> RedirectResponse | None:
+def logout_page() -> RedirectResponse | None:
     """Opening the address signs nothing out (any page could make a browser open it): it asks."""
     user = session.current_user()
     if user is None:
@@ -93,7 +93,7 @@ def logout_page(request: Request) -> RedirectResponse | None:
 
 
 @app.post(session.LOGOUT_PATH, include_in_schema=False)
-def log_out(request: Request) -> Response:
+async def log_out(request: Request) -> Response:  # async: on the loop, like NiceGUI's storage it changes
     if not same_origin(request):
         return refused(request)
     response = RedirectResponse('/login', status_code=303)

@@ -60,11 +60,12 @@ async def log_out(user: User, *, origin: str = SITE) -> httpx.Response:
 async def post_page_form(user: User, marker: str, *, origin: str = SITE, wait_for: str | None = None
                          ) -> httpx.Response:
     """Post the page's form marked `marker` (once its field `wait_for` holds a value) and, when the
-    answer redirects, open that page; the answer."""
+    answer redirects, go to that page as `ui.navigate.to` does in the simulation (in the background:
+    wait for what it shows with `should_see`); the answer."""
     action, fields = await form_fields(user, marker, wait_for=wait_for)
     answer = await user.http_client.post(action, data=fields, headers={'Origin': origin}, follow_redirects=False)
     if answer.status_code == 303:
-        await user.open(answer.headers['location'])
+        user.navigate.to(answer.headers['location'])
     return answer
 
 
