@@ -17,6 +17,11 @@ from engine.steps.base import Step, StepContext
 from engine.steps.common import REFUSALS, create_document, create_document_with_notes, require_ours, withdraw_refused
 
 THROTTLED = 'Throttled'  # ERPNext's answer past its hourly limit of new users (frappe User.throttle_user_creation)
+# How a throttled invite's stored message reads (this wording and the one before it, which runs of older
+# versions stored): engine/auto_retry.py recognises the failure by it and retries the step after a wait,
+# because the runner records every failure of an optional step as 'non_critical', whatever its cause.
+THROTTLE_MARK = 'creates at most `throttle_user_limit` users an hour'
+THROTTLE_NOTE = 'ERPNext throttles new users'
 # User.send_password_notification's alert (a 200: the user is made) when no outgoing Email Account exists:
 # "Please setup default outgoing Email Account from Settings > Email Account" (older: "Tools > Email Account")
 NO_EMAIL_ACCOUNT = 'outgoing email account'
@@ -107,12 +112,18 @@ async def _without_welcome_email(ctx: StepContext, user: str, doc: dict[str, Any
 def _refused(user: str, exc: erp.ValidationError) -> NonCriticalProvisioningError:
     if exc.message.strip().rstrip('.') == THROTTLED:
         return NonCriticalProvisioningError(
-            f"ERPNext refused to create user '{user}' for now: it creates at most `throttle_user_limit` users "
-            "an hour (60 unless the site says otherwise) and that many were created in the last hour. Retry "
-            "'Invite tenant admin' later, or raise throttle_user_limit in the site's site_config.json.")
+            f"{THROTTLE_NOTE}: it refused to create user '{user}' for now, as it {THROTTLE_MARK} (60 unless "
+            "the site says otherwise) and that many were created in the last hour. Provisioner retries this step "
+            "by itself once the hour has had time to pass (the run says when, while its automatic retries "
+            "last); to let the users in sooner, raise throttle_user_limit in the site's site_config.json.")
     return NonCriticalProvisioningError(
         f"ERPNext refused to create user '{user}': {exc.message}. Correct the tenant's admin e-mail or "
         "create the user in ERPNext, then retry 'Invite tenant admin'.")
+
+
+def throttled(step_key: str | None, message: str | None) -> bool:
+    """Whether a failure of step `step_key` with `message` is ERPNext's throttle of new users."""
+    return step_key == InviteTenantAdmin.key and THROTTLE_MARK in (message or '')
 
 
 def _no_invitation(user: str) -> str:
