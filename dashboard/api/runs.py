@@ -37,6 +37,11 @@ class BulkProvisionRequest(ActionRequest):
     tenant_ids: list[Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
 
 
+class BulkRetryStepRequest(ActionRequest):
+    tenant_ids: list[Annotated[WholeNumber, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=1000)
+    step: str = Field(min_length=1, max_length=64, description='a step key, e.g. invite_tenant_admin')
+
+
 class ReasonRequest(ActionRequest):
     reason: str = Field(min_length=1, max_length=runs.MAX_REASON, description='why (goes into the audit log)')
 
@@ -88,7 +93,11 @@ class RunPublic(BaseModel):
 
     @computed_field(description='what to do about a run that failed for a temporary reason and will not be '
                                 'retried by itself, e.g. "No automatic retries left (3 used): click Retry run '
-                                'once ERPNext is back."; null otherwise (`next_retry_at` says when a retry comes)')
+                                'once ERPNext is back."; for a run that succeeded with an optional step failed '
+                                'for a temporary reason, when that step is retried by itself ("ERPNext throttles '
+                                'new users: \'Invite tenant admin\' is retried automatically at 14:05 UTC.") or '
+                                'that no retry is scheduled; null otherwise (`next_retry_at` says when a retry '
+                                'comes)')
     @property
     def retry_hint(self) -> str | None:
         return auto_retry.retry_hint(self.__dict__)
@@ -132,6 +141,15 @@ async def bulk_provision(body: BulkProvisionRequest, user: ProvisioningUser, db:
                          request: Request) -> BulkResult:
     """Queue a run for each tenant; those that cannot be queued are listed under `refused`."""
     result = await asyncio.to_thread(runs.bulk_provision, db, body.tenant_ids, actor=user.username)
+    await state.wake_dispatcher(request.app)
+    return BulkResult(queued=[_public(run) for run in result.queued], refused=result.refused)
+
+
+@router.post('/tenants/bulk-retry-step', status_code=status.HTTP_202_ACCEPTED)
+async def bulk_retry_step(body: BulkRetryStepRequest, user: AdminOnly, db: DbDep, request: Request) -> BulkResult:
+    """Retry one failed step (e.g. `invite_tenant_admin`) of each tenant's current run, as *Retry step* does
+    for one run; tenants whose step did not fail, or that cannot be retried now, are listed under `refused`."""
+    result = await asyncio.to_thread(runs.bulk_retry_step, db, body.tenant_ids, body.step, actor=user.username)
     await state.wake_dispatcher(request.app)
     return BulkResult(queued=[_public(run) for run in result.queued], refused=result.refused)
 

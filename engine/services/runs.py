@@ -42,6 +42,7 @@ from storage.tables import (
 
 MAX_REASON = 500
 PLAN_STEPS = 'its steps cannot be retried, skipped or marked succeeded'
+PROVISION_STEP_KEYS = tuple(step.key for step in WORKFLOWS[RunMode.PROVISION])
 # What a step's status must not be for each admin action. Any step may run again (a succeeded one
 # re-checks and adopts what it made); a succeeded step cannot be skipped or marked by hand (that
 # would erase the record of what it created), nor a skipped one skipped again.
@@ -121,16 +122,48 @@ def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
     return _change_run(db, run_id, change, on_plan=None)  # an active plan can be cancelled (it holds the tenant)
 
 
-def retry_step(db: Database, run_id: int, step_key: str, *, actor: str) -> Run:
+def retry_step(db: Database, run_id: int, step_key: str, *, actor: str, bulk: bool = False) -> Run:
     """Run one step again: the run is queued again and runs every step that has not succeeded (or been
-    skipped), this one included."""
+    skipped), this one included. `bulk`: part of a bulk retry (`bulk_retry_step`), which only retries a
+    failed step; its audit event says so."""
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='retry')
+        if bulk and step.status != StepStatus.FAILED:
+            raise Conflict(f"Step '{step_key}' of run #{run.id} is {step.status}, not FAILED: nothing to retry.")
         _update_step(session, step, RUN_AGAIN)
         audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
-                         step_key=step_key, correlation_id=run.correlation_id)
+                         step_key=step_key, correlation_id=run.correlation_id,
+                         details={'bulk': True} if bulk else None)
         requeue(session, run, RunTrigger.RETRY, actor=actor)
     return _change_run(db, run_id, change, on_plan=PLAN_STEPS, step_key=step_key)
+
+
+def bulk_retry_step(db: Database, tenant_ids: list[int], step_key: str, *, actor: str) -> BulkResult:
+    """Retry the failed step `step_key` of each tenant's current run, as *Retry step* does for one
+    (e.g. the invites ERPNext throttled in a bulk onboarding); tenants without such a step, or that
+    cannot be retried now, are reported, not fatal. An unknown step refuses the whole call (InvalidInput)."""
+    if step_key not in PROVISION_STEP_KEYS:
+        raise InvalidInput('step', f"there is no provisioning step '{step_key[:64]}': use one of "
+                                   f"{', '.join(PROVISION_STEP_KEYS)}")
+    queued, refused = [], {}
+    for tenant_id in dict.fromkeys(tenant_ids):
+        try:
+            queued.append(retry_step(db, _current_run_id(db, tenant_id), step_key, actor=actor, bulk=True))
+        except (NotFound, Conflict) as exc:
+            refused[tenant_id] = exc.message
+    return BulkResult(queued=queued, refused=refused)
+
+
+def _current_run_id(db: Database, tenant_id: int) -> int:
+    with db.session() as session:
+        tenant = session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise NotFound(f'Tenant {tenant_id} does not exist.')
+        run = queries.current_run_for_tenant(session, tenant_id)
+    if run is None or run.mode != RunMode.PROVISION:
+        what = 'was never provisioned' if run is None else f'was last {run.mode}ed (run #{run.id})'
+        raise Conflict(f"Tenant '{tenant.name}' {what}: it has no provisioning step to retry.")
+    return run.id
 
 
 def skip_step(db: Database, run_id: int, step_key: str, *, actor: str, reason: str) -> Run:
