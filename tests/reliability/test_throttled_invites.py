@@ -4,7 +4,8 @@ that step (15 min after it ended, then 30, then 60; within PROVISIONER_AUTO_RETR
 periodic job queues as a person's *Retry step* would. Other failures of optional steps are not retried.
 
 The sandbox takes 2 new users an hour here (`user_throttle_limit=1`: more than 1 created in the last 60
-minutes refuses the next); our side's time is the job's `now`, ERPNext's hour passes by ageing its users."""
+minutes refuses the next); our side's time is the job's `now`, ERPNext's hour passes by ageing its users.
+Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -19,12 +20,21 @@ from engine.dispatcher import Dispatcher
 from engine.runner import Runner
 from engine.services import audit, runs
 from sandbox import create_app
+from storage.db import Database
 from storage.tables import RunTrigger, utcnow
 from tests.conftest import FAST_RETRIES
 from tests.engine.helpers import fault, names, steps, tenant
 
 POLICY = AutoRetryPolicy(limit=3)
 INVITE = 'invite_tenant_admin'
+
+
+@pytest.fixture
+def db(any_db_url):
+    """Each test on SQLite and on PostgreSQL (the scheduling query's LIKE and correlated subqueries)."""
+    database = Database.from_url(any_db_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture
