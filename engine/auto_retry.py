@@ -114,8 +114,9 @@ def _step_retry_hint(run: Mapping[str, Any]) -> str | None:
         return f'{why}: {titles} {"is" if len(temporary) == 1 else "are"} retried automatically at {_clock(at)}.'
     used = run.get('auto_retries') or 0
     spent = f' ({used} automatic {"retry" if used == 1 else "retries"} used)' if used else ''
-    return (f'{why}: no automatic retry of {titles} is scheduled{spent}. Retry the step once ERPNext takes it '
-            'again (for many tenants at once: POST /api/v1/tenants/bulk-retry-step).')
+    back = 'takes new users again' if throttled else 'answers again'
+    return (f'{why}: no automatic retry of {titles} is scheduled{spent}. Retry the step once ERPNext {back} '
+            '(for many tenants at once: POST /api/v1/tenants/bulk-retry-step).')
 
 
 def _clock(at: datetime) -> str:

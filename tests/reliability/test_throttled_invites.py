@@ -146,7 +146,7 @@ async def test_a_throttled_invite_stops_being_retried_at_the_limit(
     assert (detail['status'], detail['auto_retries'], detail['next_retry_at']) == ('SUCCEEDED', 1, None)
     assert auto_retry.retry_hint(detail) == (
         "ERPNext throttles new users: no automatic retry of 'Invite tenant admin' is scheduled (1 automatic "
-        'retry used). Retry the step once ERPNext takes it again (for many tenants at once: POST '
+        'retry used). Retry the step once ERPNext takes new users again (for many tenants at once: POST '
         '/api/v1/tenants/bulk-retry-step).')
 
 
