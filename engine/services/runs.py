@@ -74,7 +74,7 @@ def request_provision(db: Database, tenant_id: int, *, actor: str, plan: bool = 
             if repair:
                 run.meta = {**(run.meta or {}), run_meta.REPAIR: True}
             if not plan:
-                tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.PROVISION].queued)
+                tenant_status.queue(tenant, run, tenant_status.LIFECYCLES[RunMode.PROVISION].queued)
             audit_log.record(session, actor=actor, action='run.plan_requested' if plan else 'run.provision_requested',
                              tenant_id=tenant.id, run_id=run.id, correlation_id=run.correlation_id,
                              details={'trigger': trigger, **({'repair': True} if repair else {})})
@@ -109,14 +109,15 @@ def retry_run(db: Database, run_id: int, *, actor: str, trigger: str = RunTrigge
 def cancel_run(db: Database, run_id: int, *, actor: str) -> Run:
     """Stop a queued or running run; a running one stops after the steps in flight end. Until they
     have, its execution keeps the lease, and nothing else may act on the tenant's runs
-    (`refuse_while_stopping`): a step in flight may still write to ERPNext."""
+    (`refuse_while_stopping`): a step in flight may still write to ERPNext. A run cancelled before it
+    started gives its tenant back the status it had (`tenant_status.after_cancel`)."""
     def change(session: Session, run: Run) -> None:
         if run.status not in ACTIVE_RUN_STATUSES:
             raise Conflict(f'Run #{run.id} is {run.status}: only a queued or running run can be cancelled.')
         run.status, run.finished_at = RunStatus.CANCELLED, utcnow()
         run.error_category, run.error_message = 'critical', f'Cancelled by {actor}.'
-        if statuses := tenant_status.lifecycle(run.mode):
-            tenant_status.set_status(session.get(Tenant, run.tenant_id), statuses.failed, _cancelled(run, actor))
+        if tenant_status.lifecycle(run.mode):  # a plan changes no status
+            tenant_status.after_cancel(session.get(Tenant, run.tenant_id), run, _cancelled(run, actor))
         audit_log.record(session, actor=actor, action='run.cancelled', tenant_id=run.tenant_id, run_id=run.id,
                          correlation_id=run.correlation_id)
     return _change_run(db, run_id, change, on_plan=None)  # an active plan can be cancelled (it holds the tenant)
@@ -272,7 +273,7 @@ def requeue(session: Session, run: Run, trigger: str, *, actor: str | None = Non
     # document, engine/services/tenant_edit.py), and the run must not write to the old one
     run.engine_id = tenant.engine_id
     if statuses := tenant_status.lifecycle(run.mode):
-        tenant_status.set_status(tenant, statuses.queued)
+        tenant_status.queue(tenant, run, statuses.queued)
 
 
 def _settle_by_hand(db: Database, run_id: int, step_key: str, *, actor: str, reason: str, status: str) -> Run:
