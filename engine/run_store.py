@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Connection, Text, bindparam, cast, func, literal, select, update
@@ -286,15 +286,20 @@ _FINISHED = (update(_STEPS).where(_STEPS.c.run_id == bindparam('b_run'), _STEPS.
 
 def _record_finished(connection: Connection, run_id: int,
                      finished: Sequence[tuple[str, StepOutcome]]) -> None:
-    """The outcomes of steps that ended, in one executemany."""
+    """The outcomes of steps that ended, in one executemany. A step ended `duration_ms` after it
+    started, not when this checkpoint commits: the steps it unblocked started before that commit,
+    and must not seem to start before their dependency ended (QA pass 9)."""
     if not finished:
         return
-    now = utcnow()
     connection.execute(_FINISHED, [
         {'b_run': run_id, 'b_key': key, 'b_status': outcome.status, 'b_attempts': outcome.attempts,
-         'b_started': outcome.started_at, 'b_finished': now, 'b_duration': outcome.duration_ms,
+         'b_started': outcome.started_at, 'b_finished': _ended_at(outcome), 'b_duration': outcome.duration_ms,
          'b_output': outcome.output, 'b_category': outcome.category, 'b_message': clip(outcome.message)}
         for key, outcome in finished])
+
+
+def _ended_at(outcome: StepOutcome) -> datetime:
+    return outcome.started_at + timedelta(milliseconds=outcome.duration_ms)
 
 
 def _mark_running(connection: Connection, run_id: int, keys: Sequence[str], attempts: int,
