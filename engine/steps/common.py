@@ -18,7 +18,12 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.erpnext.client import Saved
 from engine.erpnext.collation import fold
-from engine.errors import CriticalProvisioningError, NonCriticalProvisioningError, ProvisioningError
+from engine.errors import (
+    CriticalProvisioningError,
+    NonCriticalProvisioningError,
+    ProvisioningError,
+    TransientProvisioningError,
+)
 from engine.steps.base import StepContext
 
 # ERPNext answered an insert with a refusal: its transaction was rolled back, nothing was created.
@@ -138,8 +143,15 @@ async def adopt_duplicate(ctx: StepContext, doctype: str, name: str, ours_before
     """ERPNext refused to create `name` as a duplicate. It is ours when an earlier attempt of ours
     recorded the intent (its answer was lost), the stored name is exactly ours and our API user
     created it; otherwise somebody else made it since our look-up, or under another case, and the
-    intent is taken back."""
-    doc = await ctx.get_doc(doctype, name)
+    intent is taken back. ERPNext answering "duplicate" for a document it then does not have (deleted
+    meanwhile, or a duplicate answer it did not mean) is a temporary problem: the step runs again."""
+    try:
+        doc = await ctx.get_doc(doctype, name)
+    except erp.NotFoundError:
+        await withdraw_refused(ctx, doctype, name, ours_before)
+        raise TransientProvisioningError(
+            f"ERPNext answered that {doctype} '{name}' already exists, but has no such document: a temporary "
+            'problem in ERPNext (nothing was created). Retrying is safe.') from None
     if not (ours_before and doc['name'] == name):
         await withdraw_refused(ctx, doctype, name, ours_before)
         raise conflict(ctx, doctype, doc['name'], critical=critical)
