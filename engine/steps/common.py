@@ -35,7 +35,7 @@ def conflict(ctx: StepContext, doctype: str, name: str, *, critical: bool = True
     cls = CriticalProvisioningError if critical else NonCriticalProvisioningError
     return cls(f"{doctype} '{name}' already exists in ERPNext but was not created by Provisioner for tenant "
                f"'{ctx.tenant.name}' (ERPNext compares names without case or accents). Rename or delete it in "
-               "ERPNext, then retry this step.")
+               f"ERPNext, then {next_step(ctx)}.")
 
 
 def made_by_someone_else(ctx: StepContext, doctype: str, name: str, owner: str | None, user: str, *,
@@ -44,7 +44,13 @@ def made_by_someone_else(ctx: StepContext, doctype: str, name: str, owner: str |
     cls = CriticalProvisioningError if critical else NonCriticalProvisioningError
     return cls(f"{doctype} '{name}' exists in ERPNext but was created by {owner or 'an unknown user'}, not by "
                f"Provisioner's API user {user}, so it is not taken for tenant '{ctx.tenant.name}' (an earlier "
-               "attempt to create it got no answer). Rename or delete it in ERPNext, then retry this step.")
+               f"attempt to create it got no answer). Rename or delete it in ERPNext, then {next_step(ctx)}.")
+
+
+def next_step(ctx: StepContext) -> str:
+    """What to do once the problem is fixed in ERPNext: a run retries the step; a plan's steps cannot
+    be retried (a 409), so a plan's advice is a new plan, or the provisioning run itself."""
+    return 'ask for a new plan (or provision)' if ctx.plan else 'retry this step'
 
 
 async def require_ours(ctx: StepContext, doctype: str, doc: dict[str, Any], *, name: str | None = None,
