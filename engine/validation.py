@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+import idna
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 from pydantic import (
@@ -36,6 +36,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails
 
+from engine import refused_addresses
 from storage.name_keys import single_spaces
 from storage.tables import Role
 
@@ -229,19 +230,30 @@ def engine_ref(value: Any) -> int | str:
 
 
 def http_url(value: str) -> str:
-    """An http(s) URL with a host, without the trailing slash, and without credentials (the URL is
-    shown to every role; the key and secret have fields of their own)."""
+    """An http(s) URL with a valid host, without the trailing slash, and without credentials (the URL
+    is shown to every role; the key and secret have fields of their own)."""
     text = value.strip().rstrip('/')
-    parts = urlsplit(text)
+    if not text.isprintable():
+        raise ValueError('must not contain tabs, line breaks or other control characters')
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:  # an unreadable [IPv6] literal, or a port that is no number of 0-65535
+        raise ValueError(f'is not a valid URL ({exc}): use an http:// or https:// URL such as '
+                         'https://erp.example.com') from None
     if parts.scheme not in ('http', 'https') or not parts.hostname or parts.query or parts.fragment:
         raise ValueError('must be an http:// or https:// URL such as https://erp.example.com')
     if '@' in parts.netloc:
         raise ValueError('must not contain a user name or password: '
                          'put the API key and secret in their own fields')
-    if _link_local(parts.hostname):
-        raise ValueError(f"must not point at '{parts.hostname}': link-local and cloud metadata addresses "
-                         '(169.254.0.0/16, fe80::/10, metadata.google.internal) are never an ERPNext site '
+    if port == 0:
+        raise ValueError('must not name port 0: leave the port out, or give one from 1 to 65535')
+    if (why := _link_local(parts.hostname)) is not None:
+        raise ValueError(f"must not point at '{parts.hostname}'{why}: link-local and cloud metadata addresses "
+                         f'({REFUSED_EXAMPLES}) are never an ERPNext site '
                          '(private addresses such as 10.x or 192.168.x are fine)')
+    if problem := _host_problem(parts.hostname, bracketed='[' in parts.netloc):
+        raise ValueError(f"has no valid host: '{parts.hostname}' {problem}")
     return text
 
 
@@ -256,28 +268,75 @@ def url_refusal(url: str) -> str | None:
     return None
 
 
-METADATA_HOSTS = frozenset({'metadata.google.internal', 'metadata.goog', 'metadata'})
+METADATA_HOSTS = frozenset({'metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data',
+                            'instance-data.ec2.internal', 'metadata.tencentyun.com'})
+REFUSED_EXAMPLES = ', '.join(['169.254.0.0/16', 'fe80::/10', *map(str, refused_addresses.METADATA_ADDRESSES),
+                              'metadata.google.internal'])
+MAX_HOST_LENGTH = 253  # DNS: a name of at most 253 characters, in labels of 1 to 63
+_LABEL = re.compile(r'[a-z0-9_-]{1,63}')
 
 
-def _link_local(host: str) -> bool:
-    """A link-local address (cloud metadata services answer on 169.254.169.254 and fe80::…) or a
-    metadata host name; an IPv4-mapped IPv6 address counts as its IPv4 address. Names are not
-    resolved: this is a guard against a mistaken or malicious URL, not a network policy."""
+def _host_problem(host: str, *, bracketed: bool) -> str | None:
+    """What makes `host` (as urlsplit gives it: lower-case, without brackets) neither a host name nor
+    an IP literal, or None. A name in another script is checked in its IDNA (xn--) form, as it is
+    sent; underscores are allowed (Docker's service names have them)."""
+    if bracketed:
+        return None if refused_addresses.ip_literal(host.replace('%25', '%')) else 'is not an IPv6 address'
+    if any(char.isspace() for char in host):
+        return 'contains a space (a host name is letters, digits, hyphens and dots)'
+    address = refused_addresses.ip_literal(host)
+    if address is not None:
+        if address.version == 4 and host.rstrip('.') != str(address):
+            return f'is an unusual spelling of the IP address {address}: write it as {address}'
+        return None
+    if re.fullmatch(r'[0-9.]+', host):
+        return 'is not a valid IPv4 address (four numbers from 0 to 255, such as 10.0.0.5)'
+    try:
+        name = host if host.isascii() else idna.encode(host, uts46=True).decode('ascii')
+    except idna.IDNAError as exc:
+        return f'is not a valid host name ({exc})'
+    labels = name[:-1].split('.') if name.endswith('.') else name.split('.')
+    if len(name) > MAX_HOST_LENGTH:
+        return f'is longer than {MAX_HOST_LENGTH} characters'
+    if '' in labels:
+        return 'has an empty part between dots'
+    if long := next((label for label in labels if len(label) > 63), None):
+        return f"has a part longer than 63 characters ('{long[:20]}…')"
+    if odd := next((label for label in labels if not _LABEL.fullmatch(label)), None):
+        return f"has characters a host name cannot have in '{odd}' (letters, digits, hyphens, underscores and dots)"
+    return None
+
+
+def _link_local(host: str) -> str | None:
+    """Why `host` points at a link-local or cloud metadata address ('' for a metadata host name, else
+    ', a cloud metadata address' and the like), or None. Names are not resolved here (the connection
+    checks what they resolve to: engine/erpnext/guarded_resolver.py), but a name that spells the
+    address out for wildcard DNS (169.254.169.254.nip.io, app-169-254-169-254.sslip.io) counts as it."""
     name = host.rstrip('.').lower()
     if name in METADATA_HOSTS:
-        return True
-    try:
-        address = ipaddress.ip_address(name.split('%')[0])
-    except ValueError:
-        if not re.fullmatch(r'[0-9a-fx.]+', name):
-            return False
-        try:  # the resolver's other IPv4 spellings: 2852039166, 0xa9.0xfe.0xa9.0xfe, 169.254.43518
-            address = ipaddress.IPv4Address(socket.inet_aton(name))
-        except OSError:
-            return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_link_local
+        return ''
+    address = refused_addresses.ip_literal(name.split('%')[0])
+    if address is not None:
+        kind = refused_addresses.refusal(address)
+        return f', {kind}' if kind else None
+    for embedded in _embedded_addresses(name):
+        if kind := refused_addresses.refusal(embedded):
+            return f' (the name spells out {embedded}, {kind}: wildcard DNS such as nip.io resolves it there)'
+    return None
+
+
+_DOTTED = re.compile(r'(?:^|\.)((?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d))(?=\.|$)')
+_DASHED = re.compile(r'(?:^|[.-])((?:(?:25[0-5]|2[0-4]\d|1?\d?\d)-){3}(?:25[0-5]|2[0-4]\d|1?\d?\d))(?=[.-]|$)')
+_HEX = re.compile(r'(?:^|[.-])([0-9a-f]{8})(?=\.)')
+
+
+def _embedded_addresses(name: str) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a wildcard-DNS name spells out: 10.0.0.1.nip.io, app-10-0-0-1.nip.io,
+    0a000001.nip.io."""
+    found = [ipaddress.IPv4Address(match) for match in _DOTTED.findall(name)]
+    found += [ipaddress.IPv4Address(match.replace('-', '.')) for match in _DASHED.findall(name)]
+    found += [ipaddress.IPv4Address(int(match, 16)) for match in _HEX.findall(name)]
+    return found
 
 
 def not_a_boolean(value: Any) -> Any:

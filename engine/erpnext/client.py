@@ -22,9 +22,11 @@ from urllib.parse import quote
 import aiohttp
 import httpx
 import structlog
+from aiohttp.abc import AbstractResolver
 from httpx_aiohttp import AiohttpTransport
 
 from engine.erpnext import envelope, errors
+from engine.erpnext.guarded_resolver import GuardedResolver
 from engine.erpnext.pool import Pool
 from engine.erpnext.throttle import Throttle
 
@@ -301,10 +303,33 @@ def _reason(exc: BaseException) -> str:
     return type(cause).__name__
 
 
-def network_transport() -> httpx.AsyncBaseTransport:
+def network_transport(resolver: AbstractResolver | None = None) -> httpx.AsyncBaseTransport:
     """httpx's API over aiohttp's connection pool and C HTTP parser: under many concurrent runs it
-    costs about a quarter of the CPU per request of httpx's own pool (docs/BENCHMARKS.md)."""
-    return AiohttpTransport(limits=DEFAULT_LIMITS)
+    costs about a quarter of the CPU per request of httpx's own pool (docs/BENCHMARKS.md). Host names
+    are looked up by `resolver` (aiohttp's default unless given) through a GuardedResolver, so no
+    connection goes to a cloud metadata or link-local address."""
+    return _GuardedTransport(resolver, limits=DEFAULT_LIMITS)
+
+
+class _GuardedTransport(AiohttpTransport):
+    """AiohttpTransport whose connector resolves names through a GuardedResolver (its session is made
+    at the first request, on the running loop, as AiohttpTransport makes its own)."""
+
+    def __init__(self, resolver: AbstractResolver | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inner_resolver = resolver
+        self.resolver: GuardedResolver | None = None
+
+    def get_client(self) -> aiohttp.ClientSession:
+        self.resolver = GuardedResolver(self.inner_resolver)
+        connector = aiohttp.TCPConnector(keepalive_timeout=self.limits.keepalive_expiry, ssl=self.ssl_context,
+                                         limit=self.limits.max_connections or 0, resolver=self.resolver)
+        return aiohttp.ClientSession(connector=connector)
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self.resolver is not None:  # the connector closes only a resolver of its own making
+            await self.resolver.close()
 
 
 def _list_path(doctype: str) -> str:
