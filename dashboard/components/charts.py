@@ -39,7 +39,7 @@ def success_rate_figure(points: Sequence[SuccessPoint], *, bucket: str, target: 
     figure.add_hline(y=target * 100, line_dash='dash', line_color=TARGET_COLOUR)
     figure.add_annotation(text=f'target {target:.0%}', xref='paper', x=1, xanchor='left', yref='y',
                           y=target * 100, showarrow=False, font={'color': TARGET_COLOUR})
-    _layout(figure, y_title='% of finished runs', x_title=f'UTC, per {bucket}')
+    _layout(figure, y_title='% of decided runs', x_title=f'UTC, per {bucket}')  # cancelled ones left out
     figure.update_layout(margin={'r': TARGET_LABEL_MARGIN})
     figure.update_yaxes(range=[0, 105])
     return figure
