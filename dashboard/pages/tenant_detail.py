@@ -327,7 +327,7 @@ class TenantPage:
                     name.classes('break-all md:w-60 shrink-0' + (' line-through text-gray-500' if gone else '')) \
                         .mark(f'doc-{doc.doctype}')
                     ui.label(doc.note).classes('grow min-w-0')
-                    origin = doc.fate or ('created by Provisioner' if doc.created else 'existing, used')
+                    origin = doc.fate or doc.pending or ('created by Provisioner' if doc.created else 'existing, used')
                     ui.label(origin).classes('text-gray-600 shrink-0').mark(f'doc-fate-{doc.doctype}')
 
     def _audit(self) -> None:

@@ -3,7 +3,8 @@ use (with desk links), its audit trail, and what a plan run found. Read-only: no
 
 The documents come from the step outputs of the tenant's provisioning runs (plan runs only look,
 so their outputs are ignored) plus the write-ahead intents: a name a run recorded before creating
-it is "created by Provisioner", anything else a step reports is an existing document it uses.
+it is "created by Provisioner", anything else a step reports is an existing document it uses. An
+intent no step output names yet is "being created" while its run runs, and may not exist otherwise.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class DocumentLink:
     note: str
     url: str
     fate: str | None = None  # after a teardown: 'deleted by the teardown', 'kept in ERPNext: …', …
+    pending: str | None = None  # an intent no step output confirms: where it comes from, in words
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def created_documents(db: Database, tenant_id: int) -> list[DocumentLink]:
         outputs = _newest_outputs(session, runs)
         intents = run_queries.intents_of_tenant(session, tenant_id)
         teardown = _teardown_outputs(session, tenant)
-    documents = documents_from(outputs, intents, engine.base_url if engine else '')
+    running = bool(runs) and runs[0].status == RunStatus.RUNNING
+    documents = documents_from(outputs, intents, engine.base_url if engine else '', running=running)
     return with_fates(documents, teardown) if teardown is not None else documents
 
 
@@ -237,8 +240,10 @@ def desk_url(base_url: str, doctype: str, name: str) -> str:
 
 
 def documents_from(outputs: dict[str, dict[str, Any]], intents: dict[str, list[str]],
-                   base_url: str) -> list[DocumentLink]:
-    """Documents named by step outputs (in workflow order), then intents no output names."""
+                   base_url: str, *, running: bool = False) -> list[DocumentLink]:
+    """Documents named by step outputs (in workflow order), then intents no output names: being
+    created while the tenant's run is `running`, or recorded by a step that did not finish."""
+    unfinished = IN_FLIGHT if running else NOT_FINISHED
     documents: dict[tuple[str, str], DocumentLink] = {}
     for step in STEPS:
         for doctype, name, note in _named_by(step.key, outputs.get(step.key) or {}):
@@ -253,7 +258,8 @@ def documents_from(outputs: dict[str, dict[str, Any]], intents: dict[str, list[s
             continue
         for name in names:
             if (doctype, name) not in documents:
-                documents[doctype, name] = _link(base_url, doctype, name, '', UNFINISHED_NOTE, created=True)
+                documents[doctype, name] = replace(_link(base_url, doctype, name, '', unfinished[0], created=True),
+                                                   pending=unfinished[1])
     return list(documents.values())
 
 
@@ -262,6 +268,8 @@ def documents_from(outputs: dict[str, dict[str, Any]], intents: dict[str, list[s
 Named = Iterable[tuple[str, str, str]]  # (doctype, name, note)
 UNNAMED_DOCTYPES = {'User Permission'}  # ERPNext names these by a hash: the intent holds a description
 UNFINISHED_NOTE = 'creation recorded, but its step did not finish: it may not exist'
+NOT_FINISHED = (UNFINISHED_NOTE, 'Provisioner\'s, if it exists')  # (note, where it comes from)
+IN_FLIGHT = ('its step is creating it now', 'being created by Provisioner')
 TEARDOWN_DOCTYPES = {step.key: step.doctype for step in TEARDOWN_STEPS}  # what each deletes
 DELETED = 'deleted by the teardown'
 ALREADY_GONE = 'already gone before the teardown'  # a teardown step's `already_gone`: ERPNext had no such document
