@@ -9,7 +9,13 @@ body, never in the URL), whose answer creates the token (the user checked again:
 active, not locked), sets its cookie and a new NiceGUI session id. No token exists before that,
 so none is ever in the storage file, and a cookie planted in the browser before the sign-in is worth
 nothing after it (session fixation). Signing out is a POST as well (FINISH_PATH and LOGOUT_PATH
-refuse posts from other sites: dashboard/same_origin.py)."""
+refuse posts from other sites: dashboard/same_origin.py).
+
+An open page keeps the user it was built for, but it never acts as that user: every action asks
+`acting(roles)` at the moment it acts, which reads the user of the page's token again (signed out
+or deactivated: nobody) and checks their current role; the frame looks the token up every few
+seconds too (dashboard/components/frame.py) and reloads a page whose session ended or whose role
+changed."""
 
 from __future__ import annotations
 
@@ -27,9 +33,10 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from nicegui import app, context, ui
+from nicegui import app, context, run, ui
 
-from engine.services import sign_in_handoff, users
+from dashboard.components.notify import notify
+from engine.services import users
 from storage.db import Database
 from storage.tables import Role, User
 
@@ -44,6 +51,7 @@ ANY_ROLE = frozenset(Role)
 SUPPORT_PLUS = frozenset({Role.SUPPORT, Role.ADMIN})
 MANAGER_PLUS = frozenset({Role.MANAGER, Role.ADMIN})
 ADMIN_ONLY = frozenset({Role.ADMIN})
+REFUSED_RELOAD_S = 2.0  # how long a refused action's one line shows before its page reloads
 
 
 def database() -> Database:
@@ -68,8 +76,7 @@ def log_in(username: str, password: str, *, client: str | None, target: str) -> 
 
     Returns the one-time code this browser tab is to post to FINISH_PATH; `target` is where the
     browser goes once signed in (a safe path: dashboard/redirect_target.py)."""
-    user = sign_in_handoff.check_password(database(), app.state.process.login_limiter, username, password,
-                                          client=client)
+    user = users.check_password(database(), app.state.process.login_limiter, username, password, client=client)
     code = secrets.token_urlsafe(32)
     app.storage.user[_PENDING] = {'code': _digest(code), 'user_id': user.id,
                                   'until': time.time() + HANDOFF_SECONDS, 'next': target}
@@ -89,12 +96,12 @@ def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
     if time.time() > pending['until']:
         return None
     client = request.client.host if request.client else None
-    token = sign_in_handoff.open_session(database(), pending['user_id'], client=client, token_name='ui session',
-                                         ttl=SESSION_TTL)
-    if token is None:
+    signed_in = users.open_session(database(), pending['user_id'], client=client, token_name='ui session',
+                                   ttl=SESSION_TTL)
+    if signed_in is None:
         return None
     response = RedirectResponse(pending['next'], status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), **_cookie_flags())
+    response.set_cookie(SESSION_COOKIE, signed_in.token, max_age=int(SESSION_TTL.total_seconds()), **_cookie_flags())
     _new_session_id(request)
     return response
 
@@ -138,8 +145,41 @@ def _digest(code: str) -> str:
 
 
 def may(user: User | None, roles: frozenset[Role]) -> bool:
-    """Whether `user` holds one of `roles` (the UI hides what this says no to; the services refuse it too)."""
+    """Whether `user` holds one of `roles`: what a page shows (its navigation, its buttons). It guards
+    nothing: the services do not check roles. What does is the REST API's role check on every request
+    (dashboard/api/deps.py) and, in the dashboard, `acting`, which each action asks when it acts."""
     return user is not None and user.role in roles
+
+
+async def acting(roles: frozenset[Role]) -> User | None:
+    """Who does a dashboard action now: the page's user read again at this moment (its token looked up
+    live: signed out, expired, deactivated or deleted is nobody), when their current role is one of
+    `roles` (those the action's REST route requires). Otherwise None, and the caller does nothing: the
+    page says why in one line, then reloads after REFUSED_RELOAD_S (into the sign-in page, or the page
+    as the current role sees it). The actor a service gets is the name of the user this answers.
+
+        if (user := await acting(SUPPORT_PLUS)) is None:
+            return
+        await run.io_bound(runs.request_provision, db, tenant_id, actor=user.username)
+    """
+    user = await live_user()
+    if app.is_stopping:  # NiceGUI answers None then: no one to tell
+        return None
+    if user is not None and user.role in roles:
+        return user
+    with context.client:  # the element that called may be gone by now (a dialog, a redrawn row)
+        notify('You were signed out: nothing was done.' if user is None else
+               f'Your role no longer allows this: you are now a {user.role}.', type='warning')
+        ui.timer(REFUSED_RELOAD_S, lambda: ui.navigate.reload(), once=True)
+    return None
+
+
+async def live_user() -> User | None:
+    """The user of the page's token as the database has it now (one token look-up, off the event
+    loop), or None: no token, or one revoked (signed out), expired, of a deactivated or deleted user."""
+    request = context.client.request
+    token = request.cookies.get(SESSION_COOKIE) if request is not None else None
+    return await run.io_bound(users.user_for_token, database(), token) if token else None
 
 
 def guarded_page(path: str, *, title: str, roles: frozenset[Role] = ANY_ROLE) -> Callable:

@@ -89,22 +89,46 @@ def sign_in(db: Database, limiter: LoginLimiter, username: str, password: str, *
 
     One audit event per attempt: `auth.login` (with the token's id, name and expiry) or
     `auth.login_failed` (with the reason). Attempts refused for the client's attempt rate are not
-    audited: they check nothing and would only flood the log.
+    audited: they check nothing and would only flood the log. The dashboard does the same in two
+    steps, apart in time: `check_password` on its login form, `open_session` when the browser comes
+    to take its token (dashboard/session.py), so that no token exists before then.
     """
     now = now or utcnow()
+    user = check_password(db, limiter, username, password, client=client, now=now)
+    signed_in = open_session(db, user.id, client=client, token_name=token_name, ttl=ttl, now=now)
+    if signed_in is None:  # deactivated or locked by an admin in the milliseconds between the two
+        raise AuthenticationFailed()
+    return signed_in
+
+
+def check_password(db: Database, limiter: LoginLimiter, username: str, password: str, *,
+                   client: str | None, now: datetime | None = None) -> User:
+    """The active user these credentials belong to, under the per-address attempt limit and the
+    locks (AuthenticationFailed, AccountLocked, TooManyAttempts, each failure audited); no token."""
     wait = limiter.attempt(client)
     if wait is not None:
         raise TooManyAttempts(wait)
-    user = _checked_user(db, limiter, username, password, client=client, now=now)
+    user = _checked_user(db, limiter, username, password, client=client, now=now or utcnow())
+    _rehash_if_stale(db, user, password)
+    return user
+
+
+def open_session(db: Database, user_id: int, *, client: str | None, token_name: str, ttl: timedelta,
+                 now: datetime | None = None) -> SignIn | None:
+    """A new token for the user whose password `check_password` accepted, with the sign-in's
+    `auth.login` event; None (nothing written) when the user is meanwhile gone, inactive or locked."""
+    now = now or utcnow()
     token, digest = security.new_token()
     expires_at = now + ttl
     with db.session() as session:
+        user = queries.user_for_update(session, user_id)
+        if user is None or not user.active or (user.locked_until is not None and user.locked_until > now):
+            return None
         row = ApiToken(user_id=user.id, token_hash=digest, name=token_name[:64], expires_at=expires_at)
         session.add(row)
         session.flush()
         user = _record_success(session, user.id, client,
                                {'token_id': row.id, 'token_name': row.name, 'expires_at': expires_at})
-    _rehash_if_stale(db, user, password)
     return SignIn(user, token)
 
 
