@@ -45,10 +45,13 @@ def main() -> None:
     if threading.current_thread() is threading.main_thread():  # (tests run main.py in a thread)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # The session cookie: HttpOnly (always, Starlette), SameSite=Lax, Secure behind HTTPS.
+    # X-Forwarded-For / -Proto count only from the configured proxies (uvicorn's own default trusts
+    # 127.0.0.1, so any local client could name any address to the sign-in lock-out and rate limits).
     ui.run(host=settings.host, port=settings.port, reload=False, show=False, title='Provisioner',
            show_welcome_message=False, fastapi_docs=True,
            storage_secret=process.storage_secret,
-           session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies})
+           session_middleware_kwargs={'same_site': 'lax', 'https_only': settings.secure_cookies},
+           proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies)
 
 
 def _cannot_listen(host: str, port: int) -> str | None:

@@ -6,6 +6,7 @@ variable (`PROVISIONER_PORT: must be between 1 and 65535 (got 'abc')`), never a 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     database_url: str = 'sqlite:///./data/provisioner.db'  # unset: follows data_dir (see _database_in_data_dir)
     host: str = '127.0.0.1'
     port: int = 8080
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: '' (none: the
+    # socket's address is the client's), '*', or IP addresses and networks, comma-separated.
+    forwarded_allow_ips: str = ''
     admin_password: SecretStr | None = None
     secret_key: SecretStr | None = None
     sandbox: bool = True
@@ -71,6 +75,16 @@ class Settings(BaseSettings):
         if not text or any(c.isspace() for c in text):
             raise ValueError('must be a host name or IP address')
         return text
+
+    @field_validator('forwarded_allow_ips', mode='before')
+    @classmethod
+    def _forwarded_allow_ips(cls, value: Any) -> str:
+        return ','.join(parse_trusted_proxies(str(value)))
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """PROVISIONER_FORWARDED_ALLOW_IPS as a list (empty: no proxy is trusted)."""
+        return self.forwarded_allow_ips.split(',') if self.forwarded_allow_ips else []
 
     @field_validator('port', mode='before')
     @classmethod
@@ -150,6 +164,24 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError('; '.join(_describe(error) for error in exc.errors())) from None
+
+
+def parse_trusted_proxies(text: str) -> list[str]:
+    """The proxy addresses of a PROVISIONER_FORWARDED_ALLOW_IPS value: IP addresses and networks
+    (10.0.0.2, 172.18.0.0/16, ::1), or ['*'] for every address. uvicorn would take a mistyped entry
+    as a name that never matches, so each is checked here."""
+    items = [item.strip() for item in text.split(',') if item.strip()]
+    if items == ['*']:
+        return items
+    for item in items:
+        if item == '*':
+            raise ValueError("'*' trusts every address and stands alone: give '*' or a list of addresses")
+        try:
+            ipaddress.ip_network(item) if '/' in item else ipaddress.ip_address(item)
+        except ValueError as exc:
+            raise ValueError(f"'{item}' is not an IP address or network ({exc}): give the reverse proxy's "
+                             "addresses, comma-separated (e.g. 10.0.0.2,172.18.0.0/16), or '*'") from None
+    return items
 
 
 def normalise_database_url(url: str) -> str:
