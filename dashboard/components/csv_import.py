@@ -1,6 +1,8 @@
 """The *Import CSV* dialog: upload, preview every row with its problems, then import the good new rows.
 
-All parsing and checking is `engine.services.tenant_import`; this only shows its answers.
+All parsing and checking is `engine.services.tenant_import`; this only shows its answers. The import
+creates as the signed-in user read again at that moment, while still support or admin (as POST
+/api/v1/tenants).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from nicegui import events, run, ui
 
 from dashboard.components.notify import notify
+from dashboard.session import SUPPORT_PLUS, acting
 from engine.services import tenant_import
 from engine.services.tenant_import import (
     ImportFileError,
@@ -46,9 +49,9 @@ PROBLEM_COLUMNS = [{'name': 'row', 'label': 'Line', 'field': 'row', 'align': 'ri
 class CsvImport:
     """A dialog; `open()` shows it. Nothing is written before *Import* is clicked."""
 
-    def __init__(self, db: Database, *, actor: Callable[[], str | None], engines: list[Engine],
+    def __init__(self, db: Database, *, engines: list[Engine],
                  on_imported: Callable[[], Awaitable[None]]) -> None:
-        self.db, self.actor, self.on_imported = db, actor, on_imported
+        self.db, self.on_imported = db, on_imported
         self.content: bytes | None = None
         with ui.dialog() as self.dialog, ui.card().classes('w-[64rem] max-w-full'):
             ui.label('Import tenants from a CSV file').classes('text-lg font-semibold')
@@ -83,12 +86,14 @@ class CsvImport:
         self.dialog.open()
 
     async def run_import(self) -> None:
-        actor = self.actor()
-        if self.content is None or actor is None:
+        if self.content is None:
+            return
+        if (user := await acting(SUPPORT_PLUS)) is None:
+            self.dialog.close()
             return
         self.import_button.disable()
         try:
-            result = await run.io_bound(tenant_import.import_csv, self.db, self.content, actor=actor,
+            result = await run.io_bound(tenant_import.import_csv, self.db, self.content, actor=user.username,
                                         default_engine=self.engine.value)
         except ServiceError as exc:
             self.message.set_text(_sentence(exc.message.removeprefix('file: ')))

@@ -1,5 +1,5 @@
 """The frame around every signed-in page: navigation by role (the current page marked; a menu
-button on narrow screens), the user menu and the alert banner.
+button on narrow screens), the user menu and the alert banner; it also watches the page's session.
 
 Visibility by width uses Quasar's classes (`gt-sm`, `lt-md`): Quasar's `.hidden` is `!important`,
 so Tailwind's `hidden md:flex` would hide an element at every width."""
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from nicegui import context, ui
+from nicegui import app, context, ui
 
 from dashboard import session
 from dashboard.components.formatting import alert_title
@@ -20,6 +20,7 @@ from engine.services import alerts
 from storage.tables import Alert, User
 
 ALERT_REFRESH_S = 10.0
+SESSION_CHECK_S = 12.0  # how often an open page looks its sign-in token up
 BANNER_ALERTS = 20  # listed when the banner is opened; a count tells of the rest
 
 NAVIGATION = (  # (label, path, icon, roles)
@@ -36,11 +37,29 @@ NAVIGATION = (  # (label, path, icon, roles)
 def frame(title: str, user: User) -> Iterator[None]:
     """Header with the navigation `user` may use, open alerts, then the page's own content."""
     ui.colors(primary='#2f5d8a')
+    _watch_session(user)
     _header(user)
     _alert_banner(user)
     with ui.column().classes('w-full max-w-screen-xl mx-auto p-2 sm:p-4 gap-4'):
         ui.label(title).classes('text-2xl font-semibold')
         yield
+
+
+def _watch_session(user: User) -> None:
+    """Every SESSION_CHECK_S, one look-up of the page's token, and nothing more while nothing changed.
+    A session that ended (signed out in another tab, token revoked, user deactivated or deleted) sends
+    the page to the sign-in page, and a new role redraws it with that role's navigation and buttons:
+    both by reloading it, which the page guard turns into either. One timer a page: the frame is
+    drawn once per page load (never by a refresh), and the timer stops once it asked for the reload."""
+
+    async def check() -> None:
+        live = await session.live_user()
+        if app.is_stopping or (live is not None and live.role == user.role):
+            return
+        watch.cancel()
+        ui.navigate.reload()
+
+    watch = ui.timer(SESSION_CHECK_S, check, immediate=False)
 
 
 def _header(user: User) -> None:

@@ -4,9 +4,11 @@
 something made from it: engine/services/tenant_edit.py) is shown disabled, its reason above the
 fields; saving sends only what changed, with the same rules as PATCH /api/v1/tenants/{id}, and shows
 each error under its field. *Delete* asks first, then deletes through engine/services/tenant_removal.py.
+Both act as the signed-in user read again at that moment, with the role of their REST route (support
+or admin to edit, admin to delete: session.acting).
 
-    if await edit_tenant(db, tenant_id, actor='sam'): ...   # saved: re-read the page
-    if await delete_tenant(db, tenant_id, 'Acme', actor='admin'): ...   # deleted: leave the page
+    if await edit_tenant(db, tenant_id): ...   # saved: re-read the page
+    if await delete_tenant(db, tenant_id, 'Acme'): ...   # deleted: leave the page
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dashboard.components.confirm import confirm
 from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
 from dashboard.components.tenant_form import COUNTRIES, CURRENCIES
+from dashboard.session import ADMIN_ONLY, SUPPORT_PLUS, acting
 from engine.services import engines, tenant_edit, tenant_removal
 from engine.services.tenant_edit import EditRules
 from engine.validation import Conflict, InvalidInput, ServiceError, TenantUpdate, describe_errors
@@ -31,7 +34,7 @@ LABELS = {'name': 'Name', 'company_name': 'Company name', 'country': 'Country', 
           'admin_email': 'Admin e-mail', 'engine': 'Engine', 'stores': 'Stores'}
 
 
-async def edit_tenant(db: Database, tenant_id: int, *, actor: str) -> bool:
+async def edit_tenant(db: Database, tenant_id: int) -> bool:
     """Show the Edit dialog; True once a change was saved."""
     try:
         rules = await run.io_bound(tenant_edit.edit_rules, db, tenant_id)
@@ -44,7 +47,7 @@ async def edit_tenant(db: Database, tenant_id: int, *, actor: str) -> bool:
     if rules.blocked:
         notify(rules.blocked, type='warning', multi_line=True)
         return False
-    dialog = TenantEditDialog(db, rules, choices, actor=actor)
+    dialog = TenantEditDialog(db, rules, choices)
     try:
         return bool(await dialog)
     finally:
@@ -52,15 +55,15 @@ async def edit_tenant(db: Database, tenant_id: int, *, actor: str) -> bool:
             dialog.delete()
 
 
-async def delete_tenant(db: Database, tenant_id: int, name: str, *, actor: str) -> bool:
+async def delete_tenant(db: Database, tenant_id: int, name: str) -> bool:
     """Ask, then delete the tenant with its runs; True once it is gone."""
     answer = await confirm('Delete tenant', f"Delete tenant '{name}' and its run history? Nothing of it is in "
                            'ERPNext. The audit log keeps its events. This cannot be undone.',
                            confirm_label='Delete', cancel_label='Keep it', danger=True)
-    if answer is None:
+    if answer is None or (admin := await acting(ADMIN_ONLY)) is None:
         return False
     try:
-        await run.io_bound(tenant_removal.delete_tenant, db, tenant_id, actor=actor)
+        await run.io_bound(tenant_removal.delete_tenant, db, tenant_id, actor=admin.username)
     except ServiceError as exc:
         notify(exc.message, type='negative', multi_line=True)
         return False
@@ -71,9 +74,9 @@ async def delete_tenant(db: Database, tenant_id: int, name: str, *, actor: str) 
 class TenantEditDialog(ui.dialog):
     """The tenant's fields, the locked ones disabled with their reasons; answers True once saved."""
 
-    def __init__(self, db: Database, rules: EditRules, choices: list[Engine], *, actor: str) -> None:
+    def __init__(self, db: Database, rules: EditRules, choices: list[Engine]) -> None:
         super().__init__()
-        self.db, self.rules, self.actor = db, rules, actor
+        self.db, self.rules = db, rules
         tenant = rules.tenant
         self.current: dict[str, Any] = {'name': tenant.name, 'company_name': tenant.company_name,
                                         'country': tenant.country, 'currency': tenant.currency,
@@ -132,8 +135,11 @@ class TenantEditDialog(ui.dialog):
             return
         self.save_button.disable()
         try:
+            if (user := await acting(SUPPORT_PLUS)) is None:
+                self.submit(False)
+                return
             tenant = await run.io_bound(tenant_edit.update_tenant, self.db, self.rules.tenant.id, changes,
-                                        actor=self.actor)
+                                        actor=user.username)
         except InvalidInput as exc:
             self._show_error(exc.field, exc.message.removeprefix(f'{exc.field}: '))
             return

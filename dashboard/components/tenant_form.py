@@ -1,4 +1,5 @@
-"""The *New tenant* dialog: the REST API's rules (`TenantCreate`), each error shown under its field."""
+"""The *New tenant* dialog: the REST API's rules (`TenantCreate`), each error shown under its field;
+it creates as the signed-in user read again at that moment, while still support or admin."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
+from dashboard.session import SUPPORT_PLUS, acting
 from engine.services import tenants
 from engine.validation import (
     ERPNEXT_COUNTRY_NAMES,
@@ -30,9 +32,9 @@ CURRENCIES = sorted(c.alpha_3 for c in pycountry.currencies)
 class TenantForm:
     """A dialog that creates a tenant through the tenants service; `open()` shows it."""
 
-    def __init__(self, db: Database, *, actor: Callable[[], str | None], engines: list[Engine],
+    def __init__(self, db: Database, *, engines: list[Engine],
                  on_created: Callable[[Tenant], Awaitable[None]]) -> None:
-        self.db, self.actor, self.on_created = db, actor, on_created
+        self.db, self.on_created = db, on_created
         with ui.dialog() as self.dialog, ui.card().classes('w-[32rem] max-w-full'):
             ui.label('New tenant').classes('text-lg font-semibold')
             self.fields: dict[str, Any] = {
@@ -65,12 +67,14 @@ class TenantForm:
         if not self.submit_button.enabled:  # Enter pressed again while the first one is being saved
             return
         data = self._validated()
-        actor = self.actor()
-        if data is None or actor is None:
+        if data is None:
             return
         self.submit_button.disable()
         try:
-            tenant = await run.io_bound(tenants.create_tenant, self.db, data, actor=actor)
+            if (user := await acting(SUPPORT_PLUS)) is None:  # as POST /api/v1/tenants
+                self.dialog.close()
+                return
+            tenant = await run.io_bound(tenants.create_tenant, self.db, data, actor=user.username)
         except (InvalidInput, Conflict) as exc:
             self._show_service_error(exc)
             return

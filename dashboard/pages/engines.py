@@ -1,6 +1,8 @@
 """Engines (admins): the ERPNext sites runs go to, their health, and *Add*, *Edit*, *Test
 connection* and *Delete* (after a confirmation; refused while a tenant uses the engine). The API
-secret is write-only: the form never shows it, and an empty secret on edit keeps the stored one."""
+secret is write-only: the form never shows it, and an empty secret on edit keeps the stored one.
+Each action acts as the signed-in user read again at that moment, with the role its REST route
+requires (session.acting)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from dashboard.components.confirm import confirm
 from dashboard.components.form_fields import clear_error_on_change, whole_number
 from dashboard.components.notify import notify
 from dashboard.components.status import status_badge
-from dashboard.session import ADMIN_ONLY, guarded_page
+from dashboard.session import ADMIN_ONLY, SUPPORT_PLUS, acting, guarded_page
 from engine.process import HEALTH_EVERY_SECONDS, OFFLINE_RECHECK_SECONDS
 from engine.services import engines
 from engine.services.engines import EngineCheck
@@ -47,9 +49,9 @@ class EngineList:
     """The engine cards of one browser tab, re-read every few seconds (health checks run on their own)."""
 
     def __init__(self, user: User) -> None:
-        self.db, self.actor = session.database(), user.username
+        self.db = session.database()
         self.results: dict[int, EngineCheck] = {}
-        self.form = EngineForm(self.db, actor=self.actor, on_saved=self.load)
+        self.form = EngineForm(self.db, on_saved=self.load)
         with ui.row().classes('w-full items-center'):
             ui.label(HEALTH_TEXT).classes('text-grey-7').mark('engines-health-text')
             ui.space()
@@ -98,12 +100,14 @@ class EngineList:
 
     async def test(self, engine: Engine) -> None:
         """Call ERPNext now, as the periodic check does, and show what it answered."""
+        if (user := await acting(SUPPORT_PLUS)) is None:  # as POST /engines/{id}/check
+            return
         transport = state.erpnext_transport(app)
         secrets = app.state.secrets
         notify(f"Checking '{engine.name}'…")
         try:
             result = await engines.check_engine(self.db, secrets, engine.id, transport=transport,
-                                                actor=self.actor)
+                                                actor=user.username)
         except ServiceError as exc:
             notify(exc.message, type='negative')
             return
@@ -119,10 +123,10 @@ class EngineList:
                                f'{engine.base_url} is forgotten: its health checks stop and its open '
                                'alert is resolved. Only an engine no tenant uses can be deleted.',
                                confirm_label='Delete engine', cancel_label='Keep it', danger=True)
-        if answer is None:
+        if answer is None or (admin := await acting(ADMIN_ONLY)) is None:
             return
         try:
-            await engines.delete_engine(self.db, engine.id, actor=self.actor, clients=state.process_clients(app))
+            await engines.delete_engine(self.db, engine.id, actor=admin.username, clients=state.process_clients(app))
         except ServiceError as exc:
             notify(exc.message, type='negative', multi_line=True)
             return
@@ -134,8 +138,8 @@ class EngineList:
 class EngineForm:
     """The *Add engine* / *Edit engine* dialog, validated with EngineCreate / EngineUpdate."""
 
-    def __init__(self, db: Database, *, actor: str, on_saved: Callable[[], Awaitable[None]]) -> None:
-        self.db, self.actor, self.on_saved = db, actor, on_saved
+    def __init__(self, db: Database, *, on_saved: Callable[[], Awaitable[None]]) -> None:
+        self.db, self.on_saved = db, on_saved
         self.engine: Engine | None = None
         with ui.dialog() as self.dialog, ui.card().classes('w-[32rem] max-w-full'):
             self.title = ui.label('').classes('text-lg font-semibold')
@@ -181,13 +185,16 @@ class EngineForm:
         data = self._validated()
         if data is None:
             return
+        if (admin := await acting(ADMIN_ONLY)) is None:
+            self.dialog.close()
+            return
         self.save_button.disable()
         try:
             secrets = app.state.secrets
             if self.engine is None:
-                saved = await run.io_bound(engines.create_engine, self.db, secrets, data, actor=self.actor)
+                saved = await run.io_bound(engines.create_engine, self.db, secrets, data, actor=admin.username)
             else:
-                saved = await engines.edit_engine(self.db, secrets, self.engine.id, data, actor=self.actor,
+                saved = await engines.edit_engine(self.db, secrets, self.engine.id, data, actor=admin.username,
                                                   clients=state.process_clients(app))
         except (Conflict, InvalidInput) as exc:
             self._show_service_error(exc)

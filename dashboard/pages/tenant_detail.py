@@ -8,7 +8,8 @@ it is newer than the current run. A timer re-reads the run on show every half se
 plan) is active or any of its steps is still running (a cancelled run's steps in flight finish after
 it ended), and every five seconds otherwise; only what changed is redrawn. Actions go through a
 confirmation, then the run services (which check and audit them), then wake the dispatcher so work
-starts at once.
+starts at once. The page shows the actions of the role it was built for, but each acts as the
+signed-in user read again when it acts, with the role its REST route requires (session.acting).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from dashboard.components.timeline import (
     fmt_time,
     plan_report,
 )
-from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, database, guarded_page, may
+from dashboard.session import ADMIN_ONLY, ANY_ROLE, SUPPORT_PLUS, acting, database, guarded_page, may
 from engine.services import deprovision, drift_checks, runs, tenant_removal, tenant_view
 from engine.validation import MAX_ID, NotFound, ServiceError
 from storage.db import Database
@@ -367,21 +368,21 @@ class TenantPage:
     async def _provision(self) -> None:
         await self._act('Provision', f"Queue a provisioning run of all 11 steps for '{self.header.name}' on "
                         f"engine '{self.header.engine_name}'?", 'Provisioning run queued.',
-                        lambda _: runs.request_provision(database(), self.tenant_id,
-                                                         actor=self.user.username))
+                        lambda actor, _: runs.request_provision(database(), self.tenant_id, actor=actor))
 
     async def _plan_run(self) -> None:
         await self._act('Plan', 'Look ERPNext up and report, per step, what exists and what would be '
                         'created. Nothing is written.',
                         "Plan queued: its report appears in the card 'Plan (nothing written)'.",
-                        lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username,
-                                                         plan=True))
+                        lambda actor, _: runs.request_provision(database(), self.tenant_id, actor=actor, plan=True))
 
     async def _check_drift(self) -> None:
         """Look everything up in ERPNext again (no confirmation: it only reads)."""
+        if (user := await acting(SUPPORT_PLUS)) is None:  # as POST /tenants/{id}/drift-check
+            return
         try:
             async with state.engine_clients(app) as clients:
-                result = await drift_checks.check_tenant(database(), clients, self.tenant_id, actor=self.user.username)
+                result = await drift_checks.check_tenant(database(), clients, self.tenant_id, actor=user.username)
         except ServiceError as exc:
             notify(exc.message, type='negative')
             return
@@ -397,9 +398,11 @@ class TenantPage:
     async def _repair(self) -> None:
         await self._act('Repair', f"Provision '{self.header.name}' again? Every step adopts what still exists "
                         'and recreates only what is missing.', 'Repair run queued.',
-                        lambda _: runs.request_provision(database(), self.tenant_id, actor=self.user.username))
+                        lambda actor, _: runs.request_provision(database(), self.tenant_id, actor=actor))
 
     async def _deprovision(self) -> None:
+        if await acting(ADMIN_ONLY) is None:  # its plan too is for admins (POST .../deprovision)
+            return
         try:
             planned = await _off_loop(deprovision.plan, database(), self.tenant_id)
         except ServiceError as exc:
@@ -413,62 +416,64 @@ class TenantPage:
         await self._act('Deprovision', f"Tear down '{self.header.name}' in ERPNext? This deletes exactly what "
                         f"Provisioner created for it, last the company:\n{listing}\n\n{planned['note']}",
                         'Deprovisioning run queued.',
-                        lambda _: deprovision.request(database(), self.tenant_id, actor=self.user.username),
-                        danger=True)
+                        lambda actor, _: deprovision.request(database(), self.tenant_id, actor=actor),
+                        roles=ADMIN_ONLY, danger=True)
 
     async def _edit(self) -> None:
         with self.root:  # the button may be redrawn away meanwhile
-            if await edit_tenant(database(), self.tenant_id, actor=self.user.username):
+            if await edit_tenant(database(), self.tenant_id):
                 await self.refresh(everything=True)
 
     async def _delete(self) -> None:
         with self.root:
-            if await delete_tenant(database(), self.tenant_id, self.header.name, actor=self.user.username):
+            if await delete_tenant(database(), self.tenant_id, self.header.name):
                 self.timer.cancel()
                 ui.navigate.to('/tenants')
 
     async def _retry_run(self, run_id: int) -> None:
         await self._act('Retry run', f'Queue run #{run_id} again? It resumes at its first unfinished step.',
                         f'Run #{run_id} queued again.',
-                        lambda _: runs.retry_run(database(), run_id, actor=self.user.username))
+                        lambda actor, _: runs.retry_run(database(), run_id, actor=actor))
 
     async def _cancel(self, run_id: int) -> None:
         await self._act('Cancel run', f'Cancel run #{run_id}? Steps in flight finish; nothing else starts.',
-                        f'Run #{run_id} cancelled.', lambda _: runs.cancel_run(database(), run_id,
-                                                                                actor=self.user.username),
-                        danger=True, cancel_label='Keep running')
+                        f'Run #{run_id} cancelled.', lambda actor, _: runs.cancel_run(database(), run_id, actor=actor),
+                        roles=ADMIN_ONLY, danger=True, cancel_label='Keep running')
 
     async def _retry_step(self, run_id: int, step: dict[str, Any]) -> None:
         await self._act('Retry step', f"Run '{step['title']}' of run #{run_id} again (and every other step of "
                         'the run that has not succeeded)?', f"'{step['title']}' queued again.",
-                        lambda _: runs.retry_step(database(), run_id, step['key'], actor=self.user.username))
+                        lambda actor, _: runs.retry_step(database(), run_id, step['key'], actor=actor),
+                        roles=ADMIN_ONLY)
 
     async def _skip_step(self, run_id: int, step: dict[str, Any]) -> None:
         await self._act('Skip step', f"Skip '{step['title']}' in run #{run_id}? The run goes on without it; "
                         'steps that need its output will fail saying so.', f"'{step['title']}' skipped.",
-                        lambda reason: runs.skip_step(database(), run_id, step['key'],
-                                                      actor=self.user.username, reason=reason),
-                        reason_label='Reason (required, goes into the audit log)', danger=True)
+                        lambda actor, reason: runs.skip_step(database(), run_id, step['key'], actor=actor,
+                                                             reason=reason),
+                        roles=ADMIN_ONLY, reason_label='Reason (required, goes into the audit log)', danger=True)
 
     async def _mark_step(self, run_id: int, step: dict[str, Any]) -> None:
         await self._act('Mark succeeded', f"Record that '{step['title']}' was done by hand in ERPNext (run "
                         f'#{run_id})? The run goes on as if it had succeeded.',
                         f"'{step['title']}' marked succeeded.",
-                        lambda reason: runs.mark_step_succeeded(database(), run_id, step['key'],
-                                                                actor=self.user.username, reason=reason),
-                        reason_label='Reason (required, goes into the audit log)')
+                        lambda actor, reason: runs.mark_step_succeeded(database(), run_id, step['key'],
+                                                                       actor=actor, reason=reason),
+                        roles=ADMIN_ONLY, reason_label='Reason (required, goes into the audit log)')
 
-    async def _act(self, title: str, message: str, done: str, call: Callable[[str], Any], *,
-                   reason_label: str | None = None, danger: bool = False,
+    async def _act(self, title: str, message: str, done: str, call: Callable[[str, str], Any], *,
+                   roles: frozenset = SUPPORT_PLUS, reason_label: str | None = None, danger: bool = False,
                    cancel_label: str = 'Cancel') -> None:
-        """Confirm, call the service (it checks the role and audits), wake the dispatcher, tell the user."""
+        """Confirm, then, as the signed-in user read again now while they hold one of `roles` (those of the
+        action's REST route), call the service (`call(actor, reason)`: it audits), wake the dispatcher
+        and tell the user."""
         with self.root:  # the button that started this may be redrawn away meanwhile
             answer = await confirm(title, message, confirm_label=title, cancel_label=cancel_label,
                                    reason_label=reason_label, danger=danger)
-            if answer is None:
+            if answer is None or (user := await acting(roles)) is None:
                 return
             try:
-                await _off_loop(call, answer.reason)
+                await _off_loop(call, user.username, answer.reason)
             except ServiceError as exc:
                 notify(exc.message, type='negative', multi_line=True)
                 await self.refresh(everything=True)  # what made it fail is likely worth seeing

@@ -1,6 +1,7 @@
 """Tenants: search, filter and page through them (server-side); support staff create, import and
 provision. The view lives in the URL (`?status=&engine=&q=&page=&size=&drifted=&warnings=`), so links and
-reloads keep it."""
+reloads keep it. Each action acts as the signed-in user read again at that moment, while still support
+or admin (session.acting)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dashboard.components.csv_import import CsvImport
 from dashboard.components.notify import notify
 from dashboard.components.status import run_style, style_of
 from dashboard.components.tenant_form import TenantForm
-from dashboard.session import ANY_ROLE, SUPPORT_PLUS, guarded_page, may
+from dashboard.session import ANY_ROLE, SUPPORT_PLUS, acting, guarded_page, may
 from engine.services import engines as engine_service
 from engine.services import runs, tenants
 from engine.services.tenants import TenantListing
@@ -88,8 +89,8 @@ class TenantList:
         self.view, self.can_act = view, may(user, SUPPORT_PLUS)
         self.engine_names = {engine.id: engine.name for engine in engines}
         if self.can_act:
-            self.form = TenantForm(self.db, actor=self._actor, engines=engines, on_created=self._created)
-            self.importer = CsvImport(self.db, actor=self._actor, engines=engines, on_imported=self.load)
+            self.form = TenantForm(self.db, engines=engines, on_created=self._created)
+            self.importer = CsvImport(self.db, engines=engines, on_imported=self.load)
         self._toolbar(engines)
         self.problem = ui.label('; '.join(problems)).classes('text-orange-800').mark('tenants-problem')
         self.table = self._table()
@@ -229,11 +230,11 @@ class TenantList:
 
     async def provision_one(self, event: events.GenericEventArguments) -> None:
         row = event.args if isinstance(event.args, dict) else {}
-        tenant_id, actor = row.get('id'), self._actor()
-        if not isinstance(tenant_id, int) or actor is None:
+        tenant_id = row.get('id')
+        if not isinstance(tenant_id, int) or (user := await acting(SUPPORT_PLUS)) is None:
             return
         try:
-            await run.io_bound(runs.request_provision, self.db, tenant_id, actor=actor)
+            await run.io_bound(runs.request_provision, self.db, tenant_id, actor=user.username)
         except Conflict as exc:
             notify(exc.message, type='warning')
         except ServiceError as exc:
@@ -245,9 +246,6 @@ class TenantList:
 
     async def provision_selected(self) -> None:
         ids = [row['id'] for row in self.table.selected]
-        actor = self._actor()
-        if actor is None:
-            return
         if not ids:
             notify('Select tenants first (tick their boxes).', type='warning')
             return
@@ -255,10 +253,10 @@ class TenantList:
         answer = await confirm(f'Provision {count}?', f'Queue a provisioning run of all 11 steps for each of the '
                                f'{count} ticked. Tenants with a run already queued or running are skipped.',
                                confirm_label=f'Provision {count}')
-        if answer is None:
+        if answer is None or (user := await acting(SUPPORT_PLUS)) is None:
             return
         try:
-            result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=actor)
+            result = await run.io_bound(runs.bulk_provision, self.db, ids, actor=user.username)
         except ServiceError as exc:
             notify(exc.message, type='negative')
             return
@@ -278,12 +276,3 @@ class TenantList:
     async def _page_changed(self, event: events.ValueChangeEventArguments) -> None:
         if isinstance(event.value, int) and event.value != self.view.page:
             await self.change(page=event.value)
-
-    def _actor(self) -> str | None:
-        """The username to act as, checked again now (the role may have changed since the page was built)."""
-        user = session.current_user()
-        if not may(user, SUPPORT_PLUS):
-            notify('Your role (or your ended session) does not allow this: reload the page.',
-                   type='negative')
-            return None
-        return user.username

@@ -1,5 +1,6 @@
 """Users (admins): list, create, change role, deactivate / reactivate, reset a password. Every change
-goes through engine/services/users.py, which audits it and refuses to leave no active admin."""
+goes through engine/services/users.py, which audits it and refuses to leave no active admin; each
+acts as the signed-in user read again at that moment, while still an admin (session.acting)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,9 @@ class UserList:
     """The user table of one browser tab; each action re-reads it."""
 
     def __init__(self, user: User) -> None:
-        self.db, self.actor = session.database(), user.username
-        self.create_form = UserForm(self.db, actor=self.actor, on_created=self.load)
-        self.password_form = PasswordForm(self.db, actor=self.actor)
+        self.db = session.database()
+        self.create_form = UserForm(self.db, on_created=self.load)
+        self.password_form = PasswordForm(self.db)
         with ui.row().classes('w-full items-center'):
             self.message = ui.label('').classes('text-red-8').mark('users-message')
             ui.space()
@@ -100,8 +101,11 @@ class UserList:
 
     async def change(self, row: User, data: UserUpdate) -> None:
         self.message.set_text('')
+        if (admin := await session.acting(session.ADMIN_ONLY)) is None:
+            return
         try:
-            await run.io_bound(users.update_user, self.db, row.id, data, actor=self.actor, limiter=_login_limiter())
+            await run.io_bound(users.update_user, self.db, row.id, data, actor=admin.username,
+                               limiter=_login_limiter())
         except ServiceError as exc:  # e.g. the last active admin: shown, and the row put back as it was
             self.message.set_text(exc.message)
             notify(exc.message, type='negative')
@@ -113,8 +117,8 @@ class UserList:
 class UserForm:
     """The *New user* dialog (UserCreate's rules, each error under its field)."""
 
-    def __init__(self, db: Database, *, actor: str, on_created: Callable[[], Awaitable[None]]) -> None:
-        self.db, self.actor, self.on_created = db, actor, on_created
+    def __init__(self, db: Database, *, on_created: Callable[[], Awaitable[None]]) -> None:
+        self.db, self.on_created = db, on_created
         with ui.dialog() as self.dialog, ui.card().classes('w-[28rem] max-w-full'):
             ui.label('New user').classes('text-lg font-semibold')
             self.fields: dict[str, Any] = {
@@ -139,8 +143,11 @@ class UserForm:
         data = _validated(UserCreate, self.fields)
         if data is None:
             return
+        if (admin := await session.acting(session.ADMIN_ONLY)) is None:
+            self.dialog.close()
+            return
         try:
-            created = await run.io_bound(users.create_user, self.db, data, actor=self.actor)
+            created = await run.io_bound(users.create_user, self.db, data, actor=admin.username)
         except Conflict as exc:
             self.fields['username'].error = exc.message
             return
@@ -156,8 +163,8 @@ class UserForm:
 class PasswordForm:
     """*Reset password*: the admin types the new one; the user's sessions and tokens end."""
 
-    def __init__(self, db: Database, *, actor: str) -> None:
-        self.db, self.actor = db, actor
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.user: User | None = None
         with ui.dialog() as self.dialog, ui.card().classes('w-[28rem] max-w-full'):
             self.title = ui.label('').classes('text-lg font-semibold')
@@ -187,8 +194,11 @@ class PasswordForm:
         if not data.password:
             self.fields['password'].error = 'type the new password'
             return
+        if (admin := await session.acting(session.ADMIN_ONLY)) is None:
+            self.dialog.close()
+            return
         try:
-            await run.io_bound(users.update_user, self.db, self.user.id, data, actor=self.actor,
+            await run.io_bound(users.update_user, self.db, self.user.id, data, actor=admin.username,
                                limiter=_login_limiter())
         except ServiceError as exc:
             self.fields['password'].error = exc.message
