@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, computed_field
 from dashboard import state
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, ProvisioningUser, SettingsDep, SupportPlus
 from engine import auto_retry
-from engine.services import runs
+from engine.services import engines, runs
 from engine.validation import MAX_ID, WholeNumber
+from storage.tables import Role, User
 
 router = APIRouter(tags=['runs'])
 RATE_LIMITED = {429: {'description': 'too many provision requests from this user (see Retry-After)'}}
@@ -117,8 +118,10 @@ class EngineWait(BaseModel):
     engine_id: int
     since: datetime | None = Field(description="the engine's last health check, which found it offline")
     reason: str | None = Field(description="that check's error, e.g. ERPNext refused the API key (never the secret)")
-    message: str = Field(description='what the operator reads, e.g. "Waiting: engine \'X\' is offline: … Fix it on '
-                                     'Engines; the run starts by itself once the engine answers."')
+    message: str = Field(description='what the operator reads, in the words of the caller\'s role, e.g. for an admin '
+                                     '"Waiting: engine \'X\' is offline: … Fix it on Engines; the run starts by itself '
+                                     'once the engine answers." (the others read "Ask an admin to fix it (on Engines, '
+                                     'a page for admins)" instead of "Fix it on Engines")')
 
 
 class RunDetail(RunPublic):
@@ -161,12 +164,12 @@ async def provision(tenant_id: IdPath, user: ProvisioningUser, db: DbDep, settin
     run = await asyncio.to_thread(runs.request_provision, db, tenant_id, actor=user.username,
                                   plan=bool(body and body.plan))
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run.id)
+    return await _detail(db, settings, run.id, reader=user)
 
 
 @router.get('/runs/{run_id}')
-async def get_run(run_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> RunDetail:
-    return await _detail(db, settings, run_id)
+async def get_run(run_id: IdPath, user: AnyUser, db: DbDep, settings: SettingsDep) -> RunDetail:
+    return await _detail(db, settings, run_id, reader=user)
 
 
 @router.post('/runs/{run_id}/retry', status_code=status.HTTP_202_ACCEPTED)
@@ -175,13 +178,13 @@ async def retry_run(run_id: IdPath, user: SupportPlus, db: DbDep, settings: Sett
     """Resume a failed or cancelled run from its first unfinished step."""
     await asyncio.to_thread(runs.retry_run, db, run_id, actor=user.username)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run_id)
+    return await _detail(db, settings, run_id, reader=user)
 
 
 @router.post('/runs/{run_id}/cancel', status_code=status.HTTP_202_ACCEPTED)
 async def cancel_run(run_id: IdPath, user: AdminOnly, db: DbDep, settings: SettingsDep) -> RunDetail:
     await asyncio.to_thread(runs.cancel_run, db, run_id, actor=user.username)
-    return await _detail(db, settings, run_id)
+    return await _detail(db, settings, run_id, reader=user)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/retry', status_code=status.HTTP_202_ACCEPTED)
@@ -189,7 +192,7 @@ async def retry_step(run_id: IdPath, step_key: StepKey, user: AdminOnly, db: DbD
                      request: Request) -> RunDetail:
     await asyncio.to_thread(runs.retry_step, db, run_id, step_key, actor=user.username)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run_id)
+    return await _detail(db, settings, run_id, reader=user)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/skip', status_code=status.HTTP_202_ACCEPTED)
@@ -197,7 +200,7 @@ async def skip_step(run_id: IdPath, step_key: StepKey, body: ReasonRequest, user
                     settings: SettingsDep, request: Request) -> RunDetail:
     await asyncio.to_thread(runs.skip_step, db, run_id, step_key, actor=user.username, reason=body.reason)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run_id)
+    return await _detail(db, settings, run_id, reader=user)
 
 
 @router.post('/runs/{run_id}/steps/{step_key}/mark-succeeded', status_code=status.HTTP_202_ACCEPTED)
@@ -206,13 +209,24 @@ async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonReq
     await asyncio.to_thread(runs.mark_step_succeeded, db, run_id, step_key, actor=user.username,
                             reason=body.reason)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run_id)
+    return await _detail(db, settings, run_id, reader=user)
 
 
-async def _detail(db, settings, run_id: int) -> RunDetail:
+async def _detail(db, settings, run_id: int, *, reader: User | None = None) -> RunDetail:
+    """The run as GET /runs/{id} gives it to `reader` (None: in an admin's words, see `worded_for`)."""
     detail = await asyncio.to_thread(runs.run_detail, db, run_id,
                                      stuck_after_minutes=settings.stuck_after_minutes)
-    return RunDetail(**detail)
+    return RunDetail(**(worded_for(detail, reader) if reader is not None else detail))
+
+
+def worded_for(detail: dict[str, Any], reader: User) -> dict[str, Any]:
+    """A `runs.run_detail` whose waiting_for_engine.message speaks to `reader`: an admin fixes the engine on
+    Engines, the others (who cannot open that page) are told to ask an admin (engines.waiting_message)."""
+    wait = detail.get('waiting_for_engine')
+    if not wait:
+        return detail
+    message = engines.waiting_message(wait['engine'], wait.get('reason'), admin=reader.role == Role.ADMIN)
+    return {**detail, 'waiting_for_engine': {**wait, 'message': message}}
 
 
 def _public(run) -> RunPublic:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from dashboard.api.deps import AdminOnly, AnyUser, DbDep, IdPath, SettingsDep, SupportPlus
 from dashboard.api.query import OptionalId, blank_is, optional_text
-from dashboard.api.runs import EngineWait, RunDetail
+from dashboard.api.runs import EngineWait, RunDetail, worded_for
 from engine.services import runs, tenant_edit, tenant_removal, tenants
 from engine.validation import MAX_ID, TenantCreate, TenantUpdate
 from storage.tables import Tenant, TenantStatus
@@ -92,11 +92,12 @@ def create_tenant(body: TenantCreate, user: SupportPlus, db: DbDep) -> TenantPub
 
 
 @router.get('/{tenant_id}')
-def get_tenant(tenant_id: IdPath, _: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
+def get_tenant(tenant_id: IdPath, user: AnyUser, db: DbDep, settings: SettingsDep) -> TenantDetail:
     """The tenant with its latest run (`latest_run`, a plan included) and its current run
-    (`current_run`, never a plan)."""
+    (`current_run`, never a plan); what a waiting run's message says to do is worded for the caller's role."""
     tenant = tenants.get_tenant(db, tenant_id)
     latest, current = runs.latest_and_current_run(db, tenant_id, stuck_after_minutes=settings.stuck_after_minutes)
+    latest, current = (worded_for(run, user) if run else None for run in (latest, current))
     return TenantDetail(**TenantPublic.of(tenant).model_dump(),
                         latest_run=RunDetail(**latest) if latest else None,
                         current_run=RunDetail(**current) if current else None,
