@@ -200,9 +200,9 @@ def _odd_characters(text: str, allowed: re.Pattern[str]) -> str:
 
 
 def username(value: str) -> str:
-    """3–64 characters of letters, digits and `_ . @ -`; usernames are case-insensitive."""
+    """3–64 characters of ASCII letters, digits and `_ . @ -`; usernames are case-insensitive."""
     if not USERNAME_PATTERN.fullmatch(value):
-        raise ValueError('must be 3 to 64 characters: letters, digits, _ . @ or -')
+        raise ValueError('must be 3 to 64 characters: ASCII letters (a to z, no accents), digits, _ . @ or -')
     return value.lower()
 
 

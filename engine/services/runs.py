@@ -388,12 +388,13 @@ def _idle_step(session: Session, run: Run, step_key: str, *, action: str) -> Ste
         raise Conflict(f'Run #{run.id} is {run.status}: wait for it to end or cancel it first.')
     step = queries.step_of_run(session, run.id, step_key)
     if step is None:
-        raise NotFound(f"Run #{run.id} has no step '{step_key}'.")
+        raise NotFound(f"Run #{run.id} has no step '{ALL_STEP_TITLES[step_key]}'.")
     if step.status in REFUSED_STEP_STATUSES[action]:
         verb = 'skipped' if action == 'skip' else 'marked succeeded'
         succeeded = step.status == StepStatus.SUCCEEDED
         hint = ' (retry the step to run it again)' if succeeded else ''
-        raise Conflict(f"Step '{step_key}' of run #{run.id} is {step.status}: it cannot be {verb}{hint}.")
+        raise Conflict(f"Step '{ALL_STEP_TITLES[step_key]}' of run #{run.id} is {step.status}: it cannot be "
+                       f'{verb}{hint}.')
     return step
 
 

@@ -137,8 +137,10 @@ def _status(status: str | None) -> str | None:
 def _query_text(q: str | None) -> str | None:
     """What the user typed, trimmed and each run of spaces one space ('acme   retail' finds 'Acme Retail')."""
     text = single_spaces(q or '').strip()
-    if len(text) > MAX_QUERY_LENGTH or not text.isprintable():
-        raise InvalidInput('q', f'must be at most {MAX_QUERY_LENGTH} printable characters')
+    if not text.isprintable():
+        raise InvalidInput('q', 'must contain only printable characters (no tabs, line breaks or control characters)')
+    if len(text) > MAX_QUERY_LENGTH:
+        raise InvalidInput('q', f'must be at most {MAX_QUERY_LENGTH} characters long')
     return text or None
 
 

@@ -142,7 +142,7 @@ async def test_a_succeeded_step_cannot_be_skipped_or_marked(api, admin, provisio
                await api.post(f'{url}/mark-succeeded', headers=admin, json={'reason': 'done by hand'})]
 
     assert [answer.status_code for answer in answers] == [409, 409]
-    assert answers[0].json()['detail'] == (f"Step 'create_company' of run #{run_id} is SUCCEEDED: "
+    assert answers[0].json()['detail'] == (f"Step 'Create company' of run #{run_id} is SUCCEEDED: "
                                            'it cannot be skipped (retry the step to run it again).')
     after = (await api.get(f'/api/v1/runs/{run_id}', headers=admin)).json()
     assert after == before  # the step keeps its output, the run and its attempt are untouched

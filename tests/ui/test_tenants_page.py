@@ -97,7 +97,7 @@ async def test_bad_query_parameters_are_named_not_fatal(user: User) -> None:
     assert names(user) == ['Only Shop']
 
     await open_list(user, '/tenants?q=' + 'x' * 300)
-    await user.should_see('q: must be at most 200 printable characters')
+    await user.should_see('q: must be at most 200 characters long')
 
 
 async def test_new_tenant_form_shows_each_error_next_to_its_field_then_creates(user: User) -> None:
