@@ -7,7 +7,8 @@ Two kinds of numbers live here:
   did. With several processes each one is its own scrape target; PromQL adds them up
   (`sum(rate(provisioner_runs_total[5m]))`).
   `provisioner_runs_total` counts *executions*: a run that failed, was retried and then succeeded
-  adds one `failed` and one `succeeded`, because a counter cannot take back an outcome.
+  adds one `failed` and one `succeeded`, because a counter cannot take back an outcome (the
+  dashboard's summary counts that run once, succeeded: both are right).
 - **State of the whole system** (queue depth, runs in progress, age of the oldest running run,
   engine health, provisioning runs by final outcome over the dashboard's windows) is read from the
   database by `refresh_database_gauges()` at every scrape of `/metrics` and by the alert job, so
@@ -33,8 +34,10 @@ from storage.tables import Alert, Engine, EngineHealth, Run, RunStatus, Tenant, 
 # Resolve a 50 ms step as well as a 5-minute run.
 BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 180, 300, 450, 600, 1200, 1800)
 
-RUNS = Counter('provisioner_runs_total', 'Executions of provisioning runs that ended, by outcome (a run '
-               'retried after failing counts once per execution; see provisioner_runs_finished).', ['outcome'])
+RUNS = Counter('provisioner_runs_total', 'Executions of provisioning runs that ended in this process since it '
+               'started, by outcome: a run that failed and was retried to success counts once failed and once '
+               'succeeded. The dashboard summary and provisioner_runs_finished count each run once, by its '
+               'outcome now; both are right.', ['outcome'])
 RUN_DURATION = Histogram('provisioner_run_duration_seconds', 'Wall time of provisioning runs that ended.',
                          buckets=BUCKETS)
 # The same by final status (DESIGN keeps the one above unlabelled): succeeded runs charted alone.
