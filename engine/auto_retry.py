@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from engine.services.runs import requeue
+from engine.services.tenant_locks import tenant_to_run_or_none
 from engine.steps import invite_tenant_admin
 from engine.workflows import ALL_STEP_TITLES
 from storage import audit_log
@@ -164,7 +165,12 @@ class AutoRetry:
         """One transaction per run: another process may be retrying it, or a user may act on it."""
         try:
             with self.db.session() as session:
-                run = session.get(Run, run_id, with_for_update=True)  # PostgreSQL: one process wins
+                # The tenant's lock first, then the run's: the order a delete of the tenant takes them in
+                # (the other order deadlocks with it on PostgreSQL). Gone: deleted since it was found due.
+                tenant_id = session.exec(select(Run.tenant_id).where(Run.id == run_id)).first()
+                if tenant_id is None or tenant_to_run_or_none(session, tenant_id) is None:
+                    return False
+                run = session.get(Run, run_id, with_for_update=True, populate_existing=True)  # one process wins
                 if run is None or run.status not in (RunStatus.FAILED, RunStatus.SUCCEEDED) \
                         or run.next_retry_at is None or run.next_retry_at > now:
                     return False

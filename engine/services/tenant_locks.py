@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from engine.services.tenant_lookup import tenant_in
-from engine.validation import MAX_ID
+from engine.validation import MAX_ID, NotFound
 from storage.tables import Tenant
 
 
@@ -35,6 +35,14 @@ def tenant_to_run(session: Session, tenant_id: int) -> Tenant:
     """The tenant, locked against edits and deletes (NotFound for an unknown id, or one deleted
     while this waited)."""
     return _locked(session, tenant_id, {'read': True, 'key_share': True})  # FOR KEY SHARE
+
+
+def tenant_to_run_or_none(session: Session, tenant_id: int) -> Tenant | None:
+    """`tenant_to_run`, or None when the tenant is gone (a job's look-up, not a user's request)."""
+    try:
+        return tenant_to_run(session, tenant_id)
+    except NotFound:
+        return None
 
 
 def _locked(session: Session, tenant_id: int, lock: dict[str, Any]) -> Tenant:

@@ -15,11 +15,12 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from engine.auto_retry import AutoRetry, AutoRetryPolicy
 from engine.security import SecretBox
 from engine.services import deprovision, runs, tenant_edit, tenant_removal, tenants
 from engine.validation import Conflict, NotFound, TenantCreate, TenantUpdate
 from storage.db import Database
-from storage.tables import Engine, Run, RunMode, RunStatus, Tenant
+from storage.tables import Engine, Run, RunMode, RunStatus, Tenant, utcnow
 
 WAIT_S = 0.5  # how long the held side keeps its transaction open
 
@@ -102,6 +103,23 @@ def test_a_retry_during_a_delete_finds_no_run(pg, tenant_id, engine_ids) -> None
 
     assert isinstance(refused, NotFound), refused
     assert refused.message == f'Run {run_id} does not exist.'
+
+
+def test_an_automatic_retry_during_a_delete_waits_for_it_without_a_deadlock(pg, tenant_id, engine_ids) -> None:
+    """The automatic retry takes the tenant's lock before its run's, in the order a delete takes them:
+    locking the run first, it held what the delete's DELETE of the runs waited for while it waited
+    for the tenant, and PostgreSQL broke the deadlock by failing one of them."""
+    run_id = failed_run_with_a_company(pg, tenant_id, engine_ids[0])
+    with pg.session() as session:
+        session.execute(sa.update(Run).where(Run.id == run_id).values(next_retry_at=utcnow()))
+    lock, *deletes = held_delete()
+
+    retried = while_held(pg, [lock], {'tenant': tenant_id},
+                         lambda: AutoRetry(pg, AutoRetryPolicy())._retry_one(run_id, utcnow()), then=deletes)
+
+    assert retried is False  # not an OperationalError (deadlock detected), and no run queued
+    with pg.session() as session:
+        assert session.get(Tenant, tenant_id) is None and session.get(Run, run_id) is None
 
 
 def test_a_run_requested_as_the_previous_one_ends_waits_for_the_runner_without_a_deadlock(pg, tenant_id,
