@@ -43,6 +43,7 @@ from engine.errors import (
 )
 from engine.run_store import LeaseLost, RunSnapshot, RunStore, StepFailure, StepOutcome
 from engine.steps import STEPS, Step, StepContext
+from engine.steps.common import PLAN_AGAIN
 from engine.steps.base import IntentLog
 from engine.workflows import WORKFLOWS
 from storage.availability import database_unreachable
@@ -364,7 +365,7 @@ class _Execution:
         except ProvisioningError as exc:
             raise _for_step(step, exc) from exc
         except erp.ERPNextError as exc:
-            raise _from_erpnext(step, exc) from exc
+            raise _from_erpnext(step, exc, plan=self.snap.plan) from exc
         except Exception as exc:  # a bug of ours or an answer of a shape we did not expect
             if database_unreachable(exc):  # (an intent save): the run stops, as when its process dies
                 raise
@@ -386,22 +387,23 @@ async def _engine_unreachable(client: ERPNextClient) -> str | None:
     return None
 
 
-def _from_erpnext(step: Step, exc: erp.ERPNextError) -> ProvisioningError:
+def _from_erpnext(step: Step, exc: erp.ERPNextError, *, plan: bool = False) -> ProvisioningError:
     where = f"{exc.method} {exc.doctype}{f' {exc.name!r}' if exc.name else ''}" if exc.method else 'a request'
     if isinstance(exc, erp.RequestTimeoutError):  # names the request itself, and what to do
         return TransientProvisioningError(timeouts.request_timed_out(exc))
     if isinstance(exc, erp.TransientError):
         return TransientProvisioningError(f'{exc.message} (during {where}); retrying is safe.',
                                           retry_after=getattr(exc, 'retry_after', None))
+    then = PLAN_AGAIN if plan else 'retry the step'  # a plan's steps are not retried (engine/steps/common.py)
     if isinstance(exc, erp.AuthError):
         message = (f'ERPNext refused {where}: {exc.message}. Check that the engine\'s API user has the rights to '
-                   'do this (System Manager), then retry the step.')
+                   f'do this (System Manager), then {then}.')
     elif isinstance(exc, erp.QueryRefusedError):
         message = f'{exc.message}.'  # our bug, which says so: nothing to fix in ERPNext
     elif isinstance(exc, erp.InvalidResponseError):
-        message = f'{exc.message}. Check that the engine URL points at an ERPNext site, then retry the step.'
+        message = f'{exc.message}. Check that the engine URL points at an ERPNext site, then {then}.'
     else:
-        message = f'ERPNext refused {where}: {exc.message}. Fix this in ERPNext, then retry the step.'
+        message = f'ERPNext refused {where}: {exc.message}. Fix this in ERPNext, then {then}.'
     return _for_step(step, CriticalProvisioningError(message))
 
 

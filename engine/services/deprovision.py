@@ -104,7 +104,7 @@ def request(db: Database, tenant_id: int, *, actor: str) -> Run:
             if handed_over:  # recorded after the settling: no step of this tenant created the user
                 run.meta = {**(run.meta or {}), run_meta.INTENTS: {'User': [handed_over[0]]}}
                 session.add(run)
-            tenant_status.set_status(tenant, tenant_status.LIFECYCLES[RunMode.DEPROVISION].queued)
+            tenant_status.queue(tenant, run, tenant_status.LIFECYCLES[RunMode.DEPROVISION].queued)
             audit_log.record(session, actor=actor, action='run.deprovision_requested', tenant_id=tenant.id,
                              run_id=run.id, correlation_id=run.correlation_id,
                              details={'admin_user_taken_over_from': handed_over[1]} if handed_over else {})

@@ -130,7 +130,8 @@ def retry_step(db: Database, run_id: int, step_key: str, *, actor: str, bulk: bo
     def change(session: Session, run: Run) -> None:
         step = _idle_step(session, run, step_key, action='retry')
         if bulk and step.status != StepStatus.FAILED:
-            raise Conflict(f"Step '{step_key}' of run #{run.id} is {step.status}, not FAILED: nothing to retry.")
+            raise Conflict(f"Step '{ALL_STEP_TITLES[step_key]}' of run #{run.id} is {step.status}, not FAILED: "
+                           'nothing to retry.')
         _update_step(session, step, RUN_AGAIN)
         audit_log.record(session, actor=actor, action='step.retried', tenant_id=run.tenant_id, run_id=run.id,
                          step_key=step_key, correlation_id=run.correlation_id,

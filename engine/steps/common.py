@@ -50,7 +50,18 @@ def made_by_someone_else(ctx: StepContext, doctype: str, name: str, owner: str |
 def next_step(ctx: StepContext) -> str:
     """What to do once the problem is fixed in ERPNext: a run retries the step; a plan's steps cannot
     be retried (a 409), so a plan's advice is a new plan, or the provisioning run itself."""
-    return 'ask for a new plan (or provision)' if ctx.plan else 'retry this step'
+    return retry_advice(ctx, None)
+
+
+def retry_advice(ctx: StepContext, title: str | None) -> str:
+    """`next_step` naming the step to retry ("retry 'Resolve accounts'"), or 'retry this step' without
+    a title; for a plan, a new plan instead."""
+    if ctx.plan:
+        return PLAN_AGAIN
+    return f"retry '{title}'" if title else 'retry this step'
+
+
+PLAN_AGAIN = 'ask for a new plan (or provision)'
 
 
 async def require_ours(ctx: StepContext, doctype: str, doc: dict[str, Any], *, name: str | None = None,

@@ -25,7 +25,7 @@ from engine.erpnext import errors as erp
 from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError, TransientProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import plan_stays_disabled
+from engine.steps.common import plan_stays_disabled, retry_advice
 from engine.steps.shared_writes import LookAgain, SharedWrites
 
 # mode → (type, which resolved account it uses)
@@ -119,7 +119,7 @@ async def _add_our_rows(ctx: StepContext, modes: dict[str, dict[str, Any]], todo
         raise CriticalProvisioningError(
             f"ERPNext refused to add company '{ctx.company}' to Mode of Payment {', '.join(todo)}: "
             f"{exc.message}. Check the accounts {', '.join(sorted({row['default_account'] for row in rows.values()}))} "
-            "in ERPNext, then retry 'Configure payment modes'.") from exc
+            f"in ERPNext, then {retry_advice(ctx, 'Configure payment modes')}.") from exc
     # ERPNext answered with these modes' names: they hold our row now (verification trusts a write's
     # answer as it trusts a saved document)
     ctx.seen.record('Mode of Payment', [{'name': modes.get(mode, {}).get('name', mode),

@@ -7,7 +7,7 @@ from typing import Any
 from engine.erpnext import errors as erp
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import by_name, enable_ours, ensure_documents, plan_enable
+from engine.steps.common import by_name, enable_ours, ensure_documents, plan_enable, retry_advice
 
 DEFAULT_MODE = 'Cash'
 FIELDS = ['name', 'company', 'warehouse', 'disabled', 'owner']
@@ -73,4 +73,4 @@ async def _ensure(ctx: StepContext, docs: dict[str, dict[str, Any]],
         raise CriticalProvisioningError(
             f"ERPNext refused POS Profile '{exc.name or ', '.join(docs)}': {exc.message}. Fix what it names in "
             "ERPNext (usually a Mode of Payment without an account for this company: retry 'Configure payment "
-            "modes'), then retry 'Create POS profiles'.") from exc
+            f"modes'), then {retry_advice(ctx, 'Create POS profiles')}.") from exc

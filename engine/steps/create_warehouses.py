@@ -6,7 +6,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import enable_ours, ensure_documents, plan_enable
+from engine.steps.common import enable_ours, ensure_documents, plan_enable, retry_advice
 
 FIELDS = ['name', 'company', 'warehouse_name', 'is_group', 'parent_warehouse', 'disabled', 'owner']
 ROOT = 'All Warehouses'
@@ -55,5 +55,6 @@ def _parent(ctx: StepContext, existing: dict[str, dict[str, Any]]) -> str:
     if not roots:
         raise CriticalProvisioningError(
             f"Company '{ctx.company}' has no group warehouse ('{preferred}') to put the store warehouses under: "
-            "create it in ERPNext (Stock > Warehouse, 'Is Group' ticked), then retry 'Create warehouses'.")
+            "create it in ERPNext (Stock > Warehouse, 'Is Group' ticked), then "
+            f"{retry_advice(ctx, 'Create warehouses')}.")
     return roots[0]

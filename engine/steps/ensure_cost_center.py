@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import ensure_document, plan_stays_disabled
+from engine.steps.common import ensure_document, plan_stays_disabled, retry_advice
 
 FIELDS = ['name', 'cost_center_name', 'is_group', 'parent_cost_center', 'disabled', 'owner']
 
@@ -61,7 +61,8 @@ def _root(ctx: StepContext, centers: dict[str, dict[str, Any]]) -> str:
     if not groups:
         raise CriticalProvisioningError(
             f"Company '{ctx.company}' has no root cost center to put 'Main - {ctx.abbr}' under: create the "
-            "company's cost center tree in ERPNext (Accounting > Cost Center), then retry 'Ensure cost center'.")
+            "company's cost center tree in ERPNext (Accounting > Cost Center), then "
+            f"{retry_advice(ctx, 'Ensure cost center')}.")
     return groups[0]
 
 
@@ -70,4 +71,4 @@ def _disabled_error(ctx: StepContext, name: str) -> CriticalProvisioningError:
     return CriticalProvisioningError(
         f"Cost Center '{name}'{ours}, the main cost center of company '{ctx.company}', is disabled in ERPNext, "
         "and no step enables it (the POS profiles book to it). Enable it in ERPNext (Accounting > Cost Center: "
-        f"open '{name}', untick Disabled), then retry 'Ensure cost center'.")
+        f"open '{name}', untick Disabled), then {retry_advice(ctx, 'Ensure cost center')}.")

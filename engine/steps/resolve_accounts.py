@@ -15,7 +15,7 @@ from typing import Any
 from engine.erpnext.collation import fold
 from engine.errors import CriticalProvisioningError
 from engine.steps.base import Step, StepContext
-from engine.steps.common import create_document, plan_stays_disabled
+from engine.steps.common import create_document, plan_stays_disabled, retry_advice
 
 ACCOUNT_FIELDS = ['name', 'company', 'account_name', 'account_type', 'root_type', 'is_group', 'disabled',
                   'parent_account']
@@ -168,7 +168,7 @@ async def _create_bank_ledger(ctx: StepContext, accounts: dict[str, dict[str, An
     if parent is None:
         raise CriticalProvisioningError(
             f"Company '{ctx.company}' has no bank account and no group of type Bank to create one under: set a "
-            "Default Bank Account on the company in ERPNext, then retry 'Resolve accounts'.")
+            f"Default Bank Account on the company in ERPNext, then {retry_advice(ctx, 'Resolve accounts')}.")
     name = bank_ledger_name(ctx.abbr)
     doc = {'account_name': BANK_LEDGER, 'company': ctx.company, 'parent_account': parent,
            'account_type': 'Bank', 'is_group': 0}
@@ -194,7 +194,7 @@ def _missing_error(ctx: StepContext, missing: list[str], accounts: dict) -> Crit
     return CriticalProvisioningError(
         f"Company '{ctx.company}' has no usable {labels} account (no company default, no ledger of the right "
         f"type, none named like '<name> - {ctx.abbr}').{also} Create the ledger or set the company's default "
-        "account in ERPNext, then retry 'Resolve accounts'.")
+        f"account in ERPNext, then {retry_advice(ctx, 'Resolve accounts')}.")
 
 
 def _disabled_error(ctx: StepContext, blocked: dict[str, list[str]]) -> CriticalProvisioningError:

@@ -3,7 +3,7 @@ someone made by hand advises a new plan (or provisioning), while a run still say
 
 from __future__ import annotations
 
-from helpers import provision, steps
+from helpers import fault, provision, steps
 
 
 async def test_a_plan_meeting_a_company_made_by_hand_says_to_ask_for_a_new_plan(db, runner, make_tenant, jane):
@@ -18,3 +18,14 @@ async def test_a_plan_meeting_a_company_made_by_hand_says_to_ask_for_a_new_plan(
     assert plan['error'].endswith('Rename or delete it in ERPNext, then ask for a new plan (or provision).')
     assert 'retry' not in plan['error']
     assert run['error'].endswith('Rename or delete it in ERPNext, then retry this step.')
+
+
+async def test_a_plan_refused_by_erpnext_says_to_ask_for_a_new_plan(db, runner, make_tenant, sandbox):
+    acme = make_tenant('Acme Retail')
+    await fault(sandbox, method='GET', doctype='Company', status=403, count=100)
+
+    plan = steps(await provision(db, runner, acme.id, plan=True))['create_company']
+    run = steps(await provision(db, runner, acme.id))['create_company']
+
+    assert plan['error'].endswith('(System Manager), then ask for a new plan (or provision).'), plan['error']
+    assert run['error'].endswith('(System Manager), then retry the step.'), run['error']

@@ -55,7 +55,7 @@ async def test_bulk_retry_reruns_only_the_failed_invites(api, admin, provisionin
     assert {run['trigger'] for run in body['queued']} == {'retry'}
     succeeded = done[invited[0]]['id']
     assert body['refused'] == {
-        str(invited[0]): f"Step '{INVITE}' of run #{succeeded} is SUCCEEDED, not FAILED: nothing to retry.",
+        str(invited[0]): f"Step 'Invite tenant admin' of run #{succeeded} is SUCCEEDED, not FAILED: nothing to retry.",
         '999999': 'Tenant 999999 does not exist.'}
     for tenant_id in throttled:
         run = await wait_for_run(api, admin, done[tenant_id]['id'])

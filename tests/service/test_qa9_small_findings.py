@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from api_helpers import PASSWORD, new_tenant
 
+from storage.tables import Run, RunMode, RunStatus, Tenant
+
 
 async def test_cancelling_a_queued_run_leaves_the_tenant_as_it_was(api, admin, sandbox_engine):
     tenant_id = await new_tenant(api, admin)
@@ -14,6 +16,23 @@ async def test_cancelling_a_queued_run_leaves_the_tenant_as_it_was(api, admin, s
 
     body = (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()
     assert (body['status'], body['last_error']) == ('NOT_STARTED', None)
+
+
+async def test_cancelling_a_queued_teardown_leaves_the_tenant_as_it_was(api, admin, db, sandbox_engine):
+    tenant_id = await new_tenant(api, admin)
+    with db.session() as session:  # a run that failed after creating the company: something to tear down
+        tenant = session.get(Tenant, tenant_id)
+        session.add(Run(tenant_id=tenant_id, engine_id=tenant.engine_id, status=RunStatus.FAILED,
+                        mode=RunMode.PROVISION, correlation_id='earlier', meta={'intents': {'Company': ['Acme']}}))
+        tenant.status, tenant.last_error = 'FAILED', 'Create warehouses: ERPNext was down'
+        session.add(tenant)
+    run_id = (await api.post(f'/api/v1/tenants/{tenant_id}/deprovision', headers=admin)).json()['id']
+    assert (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()['status'] == 'DEPROVISIONING'
+
+    assert (await api.post(f'/api/v1/runs/{run_id}/cancel', headers=admin)).status_code == 202
+
+    body = (await api.get(f'/api/v1/tenants/{tenant_id}', headers=admin)).json()
+    assert (body['status'], body['last_error']) == ('FAILED', 'Create warehouses: ERPNext was down')
 
 
 @pytest.mark.parametrize(('query', 'expected'), [
