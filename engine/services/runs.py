@@ -345,6 +345,11 @@ def _change_run(db: Database, run_id: int, change, *, on_plan: str | None,
                 tenant_to_run(session, run.tenant_id)
             except NotFound:  # deleted with its tenant meanwhile
                 raise NotFound(f'Run {run_id} does not exist.') from None
+            # Then the run itself, read again under its lock (the tenant's lock first, as everywhere): a
+            # dispatcher starting it, or an automatic retry queueing it, commits first and is seen.
+            run = session.get(Run, run_id, with_for_update=True, populate_existing=True)
+            if run is None:
+                raise NotFound(f'Run {run_id} does not exist.')
             refuse_while_stopping(session, run.tenant_id)
             if on_plan is not None and run.mode == RunMode.PLAN:
                 raise Conflict(_plan_is_read_only(run, on_plan))

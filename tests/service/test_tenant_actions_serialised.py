@@ -122,6 +122,23 @@ def test_an_automatic_retry_during_a_delete_waits_for_it_without_a_deadlock(pg, 
         assert session.get(Tenant, tenant_id) is None and session.get(Run, run_id) is None
 
 
+def test_a_cancel_as_the_dispatcher_starts_the_run_sees_it_started(pg, tenant_id) -> None:
+    """Review of the day, #1: the cancel read the run before it waited, so a run the dispatcher had just
+    started counted as never started and the tenant got its old status back while a step wrote."""
+    run_id = runs.request_provision(pg, tenant_id, actor='tests').id
+    start = ['SELECT id FROM run WHERE id = :run FOR UPDATE',  # what RunStore.start does before it commits
+             "UPDATE run SET status = 'RUNNING', started_at = now() WHERE id = :run",
+             "UPDATE tenant SET status = 'PROVISIONING' WHERE id = :tenant"]
+
+    cancelled = while_held(pg, start, {'run': run_id, 'tenant': tenant_id},
+                           lambda: runs.cancel_run(pg, run_id, actor='tests'))
+
+    assert isinstance(cancelled, Run), cancelled
+    with pg.session() as session:
+        assert session.get(Run, run_id).status == RunStatus.CANCELLED
+        assert session.get(Tenant, tenant_id).status == 'FAILED'  # it started: not NOT_STARTED again
+
+
 def test_a_run_requested_as_the_previous_one_ends_waits_for_the_runner_without_a_deadlock(pg, tenant_id,
                                                                                        engine_ids) -> None:
     """The runner ends a run by locking it, closing it, then setting the tenant's status. A request
