@@ -60,7 +60,7 @@ def test_the_migration_keeps_rows_ids_references_and_indexes(tmp_path):
             assert connection.exec_driver_sql('PRAGMA foreign_keys').scalar() == 1  # on again after the rebuild
             connection.exec_driver_sql('DELETE FROM steprun WHERE run_id = 14')
             connection.exec_driver_sql('DELETE FROM run WHERE id = 14')  # the newest
-            assert new_run(connection, tenant=3) == 15
+            assert new_run(connection, tenant=3) == 17  # past run 16, deleted before the upgrade
         with engine.connect() as connection:  # the partial unique index: one active run per tenant
             try:
                 new_run(connection, tenant=7, status='QUEUED')  # run 13 is active
@@ -80,7 +80,8 @@ def test_the_migration_keeps_rows_ids_references_and_indexes(tmp_path):
 
 
 def history(connection: sa.Connection) -> None:
-    """An engine, two tenants; runs 11 to 14 (13 active, 12 with warnings), steps of runs 11 and 14."""
+    """An engine, two tenants; runs 11 to 14 (13 active, 12 with warnings), steps of runs 11 and 14; the
+    audit event of a run 16 deleted with its tenant."""
     connection.execute(sa.text(
         "INSERT INTO engine (id, name, name_key, base_url, api_key, api_secret_encrypted, max_concurrent_runs, "
         "health, created_at) VALUES (2, 'ERP', 'erp', 'http://erp', 'k', 'x', 4, 'online', CURRENT_TIMESTAMP)"))
@@ -101,6 +102,9 @@ def history(connection: sa.Connection) -> None:
         "INSERT INTO steprun (id, run_id, step_key, position, critical, status, attempts, earlier_attempts, "
         "earlier_executions, earlier_failures, earlier_retries, output) VALUES (:id, :run, 'check_engine', 1, 1, "
         "'SUCCEEDED', 1, 0, 0, 0, 0, '{}')"), [{'id': 5, 'run': 11}, {'id': 9, 'run': 14}])
+    connection.execute(sa.text(  # run 16 was deleted with its tenant before the upgrade: its events stay
+        "INSERT INTO auditevent (at, actor, action, tenant_id, run_id, details) VALUES (CURRENT_TIMESTAMP, 'ann', "
+        "'run.requested', 9, 16, '{}')"))
 
 
 def snapshot(connection: sa.Connection) -> dict[str, object]:

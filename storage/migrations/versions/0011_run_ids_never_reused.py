@@ -2,12 +2,13 @@
 
 Deleting a tenant deletes its runs, and SQLite without AUTOINCREMENT then hands the largest deleted
 run id to the next run: the audit log keeps the events of deleted runs by their id, so a new run
-would inherit an old run's audit trail. The run table is rebuilt as 0010 rebuilt engine and tenant
-(batch mode: copy, drop, rename; every row and id kept). Its indexes are put back from their own
-CREATE statements: two are partial (one active run per tenant, the runs with warnings), and a copy
-that lost a WHERE would make one-run-per-tenant unique. Step rows keep their ids too; nothing that
-outlives a delete names a step row by id (audit events name a step by its key). PostgreSQL's
-sequences never hand out an id twice: nothing to do.
+would inherit an old run's audit trail. Its sequence starts past the largest run id the audit log
+names, so the runs deleted before this upgrade are not handed out again either. The run table is
+rebuilt as 0010 rebuilt engine and tenant (batch mode: copy, drop, rename; every row and id kept).
+Its indexes are put back from their own CREATE statements: two are partial (one active run per
+tenant, the runs with warnings), and a copy that lost a WHERE would make one-run-per-tenant unique.
+Step rows keep their ids too; nothing that outlives a delete names a step row by id (audit events
+name a step by its key). PostgreSQL's sequences never hand out an id twice: nothing to do.
 
 Revision ID: 0011
 Revises: 0010
@@ -47,6 +48,14 @@ def _rebuild(*, autoincrement: bool) -> None:
             pass
         for _name, sql in indexes:
             bind.exec_driver_sql(sql)
+        if autoincrement:  # and past the runs deleted before this upgrade, whose events the audit log keeps
+            bind.exec_driver_sql(
+                "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(run_id), 0) FROM auditevent)) "
+                'WHERE name = ?', (TABLE,))
+            bind.exec_driver_sql(
+                'INSERT INTO sqlite_sequence (name, seq) SELECT ?, max(run_id) FROM auditevent '
+                'WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?) HAVING max(run_id) IS NOT NULL',
+                (TABLE, TABLE))
 
 
 class _foreign_keys_off:
