@@ -146,11 +146,14 @@ class AutoRetry:
             return
         with self.db.session() as session:
             rows = session.exec(_TO_SCHEDULE.where(col(Run.auto_retries) < self.policy.limit)).all()
+            scheduled = []
             for run_id, finished_at, retries in rows:
                 at = (finished_at or utcnow()) + self.policy.step_delay(retries)
-                session.execute(update(Run).where(Run.id == run_id, Run.status == RunStatus.SUCCEEDED,
-                                                  col(Run.next_retry_at).is_(None)).values(next_retry_at=at))
-        for run_id, _, retries in rows:
+                if session.execute(update(Run).where(Run.id == run_id, Run.status == RunStatus.SUCCEEDED,
+                                                     col(Run.next_retry_at).is_(None))
+                                   .values(next_retry_at=at)).rowcount:  # not when changed meanwhile
+                    scheduled.append((run_id, retries))
+        for run_id, retries in scheduled:
             log.info('run.step_retry_scheduled', run_id=run_id, auto_retry=retries + 1)
 
     def _retry_due(self, now: datetime) -> list[int]:

@@ -29,14 +29,31 @@ _NUMERIC_IPV4 = re.compile(r'[0-9a-fx.]+')
 
 def refusal(address: IPAddress) -> str | None:
     """'a cloud metadata address' or 'a link-local address' when Provisioner never connects to
-    `address`, else None. An IPv4-mapped IPv6 address (::ffff:a.b.c.d) counts as its IPv4 address."""
+    `address`, else None. An IPv6 address that carries an IPv4 address counts as that IPv4 address:
+    IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d, which DNS64
+    hands out on an IPv6-only host) and 6to4 (2002:AABB:CCDD::)."""
     if isinstance(address, ipaddress.IPv6Address):
-        address = address.ipv4_mapped or ipaddress.IPv6Address(int(address))  # without a zone (%eth0)
+        address = _carried_ipv4(ipaddress.IPv6Address(int(address)))  # without a zone (%eth0)
     if address in METADATA_ADDRESSES or address == LINK_LOCAL_METADATA:
         return 'a cloud metadata address'
     if address.is_link_local:
         return 'a link-local address'
     return None
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> IPAddress:
+    """The IPv4 address an IPv6 address stands for, or the address itself."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):  # not :: and ::1
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+_NAT64 = ipaddress.ip_network('64:ff9b::/96')
+_IPV4_COMPATIBLE = ipaddress.ip_network('::/96')
 
 
 def ip_literal(host: str) -> IPAddress | None:
@@ -60,4 +77,7 @@ def describe(address: IPAddress) -> str:
     """The address as messages name it: the IPv4 address an IPv4-mapped one stands for."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
-    return str(address)
+    carried = _carried_ipv4(ipaddress.IPv6Address(int(address))) if isinstance(address, ipaddress.IPv6Address) \
+        else address
+    return str(address) if carried == address or isinstance(carried, ipaddress.IPv6Address) \
+        else f'{address} ({carried})'  # 64:ff9b::a9fe:a9fe (169.254.169.254)

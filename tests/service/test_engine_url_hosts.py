@@ -29,6 +29,11 @@ async def create_and_edit(api, admin, engine_id: int, url: str) -> list:
     ('http://100.100.100.200/', "'100.100.100.200', a cloud metadata address"),
     ('http://[::ffff:100.100.100.200]/', "'::ffff:100.100.100.200', a cloud metadata address"),
     ('http://instance-data/latest', "'instance-data':"),
+    # IPv6 spellings that carry 169.254.169.254 (review of the day #8): NAT64 (DNS64 on an IPv6-only
+    # host hands these out), 6to4, IPv4-compatible
+    ('http://[64:ff9b::a9fe:a9fe]/', "'64:ff9b::a9fe:a9fe', a cloud metadata address"),
+    ('http://[2002:a9fe:a9fe::1]/', "'2002:a9fe:a9fe::1', a cloud metadata address"),
+    ('http://[::a9fe:a9fe]/', "'::a9fe:a9fe', a cloud metadata address"),
 ])
 async def test_more_metadata_addresses_are_refused(api, admin, engine_id, url, shown) -> None:
     for answer in await create_and_edit(api, admin, engine_id, url):
