@@ -66,7 +66,7 @@ async def deprovision_tenant(tenant_id: IdPath, user: AdminOnly, db: DbDep, sett
         return JSONResponse(DeprovisionPlan(**planned).model_dump(mode='json'))
     run = await asyncio.to_thread(deprovision.request, db, tenant_id, actor=user.username)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run.id)
+    return await _detail(db, settings, run.id, reader=user)
 
 
 @router.post('/tenants/{tenant_id}/drift-check')
@@ -85,5 +85,5 @@ async def repair(tenant_id: IdPath, user: SupportPlus, db: DbDep, settings: Sett
     only what is missing (409 for a tenant with nothing to repair: never provisioned, deprovisioned)."""
     run = await asyncio.to_thread(tenants.repair, db, tenant_id, actor=user.username)
     await state.wake_dispatcher(request.app)
-    return await _detail(db, settings, run.id)
+    return await _detail(db, settings, run.id, reader=user)
 

@@ -212,11 +212,11 @@ async def mark_step_succeeded(run_id: IdPath, step_key: StepKey, body: ReasonReq
     return await _detail(db, settings, run_id, reader=user)
 
 
-async def _detail(db, settings, run_id: int, *, reader: User | None = None) -> RunDetail:
-    """The run as GET /runs/{id} gives it to `reader` (None: in an admin's words, see `worded_for`)."""
+async def _detail(db, settings, run_id: int, *, reader: User) -> RunDetail:
+    """The run as GET /runs/{id} gives it to `reader` (see `worded_for`)."""
     detail = await asyncio.to_thread(runs.run_detail, db, run_id,
                                      stuck_after_minutes=settings.stuck_after_minutes)
-    return RunDetail(**(worded_for(detail, reader) if reader is not None else detail))
+    return RunDetail(**worded_for(detail, reader))
 
 
 def worded_for(detail: dict[str, Any], reader: User) -> dict[str, Any]:

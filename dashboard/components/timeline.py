@@ -230,13 +230,15 @@ def _run_facts(run: dict[str, Any], *, admin: bool) -> None:
             ui.label(message).classes('break-words min-w-0').mark('run-waiting')
             if admin:  # the others cannot open Engines
                 ui.link('Engines', '/engines').classes('shrink-0')
-    if run.get('next_retry_at'):
+    hint = auto_retry.retry_hint(run)  # a failed run's hint: no automatic retry will come
+    if run.get('next_retry_at') and not hint:  # (a succeeded run's hint names the time of its step's retry)
         ui.label(f"Next automatic retry at {fmt_time(run['next_retry_at'])}").classes('text-blue-900') \
             .mark('run-next-retry')
     if run.get('error_message'):
         ui.label(_run_error(run)).classes('text-red-800 break-words').mark('run-error')
-    if hint := auto_retry.retry_hint(run):  # a temporary failure no automatic retry will take up
-        ui.label(hint).classes('text-red-800 font-medium').mark('run-retry-hint')
+    if hint:  # news when a retry is coming, a call to act when none is
+        ui.label(hint).classes('text-blue-900' if run.get('next_retry_at') else 'text-red-800 font-medium') \
+            .mark('run-retry-hint')
 
 
 def _progress(run: dict[str, Any]) -> None:
