@@ -14,8 +14,10 @@ A run that succeeded with an optional step failed for a temporary reason (`tempo
 any optional step's failure) is stamped by the same job, 15 minutes after it ended, then 30, then 60
 (ERPNext counts the users created in the last 60 minutes), within the same limit of automatic retries,
 and queued again as a person's *Retry step* would (trigger `auto_retry`): the failed optional steps run
-again, nothing else. Other failures of optional steps (ERPNext refused the data) are never retried by
-themselves.
+again, nothing else. Other failures of optional steps (ERPNext refused the data) never cause a retry,
+but when one comes for a throttled invite they run again with it, as with *Retry step*. While the retry
+runs the tenant reads QUEUED, then PROVISIONING, as for any run, and its end clears a drift flag: the
+drift job (engine/drift.py) finds the drift again at its next pass.
 """
 
 from __future__ import annotations
