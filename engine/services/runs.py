@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 
 from engine import tenant_status
 from engine.services import engines
-from engine.services.tenant_locks import tenant_to_run
+from engine.services.tenant_locks import lock_admin_user, tenant_to_run
 from engine.stuck import DEFAULT_STUCK_AFTER_MINUTES, is_stuck
 from engine.validation import Conflict, InvalidInput, NotFound
 from engine.workflows import ALL_STEP_TITLES, WORKFLOWS
@@ -320,7 +320,9 @@ def refuse_while_admin_shared_with(session: Session, tenant: Tenant, mode: str) 
     """Conflict while another tenant sharing `tenant`'s admin user (same engine and e-mail) has a run
     of `mode` queued or running. A teardown deletes the user once ERPNext shows no other company's
     permission on it: beside a provisioning run that is about to add one, it would delete the user
-    under that tenant (and a provisioning run beside a teardown would find it gone)."""
+    under that tenant (and a provisioning run beside a teardown would find it gone). The admin user's
+    lock (`lock_admin_user`) makes a request about another of its tenants wait until this one is saved."""
+    lock_admin_user(session, tenant)
     for other in tenant_queries.tenants_sharing_admin(session, tenant):
         run = queries.active_run_for_tenant(session, other.id)
         if run is not None and run.mode == mode:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from engine.services.tenant_lookup import tenant_in
@@ -35,6 +36,18 @@ def tenant_to_run(session: Session, tenant_id: int) -> Tenant:
     """The tenant, locked against edits and deletes (NotFound for an unknown id, or one deleted
     while this waited)."""
     return _locked(session, tenant_id, {'read': True, 'key_share': True})  # FOR KEY SHARE
+
+
+def lock_admin_user(session: Session, tenant: Tenant) -> None:
+    """Until the transaction ends, make the other requests about the tenant's ERPNext admin user wait:
+    tenants sharing it (same engine, same e-mail) lock only their own rows, so on PostgreSQL a
+    provisioning request of one and a teardown request of another could both find no run of the other
+    and both be queued (runs.refuse_while_admin_shared_with). A transaction-scoped advisory lock keyed
+    by the engine and the e-mail; SQLite's write lock already serialises them."""
+    if session.get_bind().dialect.name != 'postgresql':
+        return
+    session.execute(text('SELECT pg_advisory_xact_lock(:engine, hashtext(:email))'),
+                    {'engine': tenant.engine_id, 'email': tenant.admin_email.strip().lower()})
 
 
 def tenant_to_run_or_none(session: Session, tenant_id: int) -> Tenant | None:

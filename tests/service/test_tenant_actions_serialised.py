@@ -139,6 +139,28 @@ def test_a_cancel_as_the_dispatcher_starts_the_run_sees_it_started(pg, tenant_id
         assert session.get(Tenant, tenant_id).status == 'FAILED'  # it started: not NOT_STARTED again
 
 
+def test_a_provision_beside_a_teardown_of_a_tenant_sharing_its_admin_waits_and_is_refused(pg, tenant_id,
+                                                                                          engine_ids) -> None:
+    """Review of the day, #6: tenants sharing an admin user lock only their own rows, so a provisioning
+    request of one and a teardown request of the other both found no run of the other and were both
+    queued; the teardown could then delete the user the provisioning run was inviting."""
+    engine_id = engine_ids[0]
+    other = tenants.create_tenant(pg, TenantCreate(name='Quay Shop', country='Germany', currency='EUR',
+                                                   admin_email='OPS@harbour.example.com ', engine=engine_id),
+                                  actor='tests').id
+    teardown = [  # what deprovision.request of the other tenant has done before it commits
+        f"SELECT pg_advisory_xact_lock({engine_id}, hashtext('ops@harbour.example.com'))",
+        'INSERT INTO run (tenant_id, engine_id, status, mode, trigger, correlation_id, attempt, auto_retries, '
+        f"metadata, warnings, queued_at) VALUES ({other}, {engine_id}, 'QUEUED', 'deprovision', 'manual', 'held', "
+        "1, 0, '{}', 0, now())"]
+
+    refused = while_held(pg, teardown, {}, lambda: runs.request_provision(pg, tenant_id, actor='tests'))
+
+    assert isinstance(refused, Conflict), refused
+    assert "Tenant 'Quay Shop' shares this tenant's admin" in refused.message
+    assert 'is being deprovisioned' in refused.message
+
+
 def test_a_run_requested_as_the_previous_one_ends_waits_for_the_runner_without_a_deadlock(pg, tenant_id,
                                                                                        engine_ids) -> None:
     """The runner ends a run by locking it, closing it, then setting the tenant's status. A request
