@@ -15,10 +15,13 @@ An open page keeps the user it was built for, but it never acts as that user: ev
 `acting(roles)` at the moment it acts, which reads the user of the page's token again (signed out
 or deactivated: nobody) and checks their current role; the frame looks the token up every few
 seconds too (dashboard/components/frame.py) and reloads a page whose session ended or whose role
-changed."""
+changed. Either also ends the page on the server (`end_page`): a browser that ignores the reload
+gets nothing more. The database work of signing in and out runs off the event loop (on SQLite it may
+wait for the write turn); NiceGUI's storage is read and changed on the loop."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import hmac
@@ -33,7 +36,7 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
-from nicegui import app, context, run, ui
+from nicegui import Client, app, context, run, ui
 
 from dashboard.components.notify import notify
 from engine.services import users
@@ -52,6 +55,7 @@ SUPPORT_PLUS = frozenset({Role.SUPPORT, Role.ADMIN})
 MANAGER_PLUS = frozenset({Role.MANAGER, Role.ADMIN})
 ADMIN_ONLY = frozenset({Role.ADMIN})
 REFUSED_RELOAD_S = 2.0  # how long a refused action's one line shows before its page reloads
+PAGE_END_FLUSH_S = 1.0  # how long an ended page's reload message may take to leave before the page is deleted
 
 
 def database() -> Database:
@@ -83,11 +87,12 @@ def log_in(username: str, password: str, *, client: str | None, target: str) -> 
     return code
 
 
-def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
+async def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
     """On FINISH_PATH: the redirect to the sign-in's target that gives the browser a new token (its
     cookie) and a new NiceGUI session id. None, and nothing signed in, for a code that is not this
     browser's pending one, one past HANDOFF_SECONDS, or a user deactivated or locked meanwhile; a
-    code is good once only."""
+    code is good once only. NiceGUI's storage is read and changed on the event loop (its writes are
+    scheduled there); the token is made off it (on SQLite it may wait for the database's write turn)."""
     pending = _pending()
     if pending is None or not code or len(code) > MAX_CODE_LENGTH \
             or not hmac.compare_digest(pending['code'], _digest(code)):
@@ -96,9 +101,9 @@ def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
     if time.time() > pending['until']:
         return None
     client = request.client.host if request.client else None
-    signed_in = users.open_session(database(), pending['user_id'], client=client, token_name='ui session',
-                                   ttl=SESSION_TTL)
-    if signed_in is None:
+    signed_in = await run.io_bound(users.open_session, database(), pending['user_id'], client=client,
+                                   token_name='ui session', ttl=SESSION_TTL)
+    if signed_in is None:  # also None from NiceGUI while the app stops
         return None
     response = RedirectResponse(pending['next'], status_code=303)
     response.set_cookie(SESSION_COOKIE, signed_in.token, max_age=int(SESSION_TTL.total_seconds()), **_cookie_flags())
@@ -106,10 +111,16 @@ def finish_sign_in(request: Request, code: str) -> RedirectResponse | None:
     return response
 
 
-def log_out(request: Request, response: Response) -> None:
-    """End the browser's session: the token is revoked, its cookie deleted, the session id new."""
+async def user_of_request(request: Request) -> User | None:
+    """`user_of`, off the event loop: for an HTTP route."""
+    return await run.io_bound(user_of, request)
+
+
+async def log_out(request: Request, response: Response) -> None:
+    """End the browser's session: the token is revoked (off the event loop), its cookie deleted, the
+    session id new (NiceGUI's storage changed on the loop)."""
     if token := request.cookies.get(SESSION_COOKIE):
-        _revoke(token)
+        await run.io_bound(_revoke, token)
     app.storage.user.pop(_PENDING, None)
     response.delete_cookie(SESSION_COOKIE, **_cookie_flags())
     _new_session_id(request)
@@ -170,8 +181,36 @@ async def acting(roles: frozenset[Role]) -> User | None:
     with context.client:  # the element that called may be gone by now (a dialog, a redrawn row)
         notify('You were signed out: nothing was done.' if user is None else
                f'Your role no longer allows this: you are now a {user.role}.', type='warning')
-        ui.timer(REFUSED_RELOAD_S, lambda: ui.navigate.reload(), once=True)
+        stop_timers(context.client)  # nothing more goes to the page, even if its browser ignores the reload
+        page = context.client
+        ui.timer(REFUSED_RELOAD_S, lambda: end_page(page), once=True)
     return None
+
+
+def stop_timers(client: Client) -> None:
+    """Cancel every timer of the page (its refreshes of tenants, alerts, forms)."""
+    for element in list(client.elements.values()):
+        if isinstance(element, ui.timer):
+            element.cancel()
+
+
+async def end_page(client: Client) -> None:
+    """A page whose session ended or whose role changed: tell its browser to reload (into the sign-in
+    page, or the page as the new role sees it), then delete it on the server: its timers stop, its
+    elements go, its events are ignored, so a browser that ignores the reload learns nothing more.
+    The reload is a message in the page's outbox: it gets up to PAGE_END_FLUSH_S to go out first."""
+    if client.is_deleted:
+        return
+    with client:
+        ui.navigate.reload()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PAGE_END_FLUSH_S
+    while client.outbox.messages and client.has_socket_connection and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    if client.has_socket_connection:
+        await asyncio.sleep(0.05)  # the outbox empties its queue first, then sends what it took
+    if not client.is_deleted:
+        client.delete()  # last: it cancels the timer callback that may be running this
 
 
 async def live_user() -> User | None:

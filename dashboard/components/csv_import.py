@@ -110,6 +110,11 @@ class CsvImport:
 
     async def _received(self, event: events.UploadEventArguments) -> None:
         self.upload.reset()
+        if await acting(SUPPORT_PLUS) is None:  # a preview tells which tenant names exist: as the import
+            self.content = None
+            self._show(None)
+            self.dialog.close()
+            return
         if event.file.size() > tenant_import.MAX_BYTES:
             self._rejected()
             return
@@ -125,8 +130,14 @@ class CsvImport:
                               'split it into smaller files.')
 
     async def _engine_changed(self) -> None:
-        if self.content is not None:
-            await self._preview()
+        if self.content is None:
+            return
+        if await acting(SUPPORT_PLUS) is None:
+            self.content = None
+            self._show(None)
+            self.dialog.close()
+            return
+        await self._preview()
 
     async def _preview(self) -> None:
         try:

@@ -49,15 +49,17 @@ def _watch_session(user: User) -> None:
     """Every SESSION_CHECK_S, one look-up of the page's token, and nothing more while nothing changed.
     A session that ended (signed out in another tab, token revoked, user deactivated or deleted) sends
     the page to the sign-in page, and a new role redraws it with that role's navigation and buttons:
-    both by reloading it, which the page guard turns into either. One timer a page: the frame is
-    drawn once per page load (never by a refresh), and the timer stops once it asked for the reload."""
+    both by reloading it, which the page guard turns into either. The server does not count on the
+    browser obeying: right after the reload it deletes the page (its timers, its elements), so a client
+    that ignores the reload gets no more data. One timer a page: the frame is drawn once per page load
+    (never by a refresh)."""
 
     async def check() -> None:
         live = await session.live_user()
         if app.is_stopping or (live is not None and live.role == user.role):
             return
         watch.cancel()
-        ui.navigate.reload()
+        await session.end_page(context.client)  # the reload, then the page deleted on the server
 
     watch = ui.timer(SESSION_CHECK_S, check, immediate=False)
 

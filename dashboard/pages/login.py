@@ -70,9 +70,9 @@ async def finish_sign_in(request: Request) -> Response:
     if not same_origin(request):
         return refused(request)
     code = await _form_field(request, 'code')
-    if (signed_in := session.finish_sign_in(request, code)) is not None:
+    if (signed_in := await session.finish_sign_in(request, code)) is not None:
         return signed_in
-    if session.user_of(request) is not None:  # signed in already (a form posted twice)
+    if await session.user_of_request(request) is not None:  # signed in already (a form posted twice)
         return RedirectResponse('/', status_code=303)
     return RedirectResponse('/login', status_code=303)
 
@@ -94,10 +94,10 @@ def logout_page() -> RedirectResponse | None:
 
 @app.post(session.LOGOUT_PATH, include_in_schema=False)
 async def log_out(request: Request) -> Response:  # async: on the loop, like NiceGUI's storage it changes
-    if not same_origin(request):
+    if not same_origin(request):  # (the token's revocation runs off the loop: see session.log_out)
         return refused(request)
     response = RedirectResponse('/login', status_code=303)
-    session.log_out(request, response)
+    await session.log_out(request, response)
     return response
 
 
