@@ -108,6 +108,7 @@ async def test_a_teardown_confirmed_after_a_demotion_does_not_run(user: User) ->
 
 async def test_a_demoted_admin_gets_no_teardown_plan_either(user: User) -> None:
     await provisioned(user, 'admin')
+    await user.should_see(marker='action-deprovision', retries=SLOW)  # the actions row is redrawn as the run ends
     await change_user(user, 'admin', role='manager')
 
     user.find(marker='action-deprovision').click()
@@ -131,6 +132,7 @@ async def test_a_deactivated_support_users_provision_queues_nothing(user: User) 
 
 async def test_check_drift_after_signing_out_in_another_tab_asks_nothing(user: User) -> None:
     tenant_id = await provisioned(user, 'support')
+    await user.should_see(marker='action-check-drift', retries=SLOW)  # the actions row is redrawn as the run ends
     await log_out_in_another_tab(user)
 
     user.find(marker='action-check-drift').click()
