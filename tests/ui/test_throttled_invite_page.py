@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from nicegui import app
 from nicegui.testing import User
+from test_retries_used_up_page import run_to_its_end
 from ui_helpers import sign_in
 
 from engine.services import runs, tenants
@@ -18,17 +17,6 @@ pytestmark = pytest.mark.nicegui_main_file('main.py')
 
 WAIT = 300  # x 0.1 s
 ERPNEXT_USERS_AN_HOUR = 60  # the embedded sandbox's throttle_user_limit, as ERPNext's default
-
-
-async def run_to_its_end(run_id: int) -> dict:
-    for _ in range(600):
-        await app.state.dispatcher.tick()
-        await asyncio.gather(*app.state.dispatcher.tasks.values())
-        detail = runs.run_detail(app.state.db, run_id)
-        if detail['status'] not in ('QUEUED', 'RUNNING'):
-            return detail
-        await asyncio.sleep(0.05)
-    raise AssertionError(f'run {run_id} did not end')
 
 
 async def test_the_run_page_says_when_a_throttled_invite_is_retried(user: User) -> None:
